@@ -1,0 +1,146 @@
+"""The ``ketareport`` command: a thin layer over the engine.
+
+The engine raises its own exceptions; this module alone turns them into
+messages and exit codes:
+
+  0  success
+  1  an unexpected error (a message, not a traceback, unless --debug)
+  2  invalid dataset or study configuration (every problem listed; nothing written)
+  3  verify: Python and R disagree
+  4  verify: R or an R package is missing
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import InvalidInputError, KetareportError, RNotAvailable, VerificationMismatch
+
+EXIT_UNEXPECTED = 1
+EXIT_INVALID_INPUT = 2
+EXIT_DISAGREEMENT = 3
+EXIT_R_MISSING = 4
+
+
+def progress(message: str) -> None:
+    click.echo(f"ketareport: {message}", err=True)
+
+
+def dataset_options(command):
+    """DATASET, --config, --out and --debug, shared by the commands that analyse."""
+    @click.argument("dataset", type=click.Path(path_type=Path))
+    @click.option(
+        "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports"),
+        show_default=True, help="Directory for the result files; created if missing.",
+    )
+    @click.option(
+        "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+        help="Study configuration (YAML). Default: study.yml beside or inside DATASET, else built-in defaults.",
+    )
+    @click.option("--debug", is_flag=True, help="Show the full traceback of an unexpected error.")
+    @functools.wraps(command)
+    def wrapper(*args, debug: bool, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except InvalidInputError as error:
+            click.echo(error.report(), err=True)
+            click.echo("Nothing was written.", err=True)
+            sys.exit(EXIT_INVALID_INPUT)
+        except VerificationMismatch as error:
+            click.echo(f"ketareport: {error}", err=True)
+            sys.exit(EXIT_DISAGREEMENT)
+        except RNotAvailable as error:
+            click.echo(f"ketareport: {error}", err=True)
+            sys.exit(EXIT_R_MISSING)
+        except (KetareportError, OSError, Exception) as error:
+            if debug:
+                raise
+            click.echo(f"ketareport: unexpected error: {type(error).__name__}: {error}", err=True)
+            click.echo("Run again with --debug for the full traceback.", err=True)
+            sys.exit(EXIT_UNEXPECTED)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ketareport")
+def main() -> None:
+    """Turn a ketamine-infusion chart-review dataset into a manuscript.
+
+    DATASET is a directory holding patients and infusions tables (.csv,
+    .parquet, .xlsx or .rds), one .xlsx workbook with sheets patients and
+    infusions, or one .RData/.rda file with data frames patients and
+    infusions. The study's metadata and analysis options come from a
+    study.yml (see docs/configuration.md).
+
+    \b
+    Examples:
+      ketareport analyze data/demo --out reports/demo
+      ketareport render data/demo --out reports/demo
+      ketareport demo-data --out /tmp/big --patients 3000
+    """
+
+
+@main.command()
+@dataset_options
+def analyze(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
+    """Validate DATASET and compute the results (no report).
+
+    Writes OUT/estimates.csv, OUT/results.json and OUT/results.rds, all or
+    none: invalid input exits with status 2, lists every problem and leaves
+    OUT as it was.
+
+    \b
+    Example:
+      ketareport analyze data/demo --out reports/demo
+    """
+    from .output import StagedOutput
+    from .pipeline import run_analysis, write_results
+
+    run = run_analysis(dataset, config_path, command=["ketareport", *sys.argv[1:]], progress=progress)
+    with StagedOutput(out_dir) as staged:
+        write_results(run, staged)
+        written = staged.publish()
+    cohort = run.results.cohort
+    progress(
+        f"{cohort.n_patients} patients, {cohort.n_infusions} infusions "
+        f"({cohort.n_infusions_excluded} excluded for missing data)"
+    )
+    for path in written:
+        click.echo(str(path))
+
+
+@main.command("demo-data")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Directory to write the dataset into; created if missing.")
+@click.option("--patients", type=click.IntRange(min=2), default=None,
+              help="Number of patients. Default 49: the calibrated demo that reproduces the published abstract. "
+                   "Any other number scales the same design up or down, uncalibrated.")
+@click.option("--seed", type=int, default=None, help="Random seed (default: the demo's own seed).")
+def demo_data(out_dir: Path, patients: int | None, seed: int | None) -> None:
+    """Write a synthetic dataset (no real patient) in the contract's format.
+
+    With the defaults it writes exactly the committed data/demo/.
+
+    \b
+    Examples:
+      ketareport demo-data --out data/demo
+      ketareport demo-data --out /tmp/large --patients 3000 --seed 7
+    """
+    from . import demo
+
+    written = demo.write_demo(
+        out_dir,
+        patients=demo.DEMO_PATIENTS if patients is None else patients,
+        seed=demo.DEFAULT_SEED if seed is None else seed,
+    )
+    for path in written:
+        click.echo(str(path))
+
+
+if __name__ == "__main__":
+    main()

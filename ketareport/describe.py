@@ -1,0 +1,121 @@
+"""Descriptive tables: patient characteristics (Table 1) and infusion
+characteristics (Table 2), by group and overall.
+
+Everything a table cell shows — counts, percentages, means, SDs, medians,
+quartiles — is computed here, so templates only format.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .cohort import Cohort
+from .results import (
+    CharacteristicRow, CharacteristicsColumn, CharacteristicsTable, ContinuousCell, CountCell,
+)
+
+GROUP_KEYS = ("index", "comparison", "all")
+
+
+def _percent(n: int, denominator: int) -> float | None:
+    return 100.0 * n / denominator if denominator else None
+
+
+def count_cell(flags: pd.Series) -> CountCell:
+    n = int(flags.sum())
+    return CountCell(n=n, denominator=int(flags.size), percent=_percent(n, int(flags.size)))
+
+
+def continuous_cell(values: pd.Series) -> ContinuousCell:
+    present = values.dropna().astype(float)
+    n = int(present.size)
+    if n == 0:
+        return ContinuousCell(0, int(values.size), None, None, None, None, None, None, None)
+    q1, median, q3 = (float(q) for q in np.quantile(present, [0.25, 0.5, 0.75]))
+    return ContinuousCell(
+        n=n, n_missing=int(values.size - n), mean=float(present.mean()),
+        sd=float(present.std(ddof=1)) if n > 1 else None,
+        median=median, q1=q1, q3=q3, minimum=float(present.min()), maximum=float(present.max()),
+    )
+
+
+def label_indicators(labels: pd.Series, ignore: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One boolean column per label in ``;``-joined label text (vectorised)."""
+    indicators = labels.fillna("").astype(str).str.get_dummies(sep=";").astype(bool)
+    return indicators.drop(columns=[c for c in indicators.columns if c in ignore or c == ""])
+
+
+def _display(label: str) -> str:
+    return label.replace("_", " ").capitalize()
+
+
+class _TableBuilder:
+    def __init__(self, frame: pd.DataFrame, cohort: Cohort, unit: str):
+        self.groups = {
+            "index": frame["is_index"].to_numpy(dtype=bool),
+            "comparison": ~frame["is_index"].to_numpy(dtype=bool),
+            "all": np.ones(len(frame), dtype=bool),
+        }
+        options = cohort.options
+        labels = {"index": options.index_label, "comparison": options.comparison_label, "all": "All"}
+        self.columns = [CharacteristicsColumn(key, labels[key], int(self.groups[key].sum())) for key in GROUP_KEYS]
+        self.unit = unit
+        self.rows: list[CharacteristicRow] = []
+
+    def counts(self, section: str, label: str, flags: pd.Series) -> None:
+        flags = flags.reset_index(drop=True)
+        cells = {key: count_cell(flags[mask]) for key, mask in self.groups.items()}
+        self.rows.append(CharacteristicRow(section, label, "count", cells))
+
+    def continuous(self, section: str, label: str, values: pd.Series, kind: str) -> None:
+        values = values.reset_index(drop=True)
+        cells = {key: continuous_cell(values[mask]) for key, mask in self.groups.items()}
+        self.rows.append(CharacteristicRow(section, label, kind, cells))
+
+    def label_counts(self, section: str, labels: pd.Series, ignore: tuple[str, ...] = ()) -> None:
+        indicators = label_indicators(labels.reset_index(drop=True), ignore)
+        order = indicators.sum().sort_values(ascending=False, kind="stable").index
+        for label in order:
+            self.counts(section, _display(label), indicators[label])
+
+    def table(self) -> CharacteristicsTable:
+        return CharacteristicsTable(unit=self.unit, columns=self.columns, rows=self.rows)
+
+
+def patient_characteristics(cohort: Cohort) -> CharacteristicsTable:
+    """Table 1: every patient identified, by group."""
+    patients = cohort.patients.reset_index(drop=True)
+    table = _TableBuilder(patients, cohort, "patients")
+    diagnoses = patients["diagnosis"].value_counts().sort_values(ascending=False, kind="stable")
+    for label in diagnoses.index:
+        table.counts("Diagnosis", _display(label) if label != "crps" else "CRPS", patients["diagnosis"] == label)
+    table.counts("Sex", "Female", patients["sex"] == "F")
+    table.counts("Sex", "Male", patients["sex"] == "M")
+    if patients["sex"].isna().any():
+        table.counts("Sex", "Not recorded", patients["sex"].isna())
+    table.continuous("Age, years", "Mean (SD)", patients["age_years"], "mean_sd")
+    table.label_counts("Previous interventions", patients["previous_interventions"])
+    table.continuous("Infusions per patient", "Median (IQR)", patients["n_infusions"], "median_iqr")
+    table.continuous("Analysed infusions per patient", "Median (IQR)", patients["n_infusions_analyzed"], "median_iqr")
+    recorded = patients["relief_duration_days"].notna()
+    table.counts("Duration of relief", "Recorded", recorded)
+    table.continuous("Duration of relief", "Days, median (IQR)", patients["relief_duration_days"], "median_iqr")
+    return table.table()
+
+
+def infusion_characteristics(cohort: Cohort) -> CharacteristicsTable:
+    """Table 2: every analysed infusion, by the patient's group."""
+    infusions = cohort.analyzed_infusions.reset_index(drop=True)
+    table = _TableBuilder(infusions, cohort, "infusions")
+    table.continuous("Ketamine dose, mg", "Mean (SD)", infusions["ketamine_dose_mg"], "mean_sd")
+    table.continuous("Infusion duration, min", "Mean (SD)", infusions["infusion_duration_min"], "mean_sd")
+    table.continuous("VAS before infusion, cm", "Mean (SD)", infusions["vas_pre"], "mean_sd")
+    table.continuous("VAS after infusion, cm", "Mean (SD)", infusions["vas_post"], "mean_sd")
+    table.continuous("VAS reduction, cm", "Mean (SD)", infusions["reduction"], "mean_sd")
+    table.counts("Premedication", "Midazolam", infusions["midazolam"].fillna(False).astype(bool))
+    table.counts("Premedication", "Ondansetron", infusions["ondansetron"].fillna(False).astype(bool))
+    effects = label_indicators(infusions["side_effects"], ignore=("none",))
+    table.counts("Side effects", "Any", effects.any(axis=1) if effects.shape[1] else pd.Series(False, index=infusions.index))
+    table.label_counts("Side effects", infusions["side_effects"], ignore=("none",))
+    return table.table()

@@ -1,0 +1,81 @@
+"""The engine's own exceptions.
+
+The engine raises these; only the command line turns them into messages and
+exit codes (see :mod:`ketareport.cli`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class KetareportError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input: where it is and what is wrong.
+
+    ``row`` is the 1-based data row (the header is not counted); ``line`` is
+    where that row sits in the file a person would open — the line of a CSV
+    file (``line_kind`` "line") or the row of a spreadsheet ("sheet row") —
+    when the container has one. ``column`` and ``value`` are ``None`` for a
+    problem that concerns a whole file or table.
+    """
+
+    file: str
+    message: str
+    row: int | None = None
+    line: int | None = None
+    column: str | None = None
+    value: str | None = None
+    line_kind: str = "line"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f" row {self.row}"
+            if self.line is not None:
+                where += f" ({self.line_kind} {self.line})"
+        if self.column is not None:
+            where += f", column {self.column}"
+        return f"{where}: {self.message}"
+
+
+class InvalidInputError(KetareportError):
+    """The dataset or the study configuration has problems; nothing was written."""
+
+    def __init__(self, problems: list[Problem], what: str = "dataset"):
+        self.problems = list(problems)
+        self.what = what
+        count = len(self.problems)
+        super().__init__(f"The {what} has {count} problem{'s' if count != 1 else ''}")
+
+    def report(self) -> str:
+        """Every problem, one per line, under a one-line summary."""
+        lines = [f"{self}:"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+class DatasetInvalid(InvalidInputError):
+    """The study dataset cannot be read or breaks a rule of the contract."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems, what="dataset")
+
+
+class ConfigInvalid(InvalidInputError):
+    """The study configuration (study.yml) is unreadable or has wrong options."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems, what="study configuration")
+
+
+class RNotAvailable(KetareportError):
+    """Rscript, or an R package the cross-check needs, is not installed."""
+
+
+class VerificationMismatch(KetareportError):
+    """The R cross-check disagrees with the Python analysis."""

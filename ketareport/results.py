@@ -1,0 +1,312 @@
+"""Typed results, and the one place they are serialised.
+
+The analysis returns a :class:`StudyResults`; this module turns it into the
+contract's three result files (section 3) — ``estimates.csv``,
+``results.json`` and ``results.rds`` — each written once, from the same
+plain-data tree, with full precision and ``None`` for "not applicable"
+(an empty CSV cell, JSON ``null``, R ``NA``; never a sentinel number).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+ESTIMATE_COLUMNS = (
+    "analysis", "term", "estimate", "std_error", "statistic", "df", "p_value",
+    "conf_low", "conf_high", "conf_level", "n", "x",
+)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One row of ``estimates.csv`` (broom style); ``None`` = not applicable."""
+
+    analysis: str
+    term: str
+    estimate: float | None
+    std_error: float | None
+    statistic: float | None
+    df: float | None
+    p_value: float | None
+    conf_low: float | None
+    conf_high: float | None
+    conf_level: float | None
+    n: int
+    x: int | None = None
+
+
+@dataclass(frozen=True)
+class CohortSummary:
+    """Who and what was analysed, and what was left out and why."""
+
+    n_patients: int
+    n_infusions: int
+    n_infusions_excluded: int
+    n_infusions_analyzed: int
+    n_patients_analyzed: int
+    n_patients_not_analyzed: int
+    diagnoses: dict[str, int]
+    """Normalised diagnosis label -> number of patients (all patients), most frequent first."""
+    diagnoses_percent: dict[str, float]
+    """Same labels -> percent of all patients."""
+    excluded_infusion_ids: list[str]
+    excluded_missing_by_column: dict[str, int]
+    """Analysis column -> number of excluded infusions missing it (an infusion may miss several)."""
+    not_analyzed_patient_ids: list[str]
+    index_diagnosis: str
+    n_index: int
+    n_comparison: int
+    index_percent: float | None
+    comparison_percent: float | None
+    n_index_analyzed: int
+    n_comparison_analyzed: int
+    n_infusions_midazolam: int
+    n_infusions_ondansetron: int
+    n_infusions_premedication_recorded: int
+    all_premedicated: bool
+    """Every infusion has both midazolam and ondansetron recorded as given."""
+    first_infusion_date: str | None
+    last_infusion_date: str | None
+
+
+@dataclass(frozen=True)
+class VasResults:
+    """VAS reduction (pre minus post) on patient-level means."""
+
+    overall: Estimate
+    index: Estimate
+    comparison: Estimate
+    difference: Estimate
+    difference_test: str
+    """``welch`` or ``pooled``."""
+
+
+@dataclass(frozen=True)
+class ReliefOutcome:
+    """Probability of relief meeting one duration threshold."""
+
+    name: str
+    label: str
+    rule: str
+    days: float
+    inclusive: bool
+    n_evaluable: int
+    x: int
+    n_censored_not_evaluable: int
+    estimate: float | None
+    conf_low: float | None
+    conf_high: float | None
+    conf_level: float
+    method: str
+
+
+@dataclass(frozen=True)
+class ReliefSummary:
+    n_recorded: int
+    n_censored: int
+    n_not_recorded: int
+    median_duration_days: float | None
+    method: str
+    method_description: str
+    conf_level: float
+    outcomes: list[ReliefOutcome]
+
+
+@dataclass(frozen=True)
+class MixedModelResult:
+    """REML random-intercept model ``reduction ~ index + (1 | patient_id)``."""
+
+    n_infusions: int
+    n_patients: int
+    intercept: Estimate
+    index: Estimate
+    variance_patient: float
+    variance_residual: float
+    intraclass_correlation: float
+    reml_log_likelihood: float
+    converged: bool
+
+
+@dataclass(frozen=True)
+class CountCell:
+    n: int
+    denominator: int
+    percent: float | None
+
+
+@dataclass(frozen=True)
+class ContinuousCell:
+    n: int
+    n_missing: int
+    mean: float | None
+    sd: float | None
+    median: float | None
+    q1: float | None
+    q3: float | None
+    minimum: float | None
+    maximum: float | None
+
+
+@dataclass(frozen=True)
+class CharacteristicRow:
+    section: str
+    label: str
+    kind: str
+    """How the row is shown: ``count`` — n (%); ``mean_sd`` — mean (SD);
+    ``median_iqr`` — median (Q1–Q3). Continuous cells carry all statistics."""
+    cells: dict[str, CountCell | ContinuousCell]
+    """Column key (``index``, ``comparison``, ``all``) -> summary."""
+
+
+@dataclass(frozen=True)
+class CharacteristicsColumn:
+    key: str
+    label: str
+    n: int
+
+
+@dataclass(frozen=True)
+class CharacteristicsTable:
+    unit: str
+    """What a row counts: ``patients`` or ``infusions``."""
+    columns: list[CharacteristicsColumn]
+    rows: list[CharacteristicRow]
+
+
+@dataclass(frozen=True)
+class StudyResults:
+    """Every number the report prints."""
+
+    cohort: CohortSummary
+    vas: VasResults
+    relief: ReliefSummary
+    sensitivity: MixedModelResult | None
+    patient_characteristics: CharacteristicsTable
+    infusion_characteristics: CharacteristicsTable
+
+    def estimates(self) -> list[Estimate]:
+        """The rows of ``estimates.csv`` in the contract's order."""
+        rows = [self.vas.overall, self.vas.index, self.vas.comparison, self.vas.difference]
+        rows += [
+            Estimate("relief", outcome.name, outcome.estimate, None, None, None, None,
+                     outcome.conf_low, outcome.conf_high, outcome.conf_level,
+                     outcome.n_evaluable, outcome.x)
+            for outcome in self.relief.outcomes
+        ]
+        if self.sensitivity is not None:
+            rows += [self.sensitivity.intercept, self.sensitivity.index]
+        return rows
+
+
+def to_plain(value: Any) -> Any:
+    """Dataclasses to dicts, non-finite floats to ``None`` — JSON-ready data."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: to_plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {str(key): to_plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return to_plain(value.item())  # numpy scalar
+    return value
+
+
+def results_document(results: StudyResults, provenance: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """The tree written to ``results.json`` and ``results.rds``."""
+    return {
+        "cohort": to_plain(results.cohort),
+        "vas": to_plain(results.vas),
+        "relief": to_plain(results.relief),
+        "sensitivity": to_plain(results.sensitivity),
+        "characteristics": {
+            "patients": to_plain(results.patient_characteristics),
+            "infusions": to_plain(results.infusion_characteristics),
+        },
+        "estimates": [to_plain(row) for row in results.estimates()],
+        "config": config,
+        "provenance": provenance,
+    }
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        # repr() is the shortest string that reads back to the same double.
+        return repr(value) if math.isfinite(value) else ""
+    return str(value)
+
+
+def estimates_csv(estimates: list[Estimate]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ESTIMATE_COLUMNS)
+    for row in estimates:
+        values = asdict(row)
+        writer.writerow([_csv_cell(values[column]) for column in ESTIMATE_COLUMNS])
+    return buffer.getvalue()
+
+
+def results_json(document: dict[str, Any]) -> str:
+    # allow_nan=False: a NaN that slipped through to_plain must fail loudly.
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_results_rds(path: Path, document: dict[str, Any]) -> None:
+    """``results.rds``: an R list; ``estimates`` a data frame; missing = R ``NA``."""
+    import pandas as pd
+    import rdata
+
+    rows = document["estimates"]
+    estimates = pd.DataFrame({
+        column: pd.array([row[column] for row in rows], dtype=_R_COLUMN_DTYPES.get(column, "Float64"))
+        for column in ESTIMATE_COLUMNS
+    }, index=pd.RangeIndex(1, len(rows) + 1))  # starting at 1: R's default row names
+    tree = {key: value for key, value in document.items() if key != "estimates"}
+    r_tree = {"estimates": estimates, **{key: _r_value(value) for key, value in tree.items()}}
+    # rdata's converter makes dicts named lists and numpy arrays atomic
+    # vectors. It is written uncompressed, then gzipped here with mtime 0,
+    # because gzip.open would stamp the current time and break byte-for-byte
+    # reproducibility.
+    rdata.write_rds(path, r_tree, compression=None)
+    path.write_bytes(gzip.compress(path.read_bytes(), mtime=0))
+
+
+# Nullable pandas dtypes, which rdata writes with R's NA (plain float NaN
+# would arrive in R as NaN, not NA).
+_R_COLUMN_DTYPES = {"analysis": "string[python]", "term": "string[python]", "n": "Int32", "x": "Int32"}
+
+
+def _r_value(value: Any) -> Any:
+    """Plain data to what rdata converts to the matching R object."""
+    import numpy as np
+    from rdata.missing import R_FLOAT_NA
+
+    if value is None:
+        return np.array([R_FLOAT_NA])
+    if isinstance(value, dict):
+        return {key: _r_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        if value and all(isinstance(item, str) for item in value):
+            return np.array(value, dtype=object)
+        if not value:
+            return np.array([], dtype=object)
+        if all(isinstance(item, (int, float)) and not isinstance(item, bool) or item is None for item in value):
+            return np.array([R_FLOAT_NA if item is None else float(item) for item in value])
+        return [_r_value(item) for item in value]
+    if isinstance(value, bool):
+        return np.array([value])
+    if isinstance(value, int):
+        return np.array([value], dtype=np.int32) if abs(value) < 2**31 else np.array([float(value)])
+    if isinstance(value, float):
+        return np.array([value])
+    return value

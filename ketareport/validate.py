@@ -1,0 +1,231 @@
+"""Check a loaded dataset against contract section 1 and type its columns.
+
+Every rule is applied to whole columns at once (no loop over rows), and
+every broken rule in both tables is collected before anything is raised, so
+one run lists every problem — each naming file, row, column and value.
+
+A value that is missing from an *analysis* column is not a problem: the
+infusion is excluded later, by :mod:`ketareport.cohort`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .errors import DatasetInvalid, Problem
+from .load import RawDataset, RawTable
+
+ANALYSIS_COLUMNS = ("ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post")
+PATIENT_COLUMNS = (
+    "patient_id", "diagnosis", "sex", "age_years", "previous_interventions",
+    "relief_duration_days", "relief_ongoing",
+)
+INFUSION_COLUMNS = (
+    "infusion_id", "patient_id", "infusion_date", *ANALYSIS_COLUMNS,
+    "midazolam", "ondansetron", "side_effects",
+)
+MISSING_TEXT = ("", "NA")
+TRUE_TEXT = ("true", "yes", "1", "1.0")
+FALSE_TEXT = ("false", "no", "0", "0.0")
+NO_SIDE_EFFECT = "none"
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?: 00:00:00)?$")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A valid dataset with typed columns; ``row`` keeps each record's data row number.
+
+    patients: patient_id, diagnosis (normalised), sex (F/M/None),
+    age_years, previous_interventions (``;``-joined lower-case labels), relief_duration_days
+    (NaN = not recorded), relief_ongoing (bool).
+
+    infusions: infusion_id, patient_id, infusion_date (datetime64), the four
+    analysis columns (NaN = missing), midazolam and ondansetron (nullable
+    boolean), side_effects (``;``-joined lower-case labels; "" and ``none`` = none).
+    """
+
+    patients: pd.DataFrame
+    infusions: pd.DataFrame
+
+
+class _Column:
+    """One column of a raw table as text, with its missing-cell mask."""
+
+    def __init__(self, table: RawTable, name: str):
+        self.table = table
+        self.name = name
+        self.present = name in table.frame.columns
+        if self.present:
+            raw = table.frame[name]
+            if isinstance(raw, pd.DataFrame):  # two headers that differ only in case
+                raw = raw.iloc[:, 0]
+            self.raw = raw
+            self.text = raw.astype("string").str.strip()
+            self.missing = (raw.isna() | self.text.isna() | self.text.isin(MISSING_TEXT)).to_numpy()
+        else:
+            length = len(table.frame)
+            self.raw = pd.Series([None] * length, dtype=object)
+            self.text = pd.Series([pd.NA] * length, dtype="string")
+            self.missing = np.ones(length, dtype=bool)
+
+
+class _Checker:
+    """Collects problems for one table."""
+
+    def __init__(self, table: RawTable, problems: list[Problem]):
+        self.table = table
+        self.problems = problems
+
+    def column(self, name: str, *, required: bool) -> _Column:
+        column = _Column(self.table, name)
+        if required and not column.present:
+            self.problems.append(Problem(self.table.label, "required column is absent", column=name))
+        return column
+
+    def flag(self, column: _Column, bad: np.ndarray, describe: Callable[[str], str]) -> None:
+        """Record one problem for each row where ``bad`` holds."""
+        for index in np.flatnonzero(bad):
+            value = column.text.iat[index]
+            shown = "" if value is pd.NA else str(value)
+            row = int(index) + 1
+            line = row + 1 if self.table.line_kind else None
+            self.problems.append(Problem(
+                self.table.label, describe(shown), row=row, line=line, column=column.name,
+                value=shown, line_kind=self.table.line_kind or "line",
+            ))
+
+    def text(self, column: _Column, *, required: bool) -> pd.Series:
+        if required and column.present:
+            self.flag(column, column.missing, lambda v: "is empty but required")
+        return column.text.where(~column.missing, None).astype(object)
+
+    def number(self, column: _Column, low: float | None, high: float | None, *, low_open: bool = False) -> pd.Series:
+        """Numbers; missing -> NaN. Flags the unparsable and the out-of-range."""
+        if pd.api.types.is_bool_dtype(column.raw.dtype):
+            values = pd.Series(np.nan, index=column.raw.index)
+            unparsable = ~column.missing
+        else:
+            values = pd.to_numeric(column.text.where(~column.missing), errors="coerce").astype(float)
+            unparsable = ~column.missing & ~np.isfinite(values.to_numpy())
+        self.flag(column, unparsable, lambda v: f"{v!r} is not a number")
+        numbers = values.to_numpy()
+        parsed = ~column.missing & ~unparsable
+        with np.errstate(invalid="ignore"):
+            too_low = np.zeros(len(numbers), dtype=bool) if low is None else (numbers <= low if low_open else numbers < low)
+            too_high = np.zeros(len(numbers), dtype=bool) if high is None else numbers > high
+        if low is not None and high is not None:
+            self.flag(column, parsed & (too_low | too_high), lambda v: f"{v} is outside {low:g} to {high:g}")
+        elif low is not None:
+            relation = "greater than" if low_open else "at least"
+            self.flag(column, parsed & too_low, lambda v: f"{v} must be {relation} {low:g}")
+        return values.where(parsed & ~too_low & ~too_high)
+
+    def boolean(self, column: _Column) -> pd.Series:
+        lowered = column.text.str.lower()
+        truthy = lowered.isin(TRUE_TEXT).to_numpy(dtype=bool)
+        falsy = lowered.isin(FALSE_TEXT).to_numpy(dtype=bool)
+        bad = ~column.missing & ~truthy & ~falsy
+        self.flag(column, bad, lambda v: f"{v!r} is not a yes/no value (true/false, yes/no, 1/0)")
+        result = pd.array([pd.NA] * len(truthy), dtype="boolean")
+        result[truthy] = True
+        result[falsy] = False
+        return pd.Series(result)
+
+    def date(self, column: _Column, *, required: bool) -> pd.Series:
+        if required and column.present:
+            self.flag(column, column.missing, lambda v: "is empty but required (a date YYYY-MM-DD)")
+        if pd.api.types.is_datetime64_any_dtype(column.raw.dtype):
+            return pd.to_datetime(column.raw).dt.normalize()
+        shaped = column.text.str.match(_ISO_DATE).fillna(False).to_numpy(dtype=bool)
+        dates = pd.to_datetime(column.text.where(shaped).str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        bad = ~column.missing & dates.isna().to_numpy()
+        self.flag(column, bad, lambda v: f"{v!r} is not a date YYYY-MM-DD")
+        return dates
+
+    def unique(self, column: _Column, values: pd.Series, what: str) -> None:
+        duplicated = values.notna() & values.duplicated(keep="first")
+        if not duplicated.any():
+            return
+        first_row = {value: int(index) + 1 for index, value in values[values.notna()].drop_duplicates().items()}
+        self.flag(column, duplicated.to_numpy(), lambda v: f"duplicate {what} {v!r} (first in row {first_row[v]})")
+
+    def duplicate_headers(self) -> None:
+        names = list(self.table.frame.columns)
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            self.problems.append(Problem(self.table.label, "appears more than once (names are matched ignoring case)", column=name))
+
+
+def _label_list(series: pd.Series) -> pd.Series:
+    """``A; b`` -> ``a;b``: labels lower-cased and ``;``-joined without spaces ("" = none).
+
+    Kept as text so that counting them stays a vectorised string operation
+    (see :func:`ketareport.describe.label_indicators`).
+    """
+    return (
+        series.fillna("").astype("string").str.lower()
+        .str.replace(r"\s*;\s*", ";", regex=True).str.strip().str.strip(";")
+        .astype(object)
+    )
+
+
+def _normalised_diagnoses(diagnosis: pd.Series) -> pd.Series:
+    """Vectorised :func:`ketareport.config.normalise_diagnosis`."""
+    text = diagnosis.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    return text.astype(object).where(diagnosis.notna(), None)
+
+
+def validate_dataset(raw: RawDataset) -> Dataset:
+    """Typed, checked tables, or :class:`DatasetInvalid` listing every problem."""
+    problems: list[Problem] = []
+
+    patients_check = _Checker(raw.patients, problems)
+    patients_check.duplicate_headers()
+    column = {name: patients_check.column(name, required=name in ("patient_id", "diagnosis")) for name in PATIENT_COLUMNS}
+    patient_id = patients_check.text(column["patient_id"], required=True)
+    patients_check.unique(column["patient_id"], patient_id, "patient_id")
+    diagnosis = patients_check.text(column["diagnosis"], required=True)
+    sex = patients_check.text(column["sex"], required=False)
+    patients_check.flag(column["sex"], (sex.notna() & ~sex.isin(["F", "M"])).to_numpy(), lambda v: f"{v!r} must be F, M or blank")
+    patients = pd.DataFrame({
+        "row": np.arange(1, len(raw.patients.frame) + 1),
+        "patient_id": patient_id,
+        "diagnosis": _normalised_diagnoses(diagnosis),
+        "sex": sex.where(sex.isin(["F", "M"]), None),
+        "age_years": patients_check.number(column["age_years"], 0, 120),
+        "previous_interventions": _label_list(patients_check.text(column["previous_interventions"], required=False)),
+        "relief_duration_days": patients_check.number(column["relief_duration_days"], 0, None),
+        "relief_ongoing": patients_check.boolean(column["relief_ongoing"]).fillna(False).astype(bool),
+    })
+
+    infusions_check = _Checker(raw.infusions, problems)
+    infusions_check.duplicate_headers()
+    required = {"infusion_id", "patient_id", "infusion_date", *ANALYSIS_COLUMNS}
+    column = {name: infusions_check.column(name, required=name in required) for name in INFUSION_COLUMNS}
+    infusion_id = infusions_check.text(column["infusion_id"], required=True)
+    infusions_check.unique(column["infusion_id"], infusion_id, "infusion_id")
+    owner = infusions_check.text(column["patient_id"], required=True)
+    if column["patient_id"].present and "patient_id" in raw.patients.frame.columns:
+        known = set(patient_id.dropna())
+        unknown = (owner.notna() & ~owner.isin(known)).to_numpy()
+        infusions_check.flag(column["patient_id"], unknown, lambda v: f"{v!r} is not a patient_id in {raw.patients.label}")
+    infusions = pd.DataFrame({
+        "row": np.arange(1, len(raw.infusions.frame) + 1),
+        "infusion_id": infusion_id,
+        "patient_id": owner,
+        "infusion_date": infusions_check.date(column["infusion_date"], required=True),
+        "ketamine_dose_mg": infusions_check.number(column["ketamine_dose_mg"], 0, None, low_open=True),
+        "infusion_duration_min": infusions_check.number(column["infusion_duration_min"], 0, None, low_open=True),
+        "vas_pre": infusions_check.number(column["vas_pre"], 0, 10),
+        "vas_post": infusions_check.number(column["vas_post"], 0, 10),
+        "midazolam": infusions_check.boolean(column["midazolam"]),
+        "ondansetron": infusions_check.boolean(column["ondansetron"]),
+        "side_effects": _label_list(infusions_check.text(column["side_effects"], required=False)),
+    })
+    if problems:
+        raise DatasetInvalid(problems)
+    return Dataset(patients, infusions)
