@@ -1,0 +1,56 @@
+"""Shared fixtures.
+
+Tests that need R or Chromium skip on a user's machine without them, but
+fail in CI (environment variable ``CI`` set), where they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "data" / "demo"
+R_PACKAGES = ("lme4", "jsonlite")
+
+
+def _missing_tool(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} — CI must provide it (see .ci/run)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def rscript() -> str:
+    """Path of Rscript with the R packages the cross-checks use."""
+    path = shutil.which("Rscript")
+    if path is None:
+        _missing_tool("Rscript is not installed (apt-get install r-base-core r-cran-lme4 r-cran-jsonlite)")
+    probe = "for (p in commandArgs(TRUE)) if (!requireNamespace(p, quietly = TRUE)) cat(p, '\\n')"
+    missing = subprocess.run([path, "-e", probe, *R_PACKAGES], capture_output=True, text=True, check=True).stdout.split()
+    if missing:
+        _missing_tool(f"R packages missing: {', '.join(missing)}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def run_r(rscript):
+    """Run R code; returns its standard output."""
+    def run(code: str, *args: str, cwd: Path | None = None) -> str:
+        completed = subprocess.run([rscript, "-e", code, *args], capture_output=True, text=True, cwd=cwd)
+        if completed.returncode != 0:
+            raise AssertionError(f"R failed:\n{completed.stderr}")
+        return completed.stdout
+    return run
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    if path is None:
+        _missing_tool("Debian chromium is not installed (apt-get install chromium)")
+    return path
