@@ -1,0 +1,118 @@
+"""Every validation rule of contract section 1, each with a bad input."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ketareport.errors import DatasetInvalid
+from ketareport.load import load_dataset
+from ketareport.validate import validate_dataset
+
+from .datasets import INFUSIONS_CSV, PATIENTS_CSV, with_cell, write_csv_dataset
+
+
+def problems_for(tmp_path, patients=PATIENTS_CSV, infusions=INFUSIONS_CSV) -> list[str]:
+    folder = write_csv_dataset(tmp_path / "data", patients, infusions)
+    with pytest.raises(DatasetInvalid) as error:
+        validate_dataset(load_dataset(folder))
+    return [str(problem) for problem in error.value.problems]
+
+
+def test_valid_dataset_types_its_columns(tmp_path):
+    dataset = validate_dataset(load_dataset(write_csv_dataset(tmp_path / "data")))
+    patients, infusions = dataset.patients, dataset.infusions
+    assert patients["diagnosis"].tolist() == ["crps", "crps", "back_pain", "headache", "back_pain", "crps"]
+    assert patients["relief_ongoing"].tolist() == [False, True, False, False, False, True]
+    assert patients["sex"].isna().sum() == 1
+    assert pd.api.types.is_datetime64_any_dtype(infusions["infusion_date"])
+    assert infusions["vas_pre"].isna().sum() == 1  # "NA" is missing, not invalid
+    assert infusions["side_effects"].tolist()[:5] == ["nausea", "none", "", "", "dizziness;nausea"]
+    assert infusions["midazolam"].all() and infusions["ondansetron"].all()
+
+
+@pytest.mark.parametrize("table, row, column, value, expected", [
+    ("infusions", 12 - 10, "vas_pre", "11", "infusions.csv row 2 (line 3), column vas_pre: 11 is outside 0 to 10"),
+    ("infusions", 3, "vas_post", "-0.5", "column vas_post: -0.5 is outside 0 to 10"),
+    ("infusions", 3, "vas_post", "seven", "column vas_post: 'seven' is not a number"),
+    ("infusions", 4, "ketamine_dose_mg", "0", "column ketamine_dose_mg: 0 must be greater than 0"),
+    ("infusions", 4, "infusion_duration_min", "-30", "column infusion_duration_min: -30 must be greater than 0"),
+    ("infusions", 5, "infusion_date", "02/01/2006", "column infusion_date: '02/01/2006' is not a date YYYY-MM-DD"),
+    ("infusions", 5, "infusion_date", "2006-02-30", "column infusion_date: '2006-02-30' is not a date YYYY-MM-DD"),
+    ("infusions", 5, "infusion_date", "", "column infusion_date: is empty but required"),
+    ("infusions", 6, "midazolam", "maybe", "column midazolam: 'maybe' is not a yes/no value"),
+    ("infusions", 6, "patient_id", "P99", "column patient_id: 'P99' is not a patient_id in patients.csv"),
+    ("infusions", 6, "patient_id", "", "column patient_id: is empty but required"),
+    ("infusions", 7, "infusion_id", "I1", "infusions.csv row 7 (line 8), column infusion_id: duplicate infusion_id 'I1' (first in row 1)"),
+    ("infusions", 7, "infusion_id", "", "column infusion_id: is empty but required"),
+    ("patients", 2, "patient_id", "P1", "patients.csv row 2 (line 3), column patient_id: duplicate patient_id 'P1' (first in row 1)"),
+    ("patients", 2, "diagnosis", "", "patients.csv row 2 (line 3), column diagnosis: is empty but required"),
+    ("patients", 3, "sex", "female", "column sex: 'female' must be F, M or blank"),
+    ("patients", 3, "age_years", "121", "column age_years: 121 is outside 0 to 120"),
+    ("patients", 3, "age_years", "forty", "column age_years: 'forty' is not a number"),
+    ("patients", 4, "relief_duration_days", "-1", "column relief_duration_days: -1 must be at least 0"),
+    ("patients", 4, "relief_ongoing", "ongoing", "column relief_ongoing: 'ongoing' is not a yes/no value"),
+])
+def test_each_rule_names_file_row_column_and_value(tmp_path, table, row, column, value, expected):
+    tables = {"patients": PATIENTS_CSV, "infusions": INFUSIONS_CSV}
+    tables[table] = with_cell(tables[table], row, column, value)
+    problems = problems_for(tmp_path, tables["patients"], tables["infusions"])
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_every_problem_is_reported_in_one_run(tmp_path):
+    infusions = INFUSIONS_CSV
+    for row, column, value in [(1, "vas_pre", "12"), (2, "vas_post", "x"), (9, "infusion_date", "yesterday")]:
+        infusions = with_cell(infusions, row, column, value)
+    patients = with_cell(PATIENTS_CSV, 6, "age_years", "200")
+    problems = problems_for(tmp_path, patients, infusions)
+    assert sorted(problem.split(",")[0] for problem in problems) == sorted([
+        "patients.csv row 6 (line 7)", "infusions.csv row 1 (line 2)",
+        "infusions.csv row 2 (line 3)", "infusions.csv row 9 (line 10)",
+    ])
+
+
+@pytest.mark.parametrize("table, column", [
+    ("patients", "patient_id"), ("patients", "diagnosis"),
+    ("infusions", "infusion_id"), ("infusions", "patient_id"), ("infusions", "infusion_date"),
+    ("infusions", "vas_pre"), ("infusions", "ketamine_dose_mg"),
+])
+def test_absent_required_column(tmp_path, table, column):
+    tables = {"patients": PATIENTS_CSV, "infusions": INFUSIONS_CSV}
+    frame = pd.read_csv(pd.io.common.StringIO(tables[table]), dtype=str, keep_default_na=False)
+    original = next(c for c in frame.columns if c.lower() == column)
+    tables[table] = frame.drop(columns=[original]).to_csv(index=False)
+    problems = problems_for(tmp_path, tables["patients"], tables["infusions"])
+    assert f"{table}.csv, column {column}: required column is absent" in problems
+
+
+def test_duplicate_headers_differing_in_case(tmp_path):
+    frame = pd.read_csv(pd.io.common.StringIO(PATIENTS_CSV), dtype=str, keep_default_na=False)
+    frame["AGE_YEARS"] = frame["age_years"]
+    problems = problems_for(tmp_path, frame.to_csv(index=False))
+    assert "patients.csv, column age_years: appears more than once (names are matched ignoring case)" in problems
+
+
+def test_optional_columns_may_be_absent(tmp_path):
+    patients = pd.read_csv(pd.io.common.StringIO(PATIENTS_CSV), dtype=str, keep_default_na=False)
+    patients = patients[["patient_id", "Diagnosis"]].to_csv(index=False)
+    infusions = pd.read_csv(pd.io.common.StringIO(INFUSIONS_CSV), dtype=str, keep_default_na=False)
+    infusions = infusions.drop(columns=["midazolam", "ondansetron", "side_effects"]).to_csv(index=False)
+    dataset = validate_dataset(load_dataset(write_csv_dataset(tmp_path / "data", patients, infusions)))
+    assert dataset.patients["relief_duration_days"].isna().all()
+    assert not dataset.patients["relief_ongoing"].any()
+    assert dataset.infusions["midazolam"].isna().all()
+
+
+def test_problem_rows_in_a_workbook_are_sheet_rows(tmp_path):
+    patients = pd.read_csv(pd.io.common.StringIO(PATIENTS_CSV), dtype=str, keep_default_na=False)
+    infusions = pd.read_csv(pd.io.common.StringIO(with_cell(INFUSIONS_CSV, 3, "vas_pre", "14")), dtype=str, keep_default_na=False)
+    workbook = tmp_path / "study.xlsx"
+    with pd.ExcelWriter(workbook) as writer:
+        patients.to_excel(writer, sheet_name="patients", index=False)
+        infusions.to_excel(writer, sheet_name="infusions", index=False)
+    with pytest.raises(DatasetInvalid) as error:
+        validate_dataset(load_dataset(workbook))
+    assert [str(p) for p in error.value.problems] == [
+        "study.xlsx sheet infusions row 3 (sheet row 4), column vas_pre: 14 is outside 0 to 10"
+    ]
