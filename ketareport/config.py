@@ -161,7 +161,11 @@ class _ConfigReader:
         self.problems: list[Problem] = []
 
     def problem(self, key: str, value: Any, message: str) -> None:
-        self.problems.append(Problem(self.label, message, column=key, value=repr(value)))
+        """E.g. ``study.yml: analysis.conf_level is 1.5; must be strictly between 0 and 1``."""
+        self.problems.append(Problem(self.label, f"{key} is {value!r}; {message}", value=repr(value)))
+
+    def unknown(self, key: str, known: set[str], what: str = "option") -> None:
+        self.problems.append(Problem(self.label, f"{key} is not a known {what} (known: {', '.join(sorted(known))})"))
 
     def block(self, raw: dict, key: str, allowed: set[str]) -> dict:
         value = raw.get(key) or {}
@@ -169,7 +173,7 @@ class _ConfigReader:
             self.problem(key, value, "must be a mapping of options")
             return {}
         for unknown in sorted(set(value) - allowed):
-            self.problem(f"{key}.{unknown}", value[unknown], f"is not a known option (known: {', '.join(sorted(allowed))})")
+            self.unknown(f"{key}.{unknown}", allowed)
         return value
 
     def text(self, block: dict, prefix: str, key: str, default: str | None) -> str | None:
@@ -181,14 +185,18 @@ class _ConfigReader:
         self.problem(f"{prefix}.{key}", value, "must be text")
         return default
 
-    def number(self, block: dict, prefix: str, key: str, default: float, low: float, high: float, *, open_interval: bool = False) -> float:
+    def number(self, block: dict, prefix: str, key: str, default: float, low: float, high: float | None, *, open_interval: bool = False) -> float:
         value = block.get(key, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.problem(f"{prefix}.{key}", value, "must be a number")
             return default
-        inside = low < value < high if open_interval else low <= value <= high
+        if high is None:
+            inside, bounds = value >= low, f"at least {low:g}"
+        elif open_interval:
+            inside, bounds = low < value < high, f"strictly between {low:g} and {high:g}"
+        else:
+            inside, bounds = low <= value <= high, f"between {low:g} and {high:g}"
         if not inside:
-            bounds = f"strictly between {low:g} and {high:g}" if open_interval else f"between {low:g} and {high:g}"
             self.problem(f"{prefix}.{key}", value, f"must be {bounds}")
             return default
         return float(value)
@@ -215,7 +223,7 @@ class _ConfigReader:
             self.problem("(top level)", raw, "must be a mapping with blocks study, analysis, report")
             return StudyConfig(source=source)
         for unknown in sorted(set(raw) - {"study", "analysis", "report"}):
-            self.problem(unknown, raw[unknown], "is not a known block (known: analysis, report, study)")
+            self.unknown(unknown, {"study", "analysis", "report"}, what="block")
         return StudyConfig(
             study=self.read_study(raw),
             analysis=self.read_analysis(raw),
@@ -299,7 +307,7 @@ class _ConfigReader:
             if not isinstance(name, str) or not name.isidentifier():
                 self.problem(f"{key}.name", name, "must be a short identifier such as lasting")
                 continue
-            days = self.number(item, key, "days", 0, 0, float("inf"))
+            days = self.number(item, key, "days", 0, 0, None)
             inclusive = item.get("inclusive", True)
             if not isinstance(inclusive, bool):
                 self.problem(f"{key}.inclusive", inclusive, "must be true (>= days) or false (> days)")
