@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run the whole test suite: creates .venv if needed. In CI (CI set), also
+# installs from Debian what the cross-checks need (R with lme4, jsonlite
+# and knitr; Chromium; poppler) — on a user's machine those tests skip when
+# the tools are missing, in CI they fail.
+set -euo pipefail
+source "$(dirname "$0")/bootstrap.sh"
+
+DEBIAN_PACKAGES="r-base-core r-cran-lme4 r-cran-jsonlite r-cran-knitr chromium poppler-utils"
+if [ -n "${CI:-}" ]; then
+    missing=$(dpkg-query -W -f='${Status} ${Package}\n' $DEBIAN_PACKAGES 2>/dev/null | grep -c "install ok installed" || true)
+    if [ "$missing" -ne "$(echo $DEBIAN_PACKAGES | wc -w)" ]; then
+        echo "test: installing $DEBIAN_PACKAGES from Debian" >&2
+        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $DEBIAN_PACKAGES >/dev/null
+    fi
+fi
+
+.venv/bin/python -m pytest "$@"
