@@ -1,0 +1,39 @@
+"""Documentation stays in step with the code (as sqlite-utils' test_docs does)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from ketareport import cli
+from ketareport.config import AnalysisOptions, ReportOptions, StudyMetadata
+
+from .conftest import REPO
+
+README = (REPO / "README.md").read_text()
+CONFIGURATION = (REPO / "docs" / "configuration.md").read_text()
+
+
+def test_every_command_is_in_the_readme():
+    for command in cli.main.commands:
+        assert f"ketareport {command}" in README, command
+
+
+def test_readme_gives_exactly_two_setup_commands_that_exist():
+    setup = README.split("## Set-up", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in setup.strip().splitlines()]
+    assert commands == ["bash scripts/demo.sh", "bash scripts/test.sh"]
+    for command in commands:
+        assert (REPO / command.split()[1]).is_file()
+    assert "scripts/test.sh" in (REPO / ".ci" / "run").read_text()
+
+
+def test_every_config_option_is_documented():
+    study_keys = {f.name for f in dataclasses.fields(StudyMetadata)} - {"period_start", "period_end"} | {"period"}
+    analysis_keys = {f.name for f in dataclasses.fields(AnalysisOptions)} - {
+        "relief_method", "relief_conf_level", "relief_thresholds"
+    } | {"relief.method", "relief.conf_level", "relief.thresholds"}
+    report_keys = {f.name for f in dataclasses.fields(ReportOptions)}
+    documented = set(re.findall(r"^\| `([a-z_.]+)` \|", CONFIGURATION, flags=re.MULTILINE))
+    expected = {f"study.{k}" for k in study_keys} | {f"analysis.{k}" for k in analysis_keys} | {f"report.{k}" for k in report_keys}
+    assert documented == expected
