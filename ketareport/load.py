@@ -125,7 +125,8 @@ def _read_table_file(table: str, file: Path) -> RawTable:
     try:
         if suffix == ".csv":
             # Everything as text: validation parses, so "007" or "1e3" are seen as written.
-            frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8")
+            # utf-8-sig: spreadsheet programs often save "CSV UTF-8" with a byte-order mark.
+            frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
             return RawTable(table, file.name, _tidy(frame), "line")
         if suffix == ".parquet":
             return RawTable(table, file.name, _tidy(pd.read_parquet(file)), None)

@@ -163,3 +163,11 @@ def test_missing_path_and_unknown_file(tmp_path):
     with pytest.raises(DatasetInvalid) as error:
         load_dataset(other)
     assert "is not a dataset container" in error.value.report()
+
+
+def test_csv_saved_with_a_byte_order_mark(tmp_path, reference, csv_dataset):
+    folder = tmp_path / "bom"
+    shutil.copytree(csv_dataset, folder)
+    for name in ("patients.csv", "infusions.csv"):
+        (folder / name).write_bytes(b"\xef\xbb\xbf" + (folder / name).read_bytes())
+    assert estimates_of(folder) == reference
