@@ -1,0 +1,360 @@
+"""A seeded generator of synthetic study datasets (no real patient).
+
+With the defaults (49 patients, ``DEFAULT_SEED``) it writes ``data/demo/``,
+whose analysis reproduces every figure of the published abstract
+(Pain Med. 2012;13(2):263-9; contract section 4). The figures are reached by
+construction and calibration here, never by special cases in the engine:
+
+1. each patient gets a target mean VAS reduction, drawn per group and
+   standardised to the published groups' mean and SD;
+2. a patient's analysed infusions carry reductions on the 0.1 cm grid, so a
+   patient's mean can only move in steps of 0.1/k (k analysed infusions):
+   a deterministic greedy search moves single infusions by 0.1 cm until the
+   patient-level moments sit at the centre of the narrow window in which
+   every rounded figure of the abstract comes out (the overall SE must round
+   up to 0.35 while the Welch SE of the difference rounds down to 0.64);
+3. relief durations are laid out so that 29 are recorded, one of them
+   censored before 7 days, with 21 of 28 evaluable patients at >= 7 days and
+   10 at > 21 days.
+
+Any other ``patients`` count scales the same design (proportions, effect
+sizes, missing-data rate) without calibration, vectorised, for benchmarks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .output import write_atomic
+
+DEFAULT_SEED = 20120201
+DEMO_PATIENTS = 49
+
+# Published design (contract section 4).
+DIAGNOSIS_COUNTS = {
+    "crps": 18, "headache": 8, "back_pain": 7, "neuropathic_pain": 5,
+    "fibromyalgia": 4, "post_herpetic_neuralgia": 3, "other": 4,
+}
+DEMO_INFUSIONS = 369
+DEMO_EXCLUDED = 36
+TARGET = {"crps_mean": 7.2211, "crps_sd": 2.1430, "other_mean": 5.0723, "other_sd": 2.2322}
+TARGET_OVERALL_SE = 0.34512
+TARGET_WELCH_SE = 0.64488
+TARGET_GROUP_SE = {"crps_se": TARGET["crps_sd"] / np.sqrt(18), "other_se": TARGET["other_sd"] / np.sqrt(31)}
+RELIEF_RECORDED_FRACTION = 29 / 49
+SIDE_EFFECTS = ("nausea", "dizziness", "hallucinations", "sedation", "headache", "vivid dreams", "diplopia")
+SIDE_EFFECT_RATES = (0.05, 0.05, 0.02, 0.04, 0.02, 0.02, 0.01)
+INTERVENTIONS = (
+    "opioids", "nerve blocks", "epidural steroid injection", "spinal cord stimulation",
+    "anticonvulsants", "antidepressants", "physical therapy", "intrathecal pump",
+)
+PERIOD_START = dt.date(2004, 1, 1)
+PERIOD_END = dt.date(2009, 12, 31)
+ANALYSIS_COLUMNS = ("ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post")
+
+STUDY_YML = """\
+# Study configuration of the synthetic demo dataset (see README.md here).
+study:
+  title: "Efficacy of outpatient ketamine infusions in refractory chronic pain syndromes: a 5-year retrospective analysis"
+  subtitle: "Reproduction on a synthetic dataset"
+  authors:
+    - name: "Demo Author A"
+      affiliation: "Department of Anesthesia and Critical Care (synthetic demonstration)"
+    - name: "Demo Author B"
+      affiliation: "Department of Anesthesia and Critical Care (synthetic demonstration)"
+  institution: "Academic medical centre (synthetic demonstration)"
+  period: {start: 2004-01-01, end: 2009-12-31}
+  review_board: "Institutional Review Board approval (synthetic demonstration dataset; no patient data)"
+  setting: "Outpatient pain clinic of an academic medical centre"
+  keywords: [ketamine, chronic pain, complex regional pain syndrome]
+"""
+
+README = """\
+# Demo dataset — SYNTHETIC
+
+These files describe **no real patient**. They were made by
+
+    ketareport demo-data --out data/demo
+
+(seeded; running it again gives these files byte for byte) to reproduce,
+through the engine, every figure of the published abstract (Pain Med.
+2012;13(2):263-9): 49 patients, 369 infusions, 36 excluded for missing data,
+18 with CRPS, VAS reductions and relief probabilities at the precision the
+abstract prints.
+
+* `patients.csv`, `infusions.csv` — the two tables of the data contract;
+* `demo.RData` — the same two data frames for R: `load("data/demo/demo.RData")`
+  (infusion_date is ISO text: `as.Date(infusions$infusion_date)`);
+* `study.yml` — the study configuration used by `ketareport render data/demo`.
+"""
+
+
+def _group_labels(n_patients: int, rng: np.random.Generator) -> np.ndarray:
+    if n_patients == DEMO_PATIENTS:
+        labels = np.repeat(list(DIAGNOSIS_COUNTS), list(DIAGNOSIS_COUNTS.values()))
+    else:
+        shares = np.array(list(DIAGNOSIS_COUNTS.values()), dtype=float) / DEMO_PATIENTS
+        labels = rng.choice(list(DIAGNOSIS_COUNTS), size=n_patients, p=shares)
+    return rng.permutation(labels)
+
+
+def _infusion_counts(n_patients: int, rng: np.random.Generator) -> np.ndarray:
+    """Infusions per patient (at least 2); 369 in all for the demo."""
+    total = DEMO_INFUSIONS if n_patients == DEMO_PATIENTS else round(n_patients * DEMO_INFUSIONS / DEMO_PATIENTS)
+    weights = rng.gamma(2.0, 1.0, n_patients)
+    extra = rng.multinomial(total - 2 * n_patients, weights / weights.sum())
+    return 2 + extra
+
+
+def _standardised(z: np.ndarray, mean: float, sd: float) -> np.ndarray:
+    return mean + sd * (z - z.mean()) / z.std(ddof=1)
+
+
+def _patient_targets(is_index: np.ndarray, rng: np.random.Generator, exact: bool) -> np.ndarray:
+    """Target mean reduction per patient, feasible on a 0-10 scale (0.8 to 9.6 cm)."""
+    means = np.empty(is_index.size)
+    for group, mean_key, sd_key in ((True, "crps_mean", "crps_sd"), (False, "other_mean", "other_sd")):
+        members = is_index == group
+        for _ in range(1000):  # redraw until every standardised value is feasible
+            values = rng.normal(0, 1, members.sum())
+            if exact and members.sum() > 1:
+                values = _standardised(values, TARGET[mean_key], TARGET[sd_key])
+            else:
+                values = TARGET[mean_key] + TARGET[sd_key] * values
+            if not exact or (values.min() >= 0.8 and values.max() <= 9.6):
+                break
+        means[members] = np.clip(values, 0.8, 9.6)
+    return means
+
+
+def _moments(sums: np.ndarray, counts: np.ndarray, is_index: np.ndarray) -> dict[str, float]:
+    means = sums / counts
+    crps, other = means[is_index], means[~is_index]
+    se_c, se_o = crps.std(ddof=1) / np.sqrt(crps.size), other.std(ddof=1) / np.sqrt(other.size)
+    return {
+        "crps_mean": crps.mean(), "other_mean": other.mean(), "crps_se": se_c, "other_se": se_o,
+        "overall_se": means.std(ddof=1) / np.sqrt(means.size),
+        "welch_se": float(np.hypot(se_c, se_o)),
+    }
+
+
+def _calibration_error(moments: dict[str, float]) -> float:
+    return float(
+        ((moments["crps_mean"] - TARGET["crps_mean"]) / 1e-3) ** 2
+        + ((moments["other_mean"] - TARGET["other_mean"]) / 1e-3) ** 2
+        + ((moments["overall_se"] - TARGET_OVERALL_SE) / 1e-5) ** 2
+        + ((moments["welch_se"] - TARGET_WELCH_SE) / 1e-5) ** 2
+        + ((moments["crps_se"] - TARGET_GROUP_SE["crps_se"]) / 2e-5) ** 2
+        + ((moments["other_se"] - TARGET_GROUP_SE["other_se"]) / 2e-5) ** 2
+    )
+
+
+def _calibrate(tenths: np.ndarray, counts: np.ndarray, is_index: np.ndarray) -> np.ndarray:
+    """Greedy search over single 0.1 cm moves of a patient's summed reduction.
+
+    ``tenths`` is each patient's summed reduction in tenths of a cm (an
+    integer). Each step takes the one +-1 move that best lowers the
+    calibration error; it stops when no move helps.
+    """
+    tenths = tenths.copy()
+    best = _calibration_error(_moments(tenths / 10, counts, is_index))
+    for _ in range(2000):
+        candidates = []
+        for patient in range(tenths.size):
+            for step in (-1, 1):
+                trial = tenths.copy()
+                trial[patient] += step
+                mean = trial[patient] / 10 / counts[patient]
+                if 0.5 <= mean <= 9.8:
+                    candidates.append((_calibration_error(_moments(trial / 10, counts, is_index)), patient, step))
+        error, patient, step = min(candidates)
+        if error >= best:
+            break
+        tenths[patient] += step
+        best = error
+    return tenths
+
+
+def _split_sum(total_tenths: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Per-infusion reductions (tenths, 0..100) summing exactly to each patient's total."""
+    owner = np.repeat(np.arange(counts.size), counts)
+    mean = total_tenths[owner] / counts[owner]
+    values = np.clip(np.rint(mean + rng.normal(0, 9, owner.size)), 0, 100).astype(int)
+    # Restore each patient's exact sum by spreading the remainder one tenth at a time.
+    gap = total_tenths - np.bincount(owner, weights=values, minlength=counts.size).astype(int)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    while np.any(gap != 0):
+        step = np.sign(gap)
+        position = starts + rng.integers(0, counts)
+        movable = (values[position] + step >= 0) & (values[position] + step <= 100) & (gap != 0)
+        np.add.at(values, position[movable], step[movable])
+        gap[movable] -= step[movable]
+    return values
+
+
+def _relief_durations(n_patients: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Durations (days, NaN = not recorded) and ongoing flags.
+
+    Demo: 29 recorded; 1 ongoing at 4 days (censored before 7 days); of the
+    other 28, 10 over 21 days, 11 from 7 to 21 days, 7 under 7 days.
+    """
+    if n_patients == DEMO_PATIENTS:
+        kinds = np.array(["long"] * 10 + ["medium"] * 11 + ["short"] * 7 + ["censored"] + ["none"] * 20)
+    else:
+        kinds = rng.choice(["long", "medium", "short", "censored", "none"], size=n_patients,
+                           p=np.array([10, 11, 7, 1, 20]) / 49)
+    kinds = rng.permutation(kinds)
+    days = np.full(n_patients, np.nan)
+    days[kinds == "long"] = rng.integers(22, 91, (kinds == "long").sum())
+    days[kinds == "medium"] = rng.integers(7, 22, (kinds == "medium").sum())
+    days[kinds == "short"] = rng.integers(1, 7, (kinds == "short").sum())
+    days[kinds == "censored"] = rng.integers(2, 7, (kinds == "censored").sum())
+    return days, kinds == "censored"
+
+
+def _joined_labels(indicators: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    """Boolean matrix (rows x labels) -> "a; b" text per row, without a row loop."""
+    names = np.array([f"{label}; " for label in labels], dtype=object)
+    joined = indicators @ names if indicators.size else np.zeros(indicators.shape[0], dtype=object)
+    return pd.Series(joined, dtype=object).astype(str).str.rstrip("; ").replace("0", "").to_numpy()
+
+
+def generate_demo(patients: int = DEMO_PATIENTS, seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The two tables of a synthetic dataset, in the contract's columns."""
+    rng = np.random.default_rng(seed)
+    calibrated = patients == DEMO_PATIENTS
+    diagnosis = _group_labels(patients, rng)
+    is_index = diagnosis == "crps"
+    counts = _infusion_counts(patients, rng)
+    owner = np.repeat(np.arange(patients), counts)
+    n_infusions = int(counts.sum())
+
+    # Excluded infusions: never a patient's first, so everyone keeps one analysed infusion.
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    eligible = np.setdiff1d(np.arange(n_infusions), first)
+    n_excluded = DEMO_EXCLUDED if calibrated else round(n_infusions * DEMO_EXCLUDED / DEMO_INFUSIONS)
+    excluded = np.zeros(n_infusions, dtype=bool)
+    excluded[rng.choice(eligible, n_excluded, replace=False)] = True
+    analysed_counts = np.bincount(owner[~excluded], minlength=patients)
+
+    targets = _patient_targets(is_index, rng, exact=calibrated)
+    tenths = np.rint(targets * analysed_counts * 10).astype(int)
+    if calibrated:
+        tenths = _calibrate(tenths, analysed_counts, is_index)
+    reduction = np.empty(n_infusions, dtype=int)
+    reduction[~excluded] = _split_sum(tenths, analysed_counts, rng)
+    reduction[excluded] = np.clip(np.rint(targets[owner[excluded]] * 10 + rng.normal(0, 9, excluded.sum())), 0, 100)
+    # Post-infusion VAS: low but not always 0; pre = post + reduction (<= 10 cm).
+    headroom = 100 - reduction
+    post = np.minimum(np.rint(rng.beta(1.2, 4.0, n_infusions) * headroom), headroom).astype(int)
+    pre = post + reduction
+
+    sex = np.where(rng.random(patients) < 0.65, "F", "M")
+    age = np.clip(np.rint(rng.normal(46, 12, patients)), 18, 85).astype(int)
+    weight = np.clip(rng.normal(78, 15, patients), 45, 140)
+    dose = np.clip(np.rint(weight[owner] * rng.uniform(0.6, 1.6, n_infusions) / 5) * 5, 25, 250)
+    duration = np.clip(np.rint(rng.normal(120, 35, n_infusions) / 15) * 15, 45, 240)
+
+    # Dates: a start per patient, then every 2 to 8 weeks, within 2004-2009.
+    span = (PERIOD_END - PERIOD_START).days
+    gaps = rng.integers(14, 57, n_infusions)
+    gaps[first] = 0
+    offset_in_patient = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[first], counts)
+    course = np.bincount(owner, weights=gaps, minlength=patients)
+    start = (rng.random(patients) * np.maximum(span - course, 0)).astype(int)
+    day = np.minimum(start[owner] + offset_in_patient, span).astype(int)
+    dates = (np.datetime64(PERIOD_START) + day.astype("timedelta64[D]")).astype(str)
+
+    effects = rng.random((n_infusions, len(SIDE_EFFECTS))) < np.array(SIDE_EFFECT_RATES)
+    previous = rng.random((patients, len(INTERVENTIONS))) < np.array([0.7, 0.6, 0.4, 0.2, 0.5, 0.4, 0.3, 0.05])
+    relief_days, ongoing = _relief_durations(patients, rng)
+
+    # Which analysis value is missing on an excluded infusion: mostly a VAS score.
+    missing_column = rng.choice(len(ANALYSIS_COLUMNS), size=n_infusions, p=[0.15, 0.2, 0.25, 0.4])
+    vas_pre = pd.Series(pre / 10).map("{:.1f}".format)
+    vas_post = pd.Series(post / 10).map("{:.1f}".format)
+    columns = {
+        "ketamine_dose_mg": pd.Series(dose).map("{:.0f}".format),
+        "infusion_duration_min": pd.Series(duration).map("{:.0f}".format),
+        "vas_pre": vas_pre, "vas_post": vas_post,
+    }
+    for position, name in enumerate(ANALYSIS_COLUMNS):
+        columns[name] = columns[name].where(~(excluded & (missing_column == position)), "")
+
+    width = max(3, len(str(patients)))
+    patient_ids = np.char.add("P", np.char.zfill(np.arange(1, patients + 1).astype(str), width))
+    infusion_ids = np.char.add("I", np.char.zfill(np.arange(1, n_infusions + 1).astype(str), max(4, len(str(n_infusions)))))
+    patients_table = pd.DataFrame({
+        "patient_id": patient_ids,
+        "diagnosis": diagnosis,
+        "sex": sex,
+        "age_years": age,
+        "previous_interventions": _joined_labels(previous, INTERVENTIONS),
+        "relief_duration_days": pd.Series(relief_days).map(lambda d: "" if np.isnan(d) else f"{d:.0f}"),
+        "relief_ongoing": np.where(ongoing, "true", "false"),
+    })
+    infusions_table = pd.DataFrame({
+        "infusion_id": infusion_ids,
+        "patient_id": patient_ids[owner],
+        "infusion_date": dates,
+        **columns,
+        "midazolam": "true",
+        "ondansetron": "true",
+        "side_effects": _joined_labels(effects, SIDE_EFFECTS),
+    })
+    return patients_table, infusions_table
+
+
+def _csv_bytes(table: pd.DataFrame) -> bytes:
+    return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _rdata_bytes(patients: pd.DataFrame, infusions: pd.DataFrame, folder: Path) -> bytes:
+    """Both tables as R data frames (numbers numeric, yes/no logical, blanks NA), gzip with mtime 0."""
+    import rdata
+
+    def r_frame(table: pd.DataFrame) -> pd.DataFrame:
+        frame = {}
+        for column, values in table.items():
+            text = values.astype(str)
+            if column in ("relief_ongoing", "midazolam", "ondansetron"):
+                frame[column] = pd.array((text == "true").tolist(), dtype="boolean")
+            elif column in ("age_years", "relief_duration_days", *ANALYSIS_COLUMNS):
+                frame[column] = pd.array(pd.to_numeric(text.replace("", np.nan)).tolist(), dtype="Float64")
+            else:
+                frame[column] = pd.array(text.replace("", None).tolist(), dtype="string[python]")
+        return pd.DataFrame(frame, index=pd.RangeIndex(1, len(table) + 1))
+
+    scratch = folder / ".demo.RData.uncompressed"
+    try:
+        rdata.write_rda(scratch, {"patients": r_frame(patients), "infusions": r_frame(infusions)}, compression=None)
+        return gzip.compress(scratch.read_bytes(), mtime=0)
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def write_demo(out_dir: Path, patients: int = DEMO_PATIENTS, seed: int = DEFAULT_SEED) -> list[Path]:
+    """Write patients.csv, infusions.csv, demo.RData and README.md (and study.yml for the demo).
+
+    Each file is written atomically; returns the paths written.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    patients_table, infusions_table = generate_demo(patients, seed)
+    files = {
+        "patients.csv": _csv_bytes(patients_table),
+        "infusions.csv": _csv_bytes(infusions_table),
+        "demo.RData": _rdata_bytes(patients_table, infusions_table, out_dir),
+        "README.md": README.encode("utf-8"),
+    }
+    if patients == DEMO_PATIENTS and seed == DEFAULT_SEED:
+        files["study.yml"] = STUDY_YML.encode("utf-8")
+    return [write_atomic(out_dir / name, content) for name, content in files.items()]
+
+
+__all__ = ["DEFAULT_SEED", "DEMO_PATIENTS", "generate_demo", "write_demo"]
