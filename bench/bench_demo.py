@@ -19,4 +19,4 @@ for patients in (49, 10_000, 100_000):
         start = time.perf_counter()
         write_demo(Path(folder), patients=patients)
         written = time.perf_counter() - start
-    print(f"{patients:>7} patients {len(infusions):>7} infusions: generate {generated:6.2f} s, generate+write {written:6.2f} s")
+    print(f"{patients:>7} patients {len(infusions):>7} infusions: generate {generated:6.2f} s, generate+write CSV {written:6.2f} s")

@@ -121,7 +121,10 @@ def analyze(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
               help="Number of patients. Default 49: the calibrated demo that reproduces the published abstract. "
                    "Any other number scales the same design up or down, uncalibrated.")
 @click.option("--seed", type=int, default=None, help="Random seed (default: the demo's own seed).")
-def demo_data(out_dir: Path, patients: int | None, seed: int | None) -> None:
+@click.option("--rdata/--no-rdata", "rdata", default=None,
+              help="Also write demo.RData for R users. Default: yes for the 49-patient demo, "
+                   "no otherwise (slow for large datasets).")
+def demo_data(out_dir: Path, patients: int | None, seed: int | None, rdata: bool | None) -> None:
     """Write a synthetic dataset (no real patient) in the contract's format.
 
     With the defaults it writes exactly the committed data/demo/.
@@ -137,6 +140,7 @@ def demo_data(out_dir: Path, patients: int | None, seed: int | None) -> None:
         out_dir,
         patients=demo.DEMO_PATIENTS if patients is None else patients,
         seed=demo.DEFAULT_SEED if seed is None else seed,
+        rdata=rdata,
     )
     for path in written:
         click.echo(str(path))
