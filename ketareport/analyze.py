@@ -62,6 +62,8 @@ def summarise_cohort(cohort: Cohort) -> CohortSummary:
         comparison_percent=100.0 * (n_patients - n_index) / n_patients if n_patients else None,
         n_index_analyzed=int((analysed & patients["is_index"]).sum()),
         n_comparison_analyzed=int((analysed & ~patients["is_index"]).sum()),
+        n_index_infusions_analyzed=int((~infusions["excluded"] & infusions["is_index"]).sum()),
+        n_comparison_infusions_analyzed=int((~infusions["excluded"] & ~infusions["is_index"]).sum()),
         n_infusions_midazolam=int(infusions["midazolam"].fillna(False).astype(bool).sum()),
         n_infusions_ondansetron=int(infusions["ondansetron"].fillna(False).astype(bool).sum()),
         n_infusions_premedication_recorded=int(both_recorded.sum()),

@@ -114,6 +114,68 @@ def analyze(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
         click.echo(str(path))
 
 
+@main.command()
+@dataset_options
+@click.option("--verify", "cross_check", is_flag=True,
+              help="Also recompute every estimate in R (reproduce.R) and put the comparison in the appendix; "
+                   "exit status 3 if they disagree (the report is still written), 4 if R is missing.")
+@click.option("--quarto", is_flag=True,
+              help="Also write a ready-to-render Quarto project to OUT/quarto/ (and run `quarto render` "
+                   "there when the quarto command is installed).")
+def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: bool, quarto: bool) -> None:
+    """Analyse DATASET and write the manuscript as HTML and PDF.
+
+    Writes, all or none, to OUT: the result files of `analyze`, the report
+    as <name>.html (one self-contained file) and <name>.pdf (name and page
+    size from study.yml), and the figures as SVG under figures/.
+
+    \b
+    Examples:
+      ketareport render data/demo --out reports/demo
+      ketareport render data/demo --out reports/demo --verify --quarto
+    """
+    import tempfile
+
+    from .output import StagedOutput
+    from .pipeline import run_analysis, write_results
+    from .render import render_report
+
+    run = run_analysis(dataset, config_path, command=["ketareport", *sys.argv[1:]], progress=progress)
+    verification = None
+    if cross_check:
+        from .verify import cross_check as run_cross_check
+
+        progress("cross-checking every estimate in R")
+        with tempfile.TemporaryDirectory(prefix="ketareport-verify-") as work:
+            verification = run_cross_check(run, Path(work))
+    with StagedOutput(out_dir) as staged:
+        progress("writing result files")
+        write_results(run, staged)
+        context, figures, _ = render_report(run, staged, verification=verification, progress=progress)
+        if quarto:
+            from .quarto import write_quarto_project
+
+            progress("writing the Quarto project")
+            write_quarto_project(run, context, figures, staged)
+        written = staged.publish()
+    for path in written:
+        click.echo(str(path))
+    if quarto:
+        from .quarto import render_quarto
+
+        outputs = render_quarto(out_dir / "quarto")
+        if outputs is None:
+            progress(f"quarto is not installed here; to render the Quarto project: cd {out_dir / 'quarto'} && quarto render")
+        else:
+            for path in outputs:
+                click.echo(str(path))
+    if verification is not None and not verification.all_agree:
+        raise VerificationMismatch(
+            f"{verification.n_disagreeing} of {len(verification.rows)} quantities differ between Python and R; "
+            "see the report's appendix"
+        )
+
+
 @main.command("demo-data")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Directory to write the dataset into; created if missing.")

@@ -48,7 +48,7 @@ TARGET_WELCH_SE = 0.64488
 TARGET_GROUP_SE = {"crps_se": TARGET["crps_sd"] / np.sqrt(18), "other_se": TARGET["other_sd"] / np.sqrt(31)}
 RELIEF_RECORDED_FRACTION = 29 / 49
 SIDE_EFFECTS = ("nausea", "dizziness", "hallucinations", "sedation", "headache", "vivid dreams", "diplopia")
-SIDE_EFFECT_RATES = (0.05, 0.05, 0.02, 0.04, 0.02, 0.02, 0.01)
+SIDE_EFFECT_RATES = (0.03, 0.025, 0.01, 0.02, 0.01, 0.01, 0.005)
 INTERVENTIONS = (
     "opioids", "nerve blocks", "epidural steroid injection", "spinal cord stimulation",
     "anticonvulsants", "antidepressants", "physical therapy", "intrathecal pump",

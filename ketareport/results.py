@@ -67,6 +67,8 @@ class CohortSummary:
     comparison_percent: float | None
     n_index_analyzed: int
     n_comparison_analyzed: int
+    n_index_infusions_analyzed: int
+    n_comparison_infusions_analyzed: int
     n_infusions_midazolam: int
     n_infusions_ondansetron: int
     n_infusions_premedication_recorded: int
