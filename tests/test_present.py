@@ -1,0 +1,42 @@
+"""The one set of number formats."""
+
+from __future__ import annotations
+
+import pytest
+
+from ketareport.present import (
+    format_count, format_interval, format_mean, format_p, format_p_statement, format_percent,
+    format_proportion, format_proportion_interval, format_se,
+)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (5.8617, "5.9"), (-0.04, "0.0"), (-0.06, "−0.1"), (None, "–"), (float("nan"), "–"), (7.25, "7.2"),
+])
+def test_mean_one_decimal_true_minus_never_negative_zero(value, expected):
+    assert format_mean(value) == expected
+
+
+def test_se_two_decimals():
+    assert format_se(0.34512) == "0.35" and format_se(0.64488) == "0.64" and format_se(None) == "–"
+
+
+@pytest.mark.parametrize("value, short, statement", [
+    (0.0005, "< 0.001", "P\u00a0<\u00a00.001"),
+    (0.00197, "0.002", "P\u00a0=\u00a00.002"),
+    (0.0499, "0.050", "P\u00a0=\u00a00.050"),
+    (0.9996, "> 0.999", "P\u00a0>\u00a00.999"),
+    (None, "–", "P not estimable"),
+])
+def test_p_values(value, short, statement):
+    assert format_p(value) == short
+    assert format_p_statement(value) == statement
+
+
+def test_percentages_and_intervals():
+    assert format_percent(36.73) == "37%"
+    assert format_proportion(0.75) == "75%"
+    assert format_proportion_interval(0.5940, 0.8547) == "59–\u206085%"
+    assert format_interval(-1.234, 2.0) == "−1.2 to 2.0"
+    assert format_interval(None, 1.0) == "–"
+    assert format_count(30000) == "30,000"

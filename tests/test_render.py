@@ -1,0 +1,191 @@
+"""The rendered manuscript: its numbers, self-containment, fonts, page size and reproducibility."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+
+import pytest
+from click.testing import CliRunner
+
+from ketareport import cli
+from ketareport.present import (
+    format_count, format_interval, format_mean, format_p, format_proportion, format_proportion_interval, format_se,
+)
+
+from .conftest import DEMO
+
+EPOCH = "1330560000"  # 2012-03-01, any fixed instant
+
+
+def render(out, *extra):
+    result = CliRunner().invoke(cli.main, ["render", str(DEMO), "--out", str(out), *extra], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        first = render(tmp_path_factory.mktemp("first"))
+        second = render(tmp_path_factory.mktemp("second"))
+    return first, second
+
+
+def plain(text: str) -> str:
+    """Text as a reader sees it: no-break spaces as spaces, invisible joiners gone, one space per run."""
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u2060", ""))
+
+
+def html_text(folder) -> str:
+    html = (folder / "ketamine-report.html").read_text()
+    html = re.sub(r"<(style|svg)\b.*?</\1>", " ", html, flags=re.S)
+    return plain(re.sub(r"<[^>]+>", " ", html).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+
+
+def pdf_text(folder) -> str:
+    from pypdf import PdfReader
+
+    return plain(" ".join(page.extract_text() for page in PdfReader(folder / "ketamine-report.pdf").pages))
+
+
+def printed_values(results: dict) -> list[str]:
+    """Every estimate of results.json that the report prints, formatted as the report formats it."""
+    values = []
+    for term in ("overall", "index", "comparison", "difference"):
+        estimate = results["vas"][term]
+        values += [format_mean(estimate["estimate"]), format_se(estimate["std_error"]),
+                   format_interval(estimate["conf_low"], estimate["conf_high"]), format_p(estimate["p_value"])]
+    for outcome in results["relief"]["outcomes"]:
+        values += [format_proportion(outcome["estimate"]), plain(format_proportion_interval(outcome["conf_low"], outcome["conf_high"])),
+                   f"{outcome['x']} / {outcome['n_evaluable']}"]
+    model = results["sensitivity"]
+    for term in ("intercept", "index"):
+        values += [format_mean(model[term]["estimate"]), format_se(model[term]["std_error"]),
+                   format_interval(model[term]["conf_low"], model[term]["conf_high"])]
+    cohort = results["cohort"]
+    values += [format_count(cohort[key]) for key in ("n_patients", "n_infusions", "n_infusions_excluded", "n_infusions_analyzed")]
+    return [plain(value) for value in values]
+
+
+def test_every_printed_estimate_appears_in_html_and_pdf(rendered):
+    folder = rendered[0]
+    results = json.loads((folder / "results.json").read_text())
+    html, pdf = html_text(folder), pdf_text(folder)
+    for value in printed_values(results):
+        assert value in html, value
+        assert value in pdf, value
+
+
+def test_demo_abstract_reads_like_the_published_one(rendered):
+    html = html_text(rendered[0])
+    for sentence in [
+        "We identified 49 patients undergoing 369 outpatient ketamine infusions.",
+        "We excluded 36 infusions because of missing data.",
+        "18 (37%) had a diagnosis of complex regional pain syndrome (CRPS)",
+        "The difference of 2.1 between groups was statistically significant (SE 0.64, P = 0.002).",
+        "All patients were pretreated with midazolam and ondansetron.",
+    ]:
+        assert sentence in html
+
+
+class _Resources(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.references, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.references += [value for name, value in attrs if name in ("src", "href", "srcset", "poster", "data", "xlink:href") and value]
+
+
+def test_html_loads_no_external_resource(rendered):
+    html = (rendered[0] / "ketamine-report.html").read_text()
+    parser = _Resources()
+    parser.feed(html)
+    assert "link" not in parser.tags and "script" not in parser.tags and "iframe" not in parser.tags
+    assert all(ref.startswith(("data:", "#")) for ref in parser.references), parser.references
+    for url in re.findall(r"url\(\s*['\"]?([^'\")]+)", html):
+        assert url.startswith(("data:", "#")), url
+    assert "@import" not in html
+    # Semantics a screen reader needs: captions, header cells, alt text for figures.
+    assert html.count("<caption>") >= 5 and 'scope="col"' in html and html.count('role="img" aria-label=') == 3
+
+
+def test_no_identifiers_in_the_report(rendered):
+    html = (rendered[0] / "ketamine-report.html").read_text()
+    results = json.loads((rendered[0] / "results.json").read_text())
+    assert results["cohort"]["excluded_infusion_ids"]
+    for identifier in results["cohort"]["excluded_infusion_ids"] + ["P001", "P049"]:
+        assert identifier not in html
+
+
+def test_two_renders_are_byte_identical(rendered):
+    first, second = rendered
+    for name in ("ketamine-report.html", "ketamine-report.pdf", "figures/figure-2-vas.svg", "results.rds"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_pdf_embeds_every_font_and_carries_metadata(rendered):
+    from pypdf import PdfReader
+
+    reader = PdfReader(rendered[0] / "ketamine-report.pdf")
+    fonts = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = (font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font)["/FontDescriptor"]
+            fonts[font["/BaseFont"]] = any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+    assert fonts and all(fonts.values()), fonts
+    assert all("Pagella" in name for name in fonts), fonts
+    assert reader.metadata.title.startswith("Efficacy of outpatient ketamine infusions")
+    assert "Demo Author A" in reader.metadata.author
+    assert len(reader.pages) >= 5
+    assert "2 of" in reader.pages[1].extract_text()  # numbered pages
+
+
+def test_page_size_follows_the_config(tmp_path):
+    from pypdf import PdfReader
+
+    dataset = tmp_path / "demo"
+    shutil.copytree(DEMO, dataset)
+    with (dataset / "study.yml").open("a") as handle:
+        handle.write("report: {page_size: Letter, name: letter-report}\n")
+    render_out = tmp_path / "out"
+    CliRunner().invoke(cli.main, ["render", str(dataset), "--out", str(render_out)], catch_exceptions=False)
+    box = PdfReader(render_out / "letter-report.pdf").pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+
+
+def test_a_missing_value_fails_the_render():
+    from jinja2 import UndefinedError
+
+    from ketareport.render import template_environment
+
+    with pytest.raises(UndefinedError):
+        template_environment().get_template("_title.html").render(c=object())
+
+
+@pytest.mark.browser
+def test_browser_makes_no_network_request(rendered, chromium, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    requests = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        page = browser.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto((rendered[0] / "ketamine-report.html").as_uri())
+        page.wait_for_load_state("networkidle")
+        fonts_loaded = page.evaluate("document.fonts.check('12px Pagella')")
+        page.screenshot(path=str(tmp_path / "page.png"), full_page=False)
+        browser.close()
+    assert [url for url in requests if not url.startswith(("file:", "data:"))] == []
+    assert fonts_loaded
