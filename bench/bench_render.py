@@ -1,0 +1,49 @@
+"""Time each stage of `ketareport render` on the demo and on a 3,000-patient dataset.
+
+Usage: .venv/bin/python bench/bench_render.py
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def timed(label, action):
+    start = time.perf_counter()
+    value = action()
+    print(f"  {label:<16} {time.perf_counter() - start:7.2f} s")
+    return value
+
+
+def bench(dataset: Path) -> None:
+    from ketareport.figures import render_figures
+    from ketareport.pipeline import run_analysis
+    from ketareport.present import build_context
+    from ketareport.render import embedded_fonts, render_html, render_pdf
+
+    run = timed("analysis", lambda: run_analysis(dataset))
+    figures = timed("figures", lambda: render_figures(run))
+    context = timed("context", lambda: build_context(run))
+    timed("font subsets", embedded_fonts)
+    html = timed("HTML", lambda: render_html(context, figures, run.provenance["generated_at"]))
+    pdf = timed("PDF", lambda: render_pdf(html))
+    print(f"  HTML {len(html.encode()) / 1024:.0f} kB, PDF {len(pdf) / 1024:.0f} kB")
+
+
+def main() -> None:
+    from ketareport.demo import write_demo
+
+    print("demo dataset")
+    bench(REPO / "data" / "demo")
+    with tempfile.TemporaryDirectory() as folder:
+        write_demo(Path(folder), patients=3000)
+        print("generated dataset, 3000 patients")
+        bench(Path(folder))
+
+
+if __name__ == "__main__":
+    main()
