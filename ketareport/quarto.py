@@ -21,15 +21,15 @@ import yaml
 
 from .errors import KetareportError
 from .figures import FIGURE_FILES
+from .paths import repository_file
 from .present import ReportContext, Table
 
 if TYPE_CHECKING:
     from .output import StagedOutput
     from .pipeline import AnalysisRun
 
-REPOSITORY = Path(__file__).resolve().parent.parent
-PROJECT_FILE = REPOSITORY / "_quarto.yml"
-TEMPLATES = REPOSITORY / "templates"
+PROJECT_FILE = repository_file("_quarto.yml")
+TEMPLATES = repository_file("templates")
 QUARTO_TEMPLATES = ("manuscript.qmd", "results-r.qmd")
 # Every exhibit the manuscript template includes; one absent from a run
 # (say, no mixed model) is written empty, so the include still resolves.

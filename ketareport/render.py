@@ -16,6 +16,7 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .paths import repository_file
 from .present import FILTERS, ReportContext
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from .pipeline import AnalysisRun
     from .verify import VerificationReport
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = repository_file("templates")
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT_FACES = (
     ("texgyrepagella-regular.otf", "normal", "normal"),
