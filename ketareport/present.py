@@ -152,6 +152,11 @@ def format_date(date: dt.date | None) -> str:
     return MISSING if date is None else f"{date.day} {date:%B %Y}"
 
 
+def plural(n: int, noun: str) -> str:
+    """``1 infusion``, ``36 infusions``."""
+    return f"{format_count(n)} {noun}{'' if n == 1 else 's'}"
+
+
 def count_words(n: int) -> str:
     """Numbers under ten in words, as journals set them in running text."""
     return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else format_count(n)
@@ -372,27 +377,43 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
     comparison_detail = " and ".join(
         f"{count_words(count)} had {_label(label)}" for label, count in comparison_diagnoses
     )
+    if cohort.n_comparison == 0:
+        remaining = "No patient had another diagnosis."
+    else:
+        remaining = (
+            f"Of the remaining {format_count(cohort.n_comparison)} ({format_percent(cohort.comparison_percent)}) patients"
+            + (f", {comparison_detail}." if comparison_detail else ", none had a more specific recorded diagnosis.")
+        )
     cohort_sentence = (
-        f"We identified {format_count(cohort.n_patients)} patients undergoing "
-        f"{format_count(cohort.n_infusions)} outpatient ketamine infusions. "
-        f"We excluded {format_count(cohort.n_infusions_excluded)} infusions because of missing data. "
+        f"We identified {plural(cohort.n_patients, 'patient')} undergoing "
+        f"{plural(cohort.n_infusions, 'outpatient ketamine infusion')}. "
+        f"We excluded {plural(cohort.n_infusions_excluded, 'infusion')} because of missing data. "
         f"Among our patients, {format_count(cohort.n_index)} ({format_percent(cohort.index_percent)}) had a diagnosis of "
-        f"{_index_name(options)}. Of the remaining {format_count(cohort.n_comparison)} "
-        f"({format_percent(cohort.comparison_percent)}) patients"
-        + (f", {comparison_detail}." if comparison_detail else ", none had another recorded diagnosis.")
+        f"{_index_name(options)}. {remaining}"
     )
     overall, index, comparison, difference = vas.overall, vas.index, vas.comparison, vas.difference
     e = estimates
-    overall_sentence = (
-        f"All patients reported {'a significant' if _significant(overall, alpha) else 'a'} reduction in VAS score of "
-        f"{e['overall'].estimate} cm (standard error [SE] {e['overall'].std_error}, {e['overall'].p_statement})."
-        if overall.estimate is not None else "No infusion could be analysed."
-    )
-    group_sentence = (
-        f"For patients with {index_label}, the reduction in VAS score was {e['index'].estimate} "
-        f"(SE {e['index'].std_error}, {e['index'].p_statement}); for the others, the reduction was "
-        f"{e['comparison'].estimate} (SE {e['comparison'].std_error}, {e['comparison'].p_statement})."
-    )
+    if overall.estimate is None:
+        overall_sentence = "No infusion could be analysed."
+    elif _significant(overall, alpha):
+        overall_sentence = (
+            f"All patients reported a significant reduction in VAS score of {e['overall'].estimate} cm "
+            f"(standard error [SE] {e['overall'].std_error}, {e['overall'].p_statement})."
+        )
+    else:
+        overall_sentence = (
+            f"Across all patients the mean change in VAS score was {e['overall'].estimate} cm (standard error [SE] "
+            f"{e['overall'].std_error}, {e['overall'].p_statement}): no evidence of a reduction."
+        )
+    group_parts = [
+        f"{prefix} the reduction {verb} {e[key].estimate} (SE {e[key].std_error}, {e[key].p_statement})"
+        for key, estimate, prefix, verb in (
+            ("index", index, f"For patients with {index_label},", "in VAS score was"),
+            ("comparison", comparison, "for the others,", "was"),
+        )
+        if estimate.estimate is not None
+    ]
+    group_sentence = ("; ".join(group_parts) + ".") if len(group_parts) == 2 else ""
     if difference.estimate is None:
         difference_sentence = "The groups could not be compared."
     elif _significant(difference, alpha):
@@ -447,7 +468,8 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
             "analogue scale (VAS) before and after each infusion, duration of pain relief, previous interventions "
             f"and side effects. {premedication}"
         ]),
-        Section("Results", [" ".join([cohort_sentence, overall_sentence, group_sentence, difference_sentence, relief_sentence])]),
+        Section("Results", [" ".join(part for part in (cohort_sentence, overall_sentence, group_sentence,
+                                                       difference_sentence, relief_sentence) if part)]),
         Section("Conclusions", conclusions),
     ]
 
@@ -576,7 +598,9 @@ def _conclusions(run: AnalysisRun, alpha: float, e: dict[str, FormattedEstimate]
         )
     else:
         sentences.append("These data show no evidence that VAS pain scores fell after ketamine infusions.")
-    if vas.difference.estimate is not None and _significant(vas.difference, alpha):
+    if vas.difference.p_value is None:
+        sentences.append(f"Patients with {options.index_label} could not be compared with patients with other diagnoses.")
+    elif _significant(vas.difference, alpha):
         direction = "larger" if vas.difference.estimate > 0 else "smaller"
         sentences.append(
             f"The reduction was {direction} in patients with {options.index_label} than in patients with other diagnoses "
@@ -593,7 +617,9 @@ def _conclusions(run: AnalysisRun, alpha: float, e: dict[str, FormattedEstimate]
             for o in relief.outcomes
         ]
         sentences.append("The estimated probability of lasting relief was " + " and ".join(parts) + ".")
-    if side_effects["percent"] is not None:
+    if side_effects["percent"] == 0:
+        sentences.append("No side effect was recorded.")
+    elif side_effects["percent"] is not None:
         frequency = "infrequent" if side_effects["infrequent"] else "common"
         most = f", most often {side_effects['most_frequent']}" if side_effects["most_frequent"] else ""
         sentences.append(
@@ -664,11 +690,11 @@ def _results(run, e, cohort_sentence, overall_sentence, group_sentence, differen
             "Table 2 the analysed infusions.",
         ], ["figure:flow", "table:patients", "table:infusions"]),
         Section("Reduction in pain scores", [
-            f"{overall_sentence} {group_sentence} {difference_sentence} (Table 3, Figure 2.)",
+            " ".join(part for part in (overall_sentence, group_sentence, difference_sentence) if part) + " (Table 3, Figure 2.)",
         ], ["table:vas", "figure:vas"]),
         Section("Duration of relief", [f"{relief_sentence} (Table 4, Figure 3.)"], ["table:relief", "figure:relief"]),
     ]
-    if side_effects["percent"] is not None:
+    if side_effects["percent"]:
         sections.append(Section("Side effects", [
             f"At least one side effect was recorded after {side_effects['text']} of analysed infusions"
             + (f"; the most frequent was {side_effects['most_frequent']}" if side_effects["most_frequent"] else "")

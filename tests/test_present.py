@@ -40,3 +40,35 @@ def test_percentages_and_intervals():
     assert format_interval(-1.234, 2.0) == "−1.2 to 2.0"
     assert format_interval(None, 1.0) == "–"
     assert format_count(30000) == "30,000"
+
+
+def _conclusions_for(tmp_path, index_diagnosis):
+    import shutil
+
+    from ketareport.pipeline import run_analysis
+    from ketareport.present import build_context
+
+    from .conftest import DEMO
+
+    dataset = tmp_path / index_diagnosis
+    shutil.copytree(DEMO, dataset)
+    with (dataset / "study.yml").open("a") as handle:
+        handle.write(f"analysis: {{index_diagnosis: {index_diagnosis}, index_label: {index_diagnosis}}}\n")
+    run = run_analysis(dataset)
+    return run.results.vas.difference, " ".join(build_context(run).conclusions)
+
+
+@pytest.mark.parametrize("index_diagnosis", ["crps", "back_pain", "fibromyalgia"])
+def test_a_difference_is_described_only_when_significant(tmp_path, index_diagnosis):
+    difference, conclusions = _conclusions_for(tmp_path, index_diagnosis)
+    if difference.p_value < 0.05:
+        assert "The reduction was larger" in conclusions or "The reduction was smaller" in conclusions
+    else:
+        assert "do not show a difference" in conclusions
+        assert "larger" not in conclusions and "smaller" not in conclusions
+
+
+def test_the_rule_is_exercised_both_ways(tmp_path):
+    significant, _ = _conclusions_for(tmp_path, "crps")
+    not_significant, _ = _conclusions_for(tmp_path, "fibromyalgia")
+    assert significant.p_value < 0.05 <= not_significant.p_value
