@@ -103,8 +103,18 @@ def format_count(value: int | None) -> str:
 
 
 def format_percent(percent: float | None) -> str:
-    """A percentage already on the 0-100 scale, whole: ``37%``."""
-    return MISSING if percent is None else f"{format_number(percent, 0)}%"
+    """A percentage already on the 0-100 scale, whole: ``37%``.
+
+    A share that is not nil but rounds to 0 (or not all but rounds to 100)
+    prints ``<1%`` (``>99%``), so a count of 1 never reads as 0%.
+    """
+    if percent is None:
+        return MISSING
+    if 0 < percent < 0.5:
+        return "<1%"
+    if 99.5 <= percent < 100:
+        return ">99%"
+    return f"{format_number(percent, 0)}%"
 
 
 def format_proportion(proportion: float | None) -> str:

@@ -52,7 +52,13 @@ def template_environment(templates: Path = TEMPLATES):
         keep_trailing_newline=True,
     )
     environment.filters.update(FILTERS)
+    environment.filters["css_string"] = css_string
     return environment
+
+
+def css_string(text: str) -> str:
+    """Text for a CSS string literal: backslashes, quotes and line breaks escaped (CSS is not autoescaped)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ").replace("<", "\\3C ")
 
 
 @functools.lru_cache(maxsize=None)
@@ -89,7 +95,9 @@ def embedded_fonts() -> tuple[dict[str, str], ...]:
 
 def render_html(context: ReportContext, figures: dict[str, str], generated_at: str) -> str:
     environment = template_environment()
-    css = environment.get_template("manuscript.css").render(fonts=embedded_fonts(), page_size=context.page_size)
+    css = environment.get_template("manuscript.css").render(
+        fonts=embedded_fonts(), page_size=context.page_size, running_head=context.title.running_head,
+    )
     return environment.get_template("manuscript.html").render(
         c=context, css=css, figures=figures, generated_at=generated_at,
     )

@@ -35,6 +35,7 @@ def test_p_values(value, short, statement):
 
 def test_percentages_and_intervals():
     assert format_percent(36.73) == "37%"
+    assert (format_percent(0.49), format_percent(0.0), format_percent(99.6), format_percent(100.0)) == ("<1%", "0%", ">99%", "100%")
     assert format_proportion(0.75) == "75%"
     assert format_proportion_interval(0.5940, 0.8547) == "59–\u206085%"
     assert format_interval(-1.234, 2.0) == "−1.2 to 2.0"
