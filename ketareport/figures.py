@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .present import format_count, format_mean, format_proportion
+from .present import ANALYSIS_COLUMN_LABELS, format_count, format_mean, format_proportion
 
 if TYPE_CHECKING:
     from .pipeline import AnalysisRun
@@ -93,7 +93,7 @@ def _arrow(axes, start, end):
 
 def _flow(pyplot, run: AnalysisRun) -> str:
     cohort, options = run.results.cohort, run.config.analysis
-    missing = [f"{column.replace('_', ' ')}: {format_count(count)}"
+    missing = [f"{ANALYSIS_COLUMN_LABELS[column]} missing: {format_count(count)}"
                for column, count in cohort.excluded_missing_by_column.items() if count]
     figure = pyplot.figure(figsize=(6.2, 4.1))
     axes = figure.add_axes((0, 0, 1, 1))
@@ -102,18 +102,18 @@ def _flow(pyplot, run: AnalysisRun) -> str:
     axes.axis("off")
     _box(axes, 0.32, 0.88, f"Infusions identified\n{format_count(cohort.n_infusions)} infusions, "
                            f"{format_count(cohort.n_patients)} patients", width=0.5)
-    _box(axes, 0.79, 0.62, f"Excluded for missing data\n{format_count(cohort.n_infusions_excluded)} infusions\n"
-                           + "\n".join(missing), width=0.38, height=0.11 + 0.045 * len(missing))
+    _box(axes, 0.78, 0.62, f"Excluded for missing data\n{format_count(cohort.n_infusions_excluded)} infusions\n"
+                           + "\n".join(missing), width=0.42, height=0.11 + 0.045 * len(missing))
     _box(axes, 0.32, 0.40, f"Infusions analysed\n{format_count(cohort.n_infusions_analyzed)} infusions, "
                            f"{format_count(cohort.n_patients_analyzed)} patients", width=0.5)
-    _box(axes, 0.15, 0.1, f"{options.index_label}\n{format_count(cohort.n_index_analyzed)} patients, "
+    _box(axes, 0.18, 0.1, f"{options.index_label}\n{format_count(cohort.n_index_analyzed)} patients, "
                           f"{format_count(cohort.n_index_infusions_analyzed)} infusions", width=0.3)
-    _box(axes, 0.5, 0.1, f"{options.comparison_label}\n{format_count(cohort.n_comparison_analyzed)} patients, "
+    _box(axes, 0.53, 0.1, f"{options.comparison_label}\n{format_count(cohort.n_comparison_analyzed)} patients, "
                          f"{format_count(cohort.n_comparison_infusions_analyzed)} infusions", width=0.34)
     _arrow(axes, (0.32, 0.815), (0.32, 0.465))
-    _arrow(axes, (0.32, 0.62), (0.6, 0.62))
-    _arrow(axes, (0.25, 0.335), (0.17, 0.165))
-    _arrow(axes, (0.39, 0.335), (0.48, 0.165))
+    _arrow(axes, (0.32, 0.62), (0.57, 0.62))
+    _arrow(axes, (0.25, 0.335), (0.19, 0.165))
+    _arrow(axes, (0.39, 0.335), (0.51, 0.165))
     return _svg(figure)
 
 

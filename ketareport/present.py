@@ -46,6 +46,10 @@ MINUS = "−"
 NBSP = "\u00a0"
 WORD_JOINER = "\u2060"  # keeps "59–85%" on one line without a visible character
 SIDE_EFFECTS_INFREQUENT_BELOW = 20.0  # percent of analysed infusions
+ANALYSIS_COLUMN_LABELS = {
+    "ketamine_dose_mg": "ketamine dose", "infusion_duration_min": "infusion duration",
+    "vas_pre": "VAS before infusion", "vas_post": "VAS after infusion",
+}
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
@@ -649,7 +653,7 @@ def _methods(run: AnalysisRun, period: str, premedication: str, level: str, reli
     )
     alpha = format_number(1 - options.conf_level, 2)
     excluded_columns = ", ".join(
-        f"{column.replace('_', ' ')} ({count})" for column, count in cohort.excluded_missing_by_column.items() if count
+        f"{ANALYSIS_COLUMN_LABELS[column]} ({count})" for column, count in cohort.excluded_missing_by_column.items() if count
     ) or "none"
     return [
         Section("Design and setting", [
