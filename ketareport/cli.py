@@ -4,7 +4,7 @@ The engine raises its own exceptions; this module alone turns them into
 messages and exit codes:
 
   0  success
-  1  an unexpected error (a message, not a traceback, unless --debug)
+  1  an unexpected error, or R / Quarto failing (a message, not a traceback, unless --debug)
   2  invalid dataset or study configuration (every problem listed; nothing written)
   3  verify: Python and R disagree
   4  verify: R or an R package is missing
@@ -57,7 +57,12 @@ def dataset_options(command):
         except RNotAvailable as error:
             click.echo(f"ketareport: {error}", err=True)
             sys.exit(EXIT_R_MISSING)
-        except (KetareportError, OSError, Exception) as error:
+        except KetareportError as error:  # a failure the engine names (R or Quarto stopped with an error)
+            if debug:
+                raise
+            click.echo(f"ketareport: {error}", err=True)
+            sys.exit(EXIT_UNEXPECTED)
+        except Exception as error:
             if debug:
                 raise
             click.echo(f"ketareport: unexpected error: {type(error).__name__}: {error}", err=True)
