@@ -18,7 +18,6 @@ from .statistics import (
 from .validate import ANALYSIS_COLUMNS
 
 VAS_ANALYSIS = "vas_reduction"
-RELIEF_ANALYSIS = "relief"
 MIXED_MODEL_ANALYSIS = "vas_reduction_lmm"
 
 
@@ -154,7 +153,7 @@ def mixed_model(analysed_infusions: pd.DataFrame, options: AnalysisOptions) -> M
     )
     standard_errors = np.sqrt(np.diag(fit.covariance))
     estimates = []
-    for term, coefficient, std_error in zip(("intercept", options.index_diagnosis), fit.coefficients, standard_errors):
+    for term, coefficient, std_error in zip(("intercept", options.index_diagnosis), fit.coefficients, standard_errors, strict=True):
         statistic, p_value, low, high = wald_inference(float(coefficient), float(std_error), options.conf_level)
         estimates.append(Estimate(
             MIXED_MODEL_ANALYSIS, term, float(coefficient), float(std_error), statistic, None, p_value,

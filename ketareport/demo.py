@@ -46,7 +46,6 @@ TARGET = {"crps_mean": 7.2211, "crps_sd": 2.1430, "other_mean": 5.0723, "other_s
 TARGET_OVERALL_SE = 0.34512
 TARGET_WELCH_SE = 0.64488
 TARGET_GROUP_SE = {"crps_se": TARGET["crps_sd"] / np.sqrt(18), "other_se": TARGET["other_sd"] / np.sqrt(31)}
-RELIEF_RECORDED_FRACTION = 29 / 49
 SIDE_EFFECTS = ("nausea", "dizziness", "hallucinations", "sedation", "headache", "vivid dreams", "diplopia")
 SIDE_EFFECT_RATES = (0.03, 0.025, 0.01, 0.02, 0.01, 0.01, 0.005)
 INTERVENTIONS = (

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .cohort import Cohort
+from .validate import NO_SIDE_EFFECT
 from .results import (
     CharacteristicRow, CharacteristicsColumn, CharacteristicsTable, ContinuousCell, CountCell,
 )
@@ -115,7 +116,7 @@ def infusion_characteristics(cohort: Cohort) -> CharacteristicsTable:
     table.continuous("VAS reduction, cm", "Mean (SD)", infusions["reduction"], "mean_sd")
     table.counts("Premedication", "Midazolam", infusions["midazolam"].fillna(False).astype(bool))
     table.counts("Premedication", "Ondansetron", infusions["ondansetron"].fillna(False).astype(bool))
-    effects = label_indicators(infusions["side_effects"], ignore=("none",))
+    effects = label_indicators(infusions["side_effects"], ignore=(NO_SIDE_EFFECT,))
     table.counts("Side effects", "Any", effects.any(axis=1) if effects.shape[1] else pd.Series(False, index=infusions.index))
-    table.label_counts("Side effects", infusions["side_effects"], ignore=("none",))
+    table.label_counts("Side effects", infusions["side_effects"], ignore=(NO_SIDE_EFFECT,))
     return table.table()

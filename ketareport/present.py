@@ -697,7 +697,7 @@ def _methods(run: AnalysisRun, period: str, premedication: str, level: str, reli
 def _results(run, e, cohort_sentence, overall_sentence, group_sentence, difference_sentence, relief_sentence,
              side_effects, level) -> list[Section]:
     results = run.results
-    cohort, model = results.cohort, results.sensitivity
+    model = results.sensitivity
     sections = [
         Section("Patients and infusions", [
             cohort_sentence + " Figure 1 shows the flow of infusions and patients, Table 1 the patients and "
