@@ -189,3 +189,14 @@ def test_browser_makes_no_network_request(rendered, chromium, tmp_path):
         browser.close()
     assert [url for url in requests if not url.startswith(("file:", "data:"))] == []
     assert fonts_loaded
+
+
+def test_font_subsets_are_cached_and_identical(tmp_path, monkeypatch):
+    from ketareport import render as render_module
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    fresh = render_module._font_subset("texgyrepagella-regular.otf")
+    cached_files = list((tmp_path / "ketareport" / "fonts").glob("*.otf"))
+    assert len(cached_files) == 1 and cached_files[0].read_bytes() == fresh
+    assert render_module._font_subset("texgyrepagella-regular.otf") == fresh
+    assert render_module._subset((render_module.FONTS / "texgyrepagella-regular.otf").read_bytes()) == fresh
