@@ -28,11 +28,14 @@ if TYPE_CHECKING:
 
 TEMPLATES = repository_file("templates")
 FONTS = Path(__file__).resolve().parent / "fonts"
+# (file, CSS family, weight, style): Pagella for the text, Cursor (monospaced)
+# for the command line, the configuration and the SHA-256 digests.
 FONT_FACES = (
-    ("texgyrepagella-regular.otf", "normal", "normal"),
-    ("texgyrepagella-italic.otf", "normal", "italic"),
-    ("texgyrepagella-bold.otf", "bold", "normal"),
-    ("texgyrepagella-bolditalic.otf", "bold", "italic"),
+    ("texgyrepagella-regular.otf", "Pagella", "normal", "normal"),
+    ("texgyrepagella-italic.otf", "Pagella", "normal", "italic"),
+    ("texgyrepagella-bold.otf", "Pagella", "bold", "normal"),
+    ("texgyrepagella-bolditalic.otf", "Pagella", "bold", "italic"),
+    ("texgyrecursor-regular.otf", "Cursor", "normal", "normal"),
 )
 # What the report can print: Latin-1, Greek, punctuation, arrows and the
 # mathematical signs statistics needs (−, ±, ≤, ≥, √, ′, ⁻¹, ², χ ...).
@@ -64,11 +67,13 @@ def css_string(text: str) -> str:
 
 
 FONT_FEATURES = ("kern", "liga", "lnum", "tnum", "onum", "pnum")
+SUBSET_RECIPE = 2
+"""Part of the cache key: raise it when :func:`_subset` changes its output (2: no timestamp)."""
 
 
 @functools.lru_cache(maxsize=None)
 def embedded_fonts() -> tuple[dict[str, str], ...]:
-    """The four Pagella faces, subset to ``FONT_UNICODES``, as data URIs.
+    """The shipped faces, subset to ``FONT_UNICODES``, as data URIs.
 
     Subsetting keeps the HTML small (4 x 60 kB instead of 4 x 220 kB). It
     takes ~2 s, so the subsets are kept in the user's cache directory, keyed
@@ -78,8 +83,8 @@ def embedded_fonts() -> tuple[dict[str, str], ...]:
     """
     return tuple(
         {"data_uri": f"data:font/otf;base64,{base64.b64encode(_font_subset(file)).decode('ascii')}",
-         "weight": weight, "style": style}
-        for file, weight, style in FONT_FACES
+         "family": family, "weight": weight, "style": style}
+        for file, family, weight, style in FONT_FACES
     )
 
 
@@ -95,7 +100,7 @@ def _font_subset(file: str) -> bytes:
 
     source = (FONTS / file).read_bytes()
     key = hashlib.sha256(
-        source + repr((FONT_UNICODES, FONT_FEATURES, fontTools.version)).encode()
+        source + repr((SUBSET_RECIPE, FONT_UNICODES, FONT_FEATURES, fontTools.version)).encode()
     ).hexdigest()[:24]
     cached = _cache_dir() / f"{Path(file).stem}-{key}.otf"
     if cached.is_file():
@@ -120,7 +125,9 @@ def _subset(source: bytes) -> bytes:
     options.layout_features = list(FONT_FEATURES)
     options.name_IDs = ["*"]
     options.notdef_outline = True
-    font = TTFont(io.BytesIO(source))
+    # recalcTimestamp=False keeps the source's head.modified; fontTools would otherwise stamp the
+    # subset with the current time and no two renders (nor cached and fresh subsets) would be identical.
+    font = TTFont(io.BytesIO(source), recalcTimestamp=False)
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=FONT_UNICODES)
     subsetter.subset(font)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -12,26 +13,33 @@ from click.testing import CliRunner
 
 from ketareport import cli
 from ketareport.present import (
-    format_count, format_interval, format_mean, format_p, format_proportion, format_proportion_interval, format_se,
+    format_count, format_count_cell, format_interval, format_mean, format_mean_sd, format_median_iqr, format_p,
+    format_proportion, format_proportion_interval, format_se, median_iqr_decimals,
 )
+from ketareport.results import ContinuousCell, CountCell
 
 from .conftest import DEMO
 
 EPOCH = "1330560000"  # 2012-03-01, any fixed instant
 
 
-def render(out, *extra):
-    result = CliRunner().invoke(cli.main, ["render", str(DEMO), "--out", str(out), *extra], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+def render(out, *extra, exit_code=0):
+    arguments = ["render", str(DEMO), "--out", str(out), *extra]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "argv", ["ketareport", *arguments])  # the command line the appendix records
+        result = CliRunner().invoke(cli.main, arguments, catch_exceptions=False)
+    assert result.exit_code == exit_code, result.output
     return out
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
+    """The demo rendered twice by the same command (same --out), each kept in its own folder."""
+    root = tmp_path_factory.mktemp("renders")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-        first = render(tmp_path_factory.mktemp("first"))
-        second = render(tmp_path_factory.mktemp("second"))
+        first = render(root / "report").rename(root / "first")
+        second = render(root / "report").rename(root / "second")
     return first, second
 
 
@@ -65,10 +73,37 @@ def printed_values(results: dict) -> list[str]:
     model = results["sensitivity"]
     for term in ("intercept", "index"):
         values += [format_mean(model[term]["estimate"]), format_se(model[term]["std_error"]),
-                   format_interval(model[term]["conf_low"], model[term]["conf_high"])]
+                   format_interval(model[term]["conf_low"], model[term]["conf_high"]), format_p(model[term]["p_value"])]
+    values += [format_se(model[key]) for key in ("variance_patient", "variance_residual", "intraclass_correlation")]
     cohort = results["cohort"]
-    values += [format_count(cohort[key]) for key in ("n_patients", "n_infusions", "n_infusions_excluded", "n_infusions_analyzed")]
+    values += [format_count(cohort[key]) for key in (
+        "n_patients", "n_infusions", "n_infusions_excluded", "n_infusions_analyzed", "n_patients_analyzed",
+        "n_index", "n_comparison", "n_index_infusions_analyzed", "n_comparison_infusions_analyzed",
+    )]
+    values += [format_count(count) for count in cohort["excluded_missing_by_column"].values()]
+    values += [format_count(results["relief"]["n_recorded"])]
     return [plain(value) for value in values]
+
+
+def characteristics_rows(results: dict) -> dict[str, list[list[str]]]:
+    """Tables 1 and 2 as results.json holds them, each row's cells formatted as the report formats them."""
+    tables = {}
+    for unit, table in results["characteristics"].items():
+        keys = [column["key"] for column in table["columns"]]
+        rows = []
+        for row in table["rows"]:
+            if row["kind"] == "count":
+                cells = [format_count_cell(CountCell(**row["cells"][key])) for key in keys]
+            else:
+                continuous = [ContinuousCell(**row["cells"][key]) for key in keys]
+                if row["kind"] == "mean_sd":
+                    cells = [format_mean_sd(cell) for cell in continuous]
+                else:
+                    decimals = median_iqr_decimals(continuous)
+                    cells = [format_median_iqr(cell, decimals) for cell in continuous]
+            rows.append([row["label"], *cells])
+        tables[unit] = rows
+    return tables
 
 
 def test_every_printed_estimate_appears_in_html_and_pdf(rendered):
@@ -78,6 +113,34 @@ def test_every_printed_estimate_appears_in_html_and_pdf(rendered):
     for value in printed_values(results):
         assert value in html, value
         assert value in pdf, value
+
+
+def test_every_characteristics_row_appears_in_html_and_pdf(rendered):
+    """Each row of Tables 1 and 2 (label and formatted cells, in order) is a row of the HTML and a line of the PDF."""
+    folder = rendered[0]
+    results = json.loads((folder / "results.json").read_text())
+    html, pdf = html_text(folder), pdf_text(folder)
+    for rows in characteristics_rows(results).values():
+        for row in rows:
+            line = plain(" ".join(row))
+            assert line in html, line
+            assert line in pdf, line
+
+
+def test_appendix_records_the_run(rendered):
+    folder = rendered[0]
+    results = json.loads((folder / "results.json").read_text())
+    html = html_text(folder)
+    provenance = results["provenance"]
+    assert provenance["command"] == f"ketareport render {DEMO} --out {folder.parent / 'report'}"
+    assert provenance["command"] in html
+    assert provenance["generated_at"] in html and "SOURCE_DATE_EPOCH" in html
+    for file in provenance["dataset"]["files"]:
+        assert file["sha256"] in html
+    assert provenance["config_sha256"] in html
+    for name, version in provenance["packages"].items():
+        assert f"{name} {version}" in html
+    assert "R cross-check was not run" in html and "--verify" in html
 
 
 def test_demo_abstract_reads_like_the_published_one(rendered):
@@ -140,7 +203,8 @@ def test_pdf_embeds_every_font_and_carries_metadata(rendered):
             descriptor = (font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font)["/FontDescriptor"]
             fonts[font["/BaseFont"]] = any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
     assert fonts and all(fonts.values()), fonts
-    assert all("Pagella" in name for name in fonts), fonts
+    # Only the shipped faces: Pagella for text, Cursor for code; nothing found by fontconfig.
+    assert all(re.fullmatch(r"/[A-Z]{6}\+(Pagella|Cursor)(-\w+)?", name) for name in fonts), fonts
     assert reader.metadata.title.startswith("Efficacy of outpatient ketamine infusions")
     assert "Demo Author A" in reader.metadata.author
     assert len(reader.pages) >= 5
@@ -200,3 +264,40 @@ def test_font_subsets_are_cached_and_identical(tmp_path, monkeypatch):
     assert len(cached_files) == 1 and cached_files[0].read_bytes() == fresh
     assert render_module._font_subset("texgyrepagella-regular.otf") == fresh
     assert render_module._subset((render_module.FONTS / "texgyrepagella-regular.otf").read_bytes()) == fresh
+
+
+def test_a_disagreeing_cross_check_is_shown_and_exits_3(tmp_path, monkeypatch):
+    """render --verify: when R disagrees the report is still published, shows the disagreement, and the exit status is 3."""
+    from ketareport import verify
+
+    def disagreeing(run, work_dir):
+        rows = [
+            verify.VerificationRow("vas_reduction/overall/estimate", run.results.vas.overall.estimate,
+                                   run.results.vas.overall.estimate, 0.0, verify.CLOSED_FORM_TOLERANCE, True),
+            verify.VerificationRow("vas_reduction/difference/p_value", run.results.vas.difference.p_value,
+                                   run.results.vas.difference.p_value * 2, run.results.vas.difference.p_value,
+                                   verify.CLOSED_FORM_TOLERANCE, False),
+        ]
+        return verify.VerificationReport(rows, "R version 0.0.0 (stand-in)", {"lme4": "0.0"})
+
+    monkeypatch.setattr(verify, "cross_check", disagreeing)
+    out = render(tmp_path / "out", "--verify", exit_code=3)
+    html = html_text(out)
+    assert "1 of 2 quantities agree within tolerance; 1 DISAGREE" in html
+    assert "vas_reduction/difference/p_value" in html and "R version 0.0.0 (stand-in)" in html
+    assert 'class="verification-fail"' in (out / "ketamine-report.html").read_text()
+    assert (out / "ketamine-report.pdf").is_file() and (out / "results.json").is_file()
+
+
+def test_font_subsets_do_not_depend_on_the_clock(monkeypatch):
+    """fontTools stamps a saved font with the current time unless told not to; a subset made a second later must be the same bytes."""
+    from fontTools.ttLib.tables import _h_e_a_d
+
+    from ketareport import render as render_module
+
+    source = (render_module.FONTS / "texgyrepagella-regular.otf").read_bytes()
+    subsets = []
+    for now in (3_000_000_000, 3_000_000_001):
+        monkeypatch.setattr(_h_e_a_d, "timestampNow", lambda now=now: now)
+        subsets.append(render_module._subset(source))
+    assert subsets[0] == subsets[1]
