@@ -102,6 +102,11 @@ def format_p_statement(value: float | None) -> str:
     return f"P{NBSP}{text}" if text[0] in "<>" else f"P{NBSP}={NBSP}{text}"
 
 
+def no_break(text: str) -> str:
+    """Spaces as no-break spaces: a relation (``≥ 7 days``, ``α = 0.05``) or a value with its unit stays on one line."""
+    return text.replace(" ", NBSP)
+
+
 def format_count(value: int | None) -> str:
     return MISSING if value is None else f"{value:,}"
 
@@ -155,10 +160,22 @@ def format_mean_sd(cell: ContinuousCell) -> str:
     return f"{format_mean(cell.mean)} ({format_mean(cell.sd)})"
 
 
-def format_median_iqr(cell: ContinuousCell) -> str:
+def median_iqr_decimals(cells: list[ContinuousCell]) -> int:
+    """Whole numbers when every median and quartile in a row is whole, else one decimal for the whole row.
+
+    Decided per table row, not per cell, so that the columns of a row read alike
+    (``7.5 (4.0–10.0)`` beside ``5.0 (4.0–9.0)``, not beside ``5 (4–9)``).
+    """
+    values = [v for cell in cells for v in (cell.median, cell.q1, cell.q3) if v is not None]
+    return 0 if all(float(v).is_integer() for v in values) else 1
+
+
+def format_median_iqr(cell: ContinuousCell, decimals: int | None = None) -> str:
+    """``6 (4–10)``; ``decimals`` from :func:`median_iqr_decimals` (default: this cell alone)."""
     if cell.median is None:
         return MISSING
-    decimals = 0 if all(v is not None and float(v).is_integer() for v in (cell.median, cell.q1, cell.q3)) else 1
+    if decimals is None:
+        decimals = median_iqr_decimals([cell])
     return f"{format_number(cell.median, decimals)} ({format_number(cell.q1, decimals)}–{format_number(cell.q3, decimals)})"
 
 
@@ -325,15 +342,14 @@ def _characteristics_table(table: CharacteristicsTable, table_id: str, number: i
     rows: list[TableRow] = []
     section = None
     for row in table.rows:
-        cells = []
-        for column in table.columns:
-            cell = row.cells[column.key]
-            if row.kind == "count":
-                cells.append(format_count_cell(cell))
-            elif row.kind == "mean_sd":
-                cells.append(format_mean_sd(cell))
-            else:
-                cells.append(format_median_iqr(cell))
+        row_cells = [row.cells[column.key] for column in table.columns]
+        if row.kind == "count":
+            cells = [format_count_cell(cell) for cell in row_cells]
+        elif row.kind == "mean_sd":
+            cells = [format_mean_sd(cell) for cell in row_cells]
+        else:
+            decimals = median_iqr_decimals(row_cells)
+            cells = [format_median_iqr(cell, decimals) for cell in row_cells]
         if row.section != section:
             section = row.section
             rows.append(TableRow(section, [], "section"))
@@ -411,12 +427,12 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
         overall_sentence = "No infusion could be analysed."
     elif _significant(overall, alpha):
         overall_sentence = (
-            f"All patients reported a significant reduction in VAS score of {e['overall'].estimate} cm "
+            f"All patients reported a significant reduction in VAS score of {e['overall'].estimate}{NBSP}cm "
             f"(standard error [SE] {e['overall'].std_error}, {e['overall'].p_statement})."
         )
     else:
         overall_sentence = (
-            f"Across all patients the mean change in VAS score was {e['overall'].estimate} cm (standard error [SE] "
+            f"Across all patients the mean change in VAS score was {e['overall'].estimate}{NBSP}cm (standard error [SE] "
             f"{e['overall'].std_error}, {e['overall'].p_statement}): no evidence of a reduction."
         )
     group_parts = [
@@ -446,7 +462,7 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
             f"SE {e['difference'].std_error}, {e['difference'].p_statement})."
         )
     relief_parts = [
-        f"{outcome.label.lower()} ({outcome.rule}) {'was ' if position == 0 else ''}{format_proportion(outcome.estimate)} "
+        f"{outcome.label.lower()} ({no_break(outcome.rule)}) {'was ' if position == 0 else ''}{format_proportion(outcome.estimate)} "
         f"({relief_level} interval {format_proportion_interval(outcome.conf_low, outcome.conf_high)}; "
         f"{outcome.x} of {outcome.n_evaluable} patients)"
         for position, outcome in enumerate(relief.outcomes)
@@ -512,7 +528,7 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
             f"Probability of lasting pain relief among patients with a recorded duration: x of n evaluable patients, "
             f"estimate and {relief_level} interval ({relief.method_description}).",
             ["Outcome", "Definition", "x / n", "Estimate", f"{relief_level} interval"],
-            [TableRow(o.label, [o.rule, f"{o.x} / {o.n_evaluable}", format_proportion(o.estimate),
+            [TableRow(o.label, [no_break(o.rule), f"{o.x} / {o.n_evaluable}", format_proportion(o.estimate),
                                 format_proportion_interval(o.conf_low, o.conf_high)]) for o in relief.outcomes],
             notes=[
                 f"Durations recorded for {format_count(relief.n_recorded)} patients, of whom "
@@ -608,7 +624,7 @@ def _conclusions(run: AnalysisRun, alpha: float, e: dict[str, FormattedEstimate]
     if vas.overall.estimate is not None and _significant(vas.overall, alpha):
         sentences.append(
             "In patients with severe refractory pain of multiple aetiologies, subanaesthetic ketamine infusions "
-            f"were followed by a reduction in VAS pain scores ({e['overall'].estimate} cm on average, {e['overall'].p_statement})."
+            f"were followed by a reduction in VAS pain scores ({e['overall'].estimate}{NBSP}cm on average, {e['overall'].p_statement})."
         )
     else:
         sentences.append("These data show no evidence that VAS pain scores fell after ketamine infusions.")
@@ -618,7 +634,7 @@ def _conclusions(run: AnalysisRun, alpha: float, e: dict[str, FormattedEstimate]
         direction = "larger" if vas.difference.estimate > 0 else "smaller"
         sentences.append(
             f"The reduction was {direction} in patients with {options.index_label} than in patients with other diagnoses "
-            f"(difference {e['difference'].estimate} cm, {e['difference'].p_statement})."
+            f"(difference {e['difference'].estimate}{NBSP}cm, {e['difference'].p_statement})."
         )
     else:
         sentences.append(
@@ -627,7 +643,7 @@ def _conclusions(run: AnalysisRun, alpha: float, e: dict[str, FormattedEstimate]
         )
     if relief.n_recorded:
         parts = [
-            f"{format_proportion(o.estimate)} ({format_proportion_interval(o.conf_low, o.conf_high)}) for relief {o.rule}"
+            f"{format_proportion(o.estimate)} ({format_proportion_interval(o.conf_low, o.conf_high)}) for relief {no_break(o.rule)}"
             for o in relief.outcomes
         ]
         sentences.append("The estimated probability of lasting relief was " + " and ".join(parts) + ".")
@@ -645,7 +661,7 @@ def _conclusions(run: AnalysisRun, alpha: float, e: dict[str, FormattedEstimate]
 def _methods(run: AnalysisRun, period: str, premedication: str, level: str, relief_level: str) -> list[Section]:
     config, results = run.config, run.results
     options, relief, cohort = config.analysis, results.relief, results.cohort
-    thresholds = "; ".join(f"{t.label.lower()}, a duration {t.rule}" for t in options.relief_thresholds)
+    thresholds = "; ".join(f"{t.label.lower()}, a duration {no_break(t.rule)}" for t in options.relief_thresholds)
     versions = run.provenance["packages"]
     test = (
         "Welch's two-sample t test (unequal variances, Welch–Satterthwaite degrees of freedom)"
@@ -684,10 +700,10 @@ def _methods(run: AnalysisRun, period: str, premedication: str, level: str, reli
             f"patients, with a {relief_level} interval from the {relief.method_description}. As a sensitivity "
             "analysis, the per-infusion reductions were modelled by a linear mixed model with a random intercept per "
             "patient fitted by restricted maximum likelihood (REML), with standard errors from the inverse of X′WX (W the inverse "
-            f"of the fitted covariance matrix, as lme4 reports them) and Wald intervals. Two-sided P values; α = {alpha}.",
+            f"of the fitted covariance matrix, as lme4 reports them) and Wald intervals. Two-sided P values; {no_break(f'α = {alpha}')}.",
             f"Analyses were run with ketareport {run.provenance['ketareport_version']} (Python "
             f"{run.provenance['python_version']}, NumPy {versions['numpy']}, pandas {versions['pandas']}, SciPy "
-            f"{versions['scipy']}). Reporting rules: an effect is called statistically significant only when P < α; "
+            f"{versions['scipy']}). Reporting rules: an effect is called statistically significant only when P{NBSP}<{NBSP}α; "
             "otherwise the text states that the data show no evidence of it. Conclusions are generated from the "
             "results by these rules.",
         ]),
@@ -718,7 +734,7 @@ def _results(run, e, cohort_sentence, overall_sentence, group_sentence, differen
         significant = model.index.p_value is not None and model.index.p_value < 1 - run.config.analysis.conf_level
         sections.append(Section("Sensitivity analysis", [
             f"Analysing the {format_count(model.n_infusions)} infusions individually with a random intercept per "
-            f"patient gave a difference between groups of {format_mean(model.index.estimate)} cm (SE "
+            f"patient gave a difference between groups of {format_mean(model.index.estimate)}{NBSP}cm (SE "
             f"{format_se(model.index.std_error)}, {level} CI {format_interval(model.index.conf_low, model.index.conf_high)}, "
             f"{format_p_statement(model.index.p_value)}), "
             + ("consistent with the patient-level analysis" if significant == (
@@ -737,10 +753,13 @@ def _appendix(run: AnalysisRun, verification: VerificationReport | None) -> Appe
     dataset = provenance["dataset"]
     files = [[Path(f["path"]).name, f["sha256"], f"{f['size_bytes']:,} bytes"] for f in dataset["files"]]
     if provenance.get("config_file"):
-        files.append([Path(provenance["config_file"]).name, provenance["config_sha256"], "study configuration"])
+        config_file = Path(provenance["config_file"])
+        # The provenance records the configuration's digest only; its size is read from the file just analysed.
+        size = f"{config_file.stat().st_size:,} bytes" if config_file.is_file() else MISSING
+        files.append([config_file.name, provenance["config_sha256"], size])
     versions = [["ketareport", provenance["ketareport_version"]], ["Python", provenance["python_version"]]]
     versions += [[name, version] for name, version in provenance["packages"].items()]
-    config_yaml = yaml.safe_dump(run.config.as_dict(), sort_keys=False, allow_unicode=True, width=88)
+    config_yaml = yaml.safe_dump(run.config.as_dict(), sort_keys=False, allow_unicode=True, width=80)
     if verification is None:
         summary = (
             "The independent R cross-check was not run for this report. To run it, render with "

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from ketareport.present import (
-    format_count, format_interval, format_mean, format_p, format_p_statement, format_percent,
-    format_proportion, format_proportion_interval, format_se,
+    format_count, format_interval, format_mean, format_median_iqr, format_p, format_p_statement, format_percent,
+    format_proportion, format_proportion_interval, format_se, median_iqr_decimals, no_break,
 )
+from ketareport.results import ContinuousCell
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -41,6 +42,22 @@ def test_percentages_and_intervals():
     assert format_interval(-1.234, 2.0) == "−1.2 to 2.0"
     assert format_interval(None, 1.0) == "–"
     assert format_count(30000) == "30,000"
+
+
+def _quartiles(median, q1, q3):
+    return ContinuousCell(n=10, n_missing=0, mean=None, sd=None, median=median, q1=q1, q3=q3, minimum=None, maximum=None)
+
+
+def test_median_iqr_decimals_are_decided_per_row():
+    whole, half = _quartiles(5.0, 4.0, 9.0), _quartiles(7.5, 4.0, 10.0)
+    assert format_median_iqr(whole) == "5 (4–9)"
+    assert median_iqr_decimals([whole, half]) == 1
+    assert [format_median_iqr(cell, 1) for cell in (whole, half)] == ["5.0 (4.0–9.0)", "7.5 (4.0–10.0)"]
+    assert format_median_iqr(_quartiles(None, None, None)) == "–"
+
+
+def test_relations_do_not_break():
+    assert no_break("≥ 7 days") == "≥\u00a07\u00a0days"
 
 
 def _conclusions_for(tmp_path, index_diagnosis):
