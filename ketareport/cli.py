@@ -132,7 +132,10 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
 
     Writes, all or none, to OUT: the result files of `analyze`, the report
     as <name>.html (one self-contained file) and <name>.pdf (name and page
-    size from study.yml), and the figures as SVG under figures/.
+    size from study.yml), the figures as SVG under figures/ and, with
+    --verify, verification.csv. Progress goes to stderr, the paths written
+    to stdout. With SOURCE_DATE_EPOCH set, the same inputs give
+    byte-identical files.
 
     \b
     Examples:
@@ -156,6 +159,10 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     with StagedOutput(out_dir) as staged:
         progress("writing result files")
         write_results(run, staged)
+        if verification is not None:
+            from .verify import verification_csv
+
+            staged.path("verification.csv").write_text(verification_csv(verification), encoding="utf-8")
         context, figures, _ = render_report(run, staged, verification=verification, progress=progress)
         if quarto:
             from .quarto import write_quarto_project

@@ -772,11 +772,15 @@ def _appendix(run: AnalysisRun, verification: VerificationReport | None) -> Appe
             f"Every reported estimate was recomputed by an independent R program (reproduce.R). "
             f"{agreeing} of {len(verification.rows)} quantities agree within tolerance"
             + ("." if verification.all_agree else f"; {verification.n_disagreeing} DISAGREE (marked below).")
+            + " The comparison is also written as verification.csv beside this report."
         )
         table = Table(
-            "tbl-verification", 6, "Python versus R, quantity by quantity (relative tolerance).",
-            ["Quantity", "Python", "R", "Absolute difference", "Agrees"],
-            [TableRow(row.quantity, [_full(row.python), _full(row.r), _full(row.abs_difference), "yes" if row.agrees else "NO"])
+            "tbl-verification", 6,
+            "Python versus R, quantity by quantity: values to ten significant digits, their absolute difference "
+            "and the relative tolerance within which they must agree.",
+            ["Quantity", "Python", "R", "Difference", "Tolerance", "Agrees"],
+            [TableRow(row.quantity, [_full(row.python), _full(row.r), _full(row.abs_difference),
+                                     _tolerance(row.tolerance), "yes" if row.agrees else "NO"])
              for row in verification.rows],
         )
         r_versions = [["R", verification.r_version]] + [[name, version] for name, version in verification.r_packages.items()]
@@ -792,7 +796,13 @@ def _appendix(run: AnalysisRun, verification: VerificationReport | None) -> Appe
 
 def _full(value: float | None) -> str:
     """A number at full precision for the verification table (it shows agreement to 1e-8)."""
-    return MISSING if value is None else f"{value:.10g}"
+    return MISSING if value is None else f"{value:.10g}".replace("-", MINUS)
+
+
+def _tolerance(value: float) -> str:
+    """1e-08 -> ``1e−8``."""
+    mantissa, exponent = f"{value:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}".replace("-", MINUS)
 
 
 def _values(run, e, title, abstract, conclusions, relief_level, level) -> dict[str, Any]:

@@ -287,6 +287,7 @@ def test_a_disagreeing_cross_check_is_shown_and_exits_3(tmp_path, monkeypatch):
     assert "vas_reduction/difference/p_value" in html and "R version 0.0.0 (stand-in)" in html
     assert 'class="verification-fail"' in (out / "ketamine-report.html").read_text()
     assert (out / "ketamine-report.pdf").is_file() and (out / "results.json").is_file()
+    assert "vas_reduction/difference/p_value" in (out / "verification.csv").read_text()
 
 
 def test_font_subsets_do_not_depend_on_the_clock(monkeypatch):
