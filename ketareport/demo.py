@@ -17,14 +17,18 @@ construction and calibration here, never by special cases in the engine:
    censored before 7 days, with 21 of 28 evaluable patients at >= 7 days and
    10 at > 21 days.
 
-Any other ``patients`` count scales the same design (proportions, effect
-sizes, missing-data rate) without calibration, vectorised, for benchmarks.
+Any other ``patients`` count scales the same design (diagnosis mix,
+infusions per patient, missing-data rate, relief recording, group means and
+SDs of the VAS reduction) without calibration, vectorised, for benchmarks:
+100,000 patients take a few seconds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +59,9 @@ INTERVENTIONS = (
 PERIOD_START = dt.date(2004, 1, 1)
 PERIOD_END = dt.date(2009, 12, 31)
 ANALYSIS_COLUMNS = ("ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post")
+# Bounds of a patient's mean reduction (cm): a mean of 10
+# would need VAS 10 before and 0 after every infusion.
+REDUCTION_RANGE = (0.5, 9.8)
 
 STUDY_YML = """\
 # Study configuration of the synthetic demo dataset (see README.md here).
@@ -73,12 +80,13 @@ study:
   keywords: [ketamine, chronic pain, complex regional pain syndrome]
 """
 
-README = """\
+# The README of the calibrated demo; {command} regenerates the files byte for byte.
+DEMO_README = """\
 # Demo dataset — SYNTHETIC
 
 These files describe **no real patient**. They were made by
 
-    ketareport demo-data --out data/demo
+    {command}
 
 (seeded; running it again gives these files byte for byte) to reproduce,
 through the engine, every figure of the published abstract (Pain Med.
@@ -87,13 +95,38 @@ through the engine, every figure of the published abstract (Pain Med.
 abstract prints.
 
 * `patients.csv`, `infusions.csv` — the two tables of the data contract;
-* `demo.RData` — the same two data frames for R: `load("data/demo/demo.RData")`
-  (infusion_date is ISO text: `as.Date(infusions$infusion_date)`);
-* `study.yml` — the study configuration used by `ketareport render data/demo`.
 """
+SCALED_README = """\
+# Generated dataset — SYNTHETIC
+
+These files describe **no real patient**. They were made by
+
+    {command}
+
+(seeded; running it again gives these files byte for byte). They follow the
+design of the demo dataset, scaled to {patients} patients and {infusions}
+infusions (same diagnosis mix, missing-data rate, relief recording and effect
+sizes) but are not calibrated: their figures vary around the published
+abstract's, as a real sample of this size would.
+
+* `patients.csv`, `infusions.csv` — the two tables of the data contract;
+"""
+README_RDATA = """\
+* `demo.RData` — the same two data frames for R: `load("{folder}/demo.RData")`
+  (infusion_date is ISO text: `as.Date(infusions$infusion_date)`);
+"""
+README_STUDY = """\
+* `study.yml` — the study configuration used by `ketareport render {folder}`.
+"""
+# VAS and tenth-of-a-cm reductions are whole tenths 0..100: text by table lookup (fast at scale).
+TENTHS_TEXT = np.array([f"{tenths / 10:.1f}" for tenths in range(101)], dtype=object)
+# ISO text of every day of the study period, indexed by days since its start.
+PERIOD_DAY_TEXT = np.datetime_as_string(
+    np.arange(np.datetime64(PERIOD_START), np.datetime64(PERIOD_END) + 1), unit="D").astype(object)
 
 
 def _group_labels(n_patients: int, rng: np.random.Generator) -> np.ndarray:
+    """Diagnoses in random order: the published counts for the demo, their shares otherwise."""
     if n_patients == DEMO_PATIENTS:
         labels = np.repeat(list(DIAGNOSIS_COUNTS), list(DIAGNOSIS_COUNTS.values()))
     else:
@@ -111,21 +144,37 @@ def _infusion_counts(n_patients: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _standardised(z: np.ndarray, mean: float, sd: float) -> np.ndarray:
+    """``z`` shifted and scaled to have exactly this mean and sample SD."""
     return mean + sd * (z - z.mean()) / z.std(ddof=1)
 
 
+def _stretched_beta(mean: float, sd: float, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Draws of a Beta distribution stretched over REDUCTION_RANGE with this mean and SD."""
+    low, high = REDUCTION_RANGE
+    location, spread = (mean - low) / (high - low), (sd / (high - low)) ** 2
+    concentration = location * (1 - location) / spread - 1
+    return low + (high - low) * rng.beta(location * concentration, (1 - location) * concentration, size)
+
+
 def _patient_targets(is_index: np.ndarray, rng: np.random.Generator, exact: bool) -> np.ndarray:
-    """Target mean reduction per patient, feasible on a 0-10 scale (0.8 to 9.6 cm)."""
+    """Target mean VAS reduction per patient at the published group means and SDs.
+
+    ``exact`` (the 49-patient demo): normal draws standardised to exactly the
+    published moments, the whole group redrawn until every value lies in
+    0.8-9.6 cm, which leaves the calibration room to move a patient by a few
+    tenths. Otherwise a bounded (stretched Beta) distribution with the same
+    moments: clipping normal draws at the ceiling would pile CRPS patients
+    on it and lower the group's mean and SD, changing the effect size.
+    """
     means = np.empty(is_index.size)
     for group, mean_key, sd_key in ((True, "crps_mean", "crps_sd"), (False, "other_mean", "other_sd")):
         members = is_index == group
-        for _ in range(1000):  # redraw until every standardised value is feasible
-            values = rng.normal(0, 1, members.sum())
-            if exact and members.sum() > 1:
-                values = _standardised(values, TARGET[mean_key], TARGET[sd_key])
-            else:
-                values = TARGET[mean_key] + TARGET[sd_key] * values
-            if not exact or (values.min() >= 0.8 and values.max() <= 9.6):
+        if not exact:
+            means[members] = _stretched_beta(TARGET[mean_key], TARGET[sd_key], members.sum(), rng)
+            continue
+        for _ in range(1000):
+            values = _standardised(rng.normal(0, 1, members.sum()), TARGET[mean_key], TARGET[sd_key])
+            if values.min() >= 0.8 and values.max() <= 9.6:
                 break
         means[members] = np.clip(values, 0.8, 9.6)
     return means
@@ -169,7 +218,7 @@ def _calibrate(tenths: np.ndarray, counts: np.ndarray, is_index: np.ndarray) -> 
                 trial = tenths.copy()
                 trial[patient] += step
                 mean = trial[patient] / 10 / counts[patient]
-                if 0.5 <= mean <= 9.8:
+                if REDUCTION_RANGE[0] <= mean <= REDUCTION_RANGE[1]:
                     candidates.append((_calibration_error(_moments(trial / 10, counts, is_index)), patient, step))
         error, patient, step = min(candidates)
         if error >= best:
@@ -216,6 +265,17 @@ def _relief_durations(n_patients: int, rng: np.random.Generator) -> tuple[np.nda
     return days, kinds == "censored"
 
 
+def _integer_text(values: np.ndarray) -> np.ndarray:
+    """Whole numbers as text (pandas converts large arrays several times faster than numpy)."""
+    return pd.Series(values.astype(np.int64)).astype(str).to_numpy(dtype=object)
+
+
+def _numbered_ids(prefix: str, count: int, min_width: int) -> np.ndarray:
+    """prefix + zero-padded 1..count, e.g. P001; the width grows with the count."""
+    width = max(min_width, len(str(count)))
+    return (prefix + pd.Series(np.arange(1, count + 1)).astype(str).str.zfill(width)).to_numpy(dtype=object)
+
+
 def _joined_labels(indicators: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
     """Boolean matrix (rows x labels) -> "a; b" text per row, without a row loop."""
     names = np.array([f"{label}; " for label in labels], dtype=object)
@@ -224,7 +284,15 @@ def _joined_labels(indicators: np.ndarray, labels: tuple[str, ...]) -> np.ndarra
 
 
 def generate_demo(patients: int = DEMO_PATIENTS, seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The two tables of a synthetic dataset, in the contract's columns."""
+    """The two tables (patients, infusions) of a synthetic dataset, in the contract's columns.
+
+    Every cell is text exactly as written to the CSV files: blank = missing,
+    booleans ``true``/``false``, VAS with one decimal. The 49-patient demo
+    is calibrated to the published abstract; any other count follows the
+    same design without calibration.
+    """
+    if patients < 2:
+        raise ValueError(f"a dataset needs at least 2 patients, not {patients}")
     rng = np.random.default_rng(seed)
     calibrated = patients == DEMO_PATIENTS
     diagnosis = _group_labels(patients, rng)
@@ -235,7 +303,9 @@ def generate_demo(patients: int = DEMO_PATIENTS, seed: int = DEFAULT_SEED) -> tu
 
     # Excluded infusions: never a patient's first, so everyone keeps one analysed infusion.
     first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    eligible = np.setdiff1d(np.arange(n_infusions), first)
+    not_first = np.ones(n_infusions, dtype=bool)
+    not_first[first] = False
+    eligible = np.flatnonzero(not_first)
     n_excluded = DEMO_EXCLUDED if calibrated else round(n_infusions * DEMO_EXCLUDED / DEMO_INFUSIONS)
     excluded = np.zeros(n_infusions, dtype=bool)
     excluded[rng.choice(eligible, n_excluded, replace=False)] = True
@@ -260,14 +330,18 @@ def generate_demo(patients: int = DEMO_PATIENTS, seed: int = DEFAULT_SEED) -> tu
     duration = np.clip(np.rint(rng.normal(120, 35, n_infusions) / 15) * 15, 45, 240)
 
     # Dates: a start per patient, then every 2 to 8 weeks, within 2004-2009.
+    # A course longer than the period (rare, only in large datasets) is
+    # compressed to fit it rather than cut, so a patient's dates stay distinct.
     span = (PERIOD_END - PERIOD_START).days
     gaps = rng.integers(14, 57, n_infusions)
     gaps[first] = 0
     offset_in_patient = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[first], counts)
     course = np.bincount(owner, weights=gaps, minlength=patients)
+    compression = np.minimum(1.0, span / np.maximum(course, 1))
+    offset_in_patient = np.floor(offset_in_patient * compression[owner]).astype(int)
     start = (rng.random(patients) * np.maximum(span - course, 0)).astype(int)
-    day = np.minimum(start[owner] + offset_in_patient, span).astype(int)
-    dates = (np.datetime64(PERIOD_START) + day.astype("timedelta64[D]")).astype(str)
+    day = start[owner] + offset_in_patient
+    dates = PERIOD_DAY_TEXT[day]
 
     effects = rng.random((n_infusions, len(SIDE_EFFECTS))) < np.array(SIDE_EFFECT_RATES)
     previous = rng.random((patients, len(INTERVENTIONS))) < np.array([0.7, 0.6, 0.4, 0.2, 0.5, 0.4, 0.3, 0.05])
@@ -275,26 +349,23 @@ def generate_demo(patients: int = DEMO_PATIENTS, seed: int = DEFAULT_SEED) -> tu
 
     # Which analysis value is missing on an excluded infusion: mostly a VAS score.
     missing_column = rng.choice(len(ANALYSIS_COLUMNS), size=n_infusions, p=[0.15, 0.2, 0.25, 0.4])
-    vas_pre = pd.Series(pre / 10).map("{:.1f}".format)
-    vas_post = pd.Series(post / 10).map("{:.1f}".format)
     columns = {
-        "ketamine_dose_mg": pd.Series(dose).map("{:.0f}".format),
-        "infusion_duration_min": pd.Series(duration).map("{:.0f}".format),
-        "vas_pre": vas_pre, "vas_post": vas_post,
+        "ketamine_dose_mg": _integer_text(dose),
+        "infusion_duration_min": _integer_text(duration),
+        "vas_pre": TENTHS_TEXT[pre], "vas_post": TENTHS_TEXT[post],
     }
     for position, name in enumerate(ANALYSIS_COLUMNS):
-        columns[name] = columns[name].where(~(excluded & (missing_column == position)), "")
+        columns[name] = np.where(excluded & (missing_column == position), "", columns[name])
 
-    width = max(3, len(str(patients)))
-    patient_ids = np.char.add("P", np.char.zfill(np.arange(1, patients + 1).astype(str), width))
-    infusion_ids = np.char.add("I", np.char.zfill(np.arange(1, n_infusions + 1).astype(str), max(4, len(str(n_infusions)))))
+    patient_ids = _numbered_ids("P", patients, 3)
+    infusion_ids = _numbered_ids("I", n_infusions, 4)
     patients_table = pd.DataFrame({
         "patient_id": patient_ids,
         "diagnosis": diagnosis,
         "sex": sex,
         "age_years": age,
         "previous_interventions": _joined_labels(previous, INTERVENTIONS),
-        "relief_duration_days": pd.Series(relief_days).map(lambda d: "" if np.isnan(d) else f"{d:.0f}"),
+        "relief_duration_days": np.where(np.isnan(relief_days), "", _integer_text(np.nan_to_num(relief_days))),
         "relief_ongoing": np.where(ongoing, "true", "false"),
     })
     infusions_table = pd.DataFrame({
@@ -329,12 +400,34 @@ def _rdata_bytes(patients: pd.DataFrame, infusions: pd.DataFrame, folder: Path) 
                 frame[column] = pd.array(text.replace("", None).tolist(), dtype="string[python]")
         return pd.DataFrame(frame, index=pd.RangeIndex(1, len(table) + 1))
 
-    scratch = folder / ".demo.RData.uncompressed"
+    # rdata writes only to a path, and its own gzip header would carry the
+    # current time: write uncompressed to a scratch file, then gzip with mtime 0.
+    descriptor, scratch_name = tempfile.mkstemp(prefix=".demo.RData-", dir=folder)
+    os.close(descriptor)
+    scratch = Path(scratch_name)
     try:
         rdata.write_rda(scratch, {"patients": r_frame(patients), "infusions": r_frame(infusions)}, compression=None)
         return gzip.compress(scratch.read_bytes(), mtime=0)
     finally:
         scratch.unlink(missing_ok=True)
+
+
+def _readme(patients: int, seed: int, n_infusions: int, with_rdata: bool) -> str:
+    """README.md for a generated folder: SYNTHETIC, and the command that regenerates it."""
+    calibrated = patients == DEMO_PATIENTS
+    default = calibrated and seed == DEFAULT_SEED and with_rdata
+    folder = "data/demo" if default else "DIR"
+    options = ([] if calibrated else [f"--patients {patients}"]) + ([] if seed == DEFAULT_SEED else [f"--seed {seed}"])
+    if with_rdata != calibrated:
+        options.append("--rdata" if with_rdata else "--no-rdata")
+    command = " ".join(["ketareport demo-data --out", folder, *options]) + ("" if default else "   # DIR: this folder")
+    template = DEMO_README if calibrated else SCALED_README
+    text = template.format(command=command, patients=f"{patients:,}", infusions=f"{n_infusions:,}")
+    if with_rdata:
+        text += README_RDATA.format(folder=folder)
+    if calibrated:
+        text += README_STUDY.format(folder=folder)
+    return text
 
 
 def write_demo(
@@ -344,20 +437,23 @@ def write_demo(
 
     ``rdata`` defaults to True for the 49-patient demo and False otherwise:
     the rdata package writes strings one at a time (100,000 patients take
-    over two minutes), while the CSV files take seconds. Each file is
-    written atomically; returns the paths written.
+    over two minutes), while the CSV files take seconds. study.yml comes
+    with the 49-patient demo only (any seed: the calibration reproduces the
+    abstract whatever the seed). Each file is written atomically; returns
+    the paths written.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     patients_table, infusions_table = generate_demo(patients, seed)
+    with_rdata = rdata if rdata is not None else patients == DEMO_PATIENTS
     files = {
         "patients.csv": _csv_bytes(patients_table),
         "infusions.csv": _csv_bytes(infusions_table),
-        "README.md": README.encode("utf-8"),
+        "README.md": _readme(patients, seed, len(infusions_table), with_rdata).encode("utf-8"),
     }
-    if rdata if rdata is not None else patients == DEMO_PATIENTS:
+    if with_rdata:
         files["demo.RData"] = _rdata_bytes(patients_table, infusions_table, out_dir)
-    if patients == DEMO_PATIENTS and seed == DEFAULT_SEED:
+    if patients == DEMO_PATIENTS:
         files["study.yml"] = STUDY_YML.encode("utf-8")
     return [write_atomic(out_dir / name, content) for name, content in files.items()]
 
