@@ -28,6 +28,10 @@ GREY = "#6b6b6b"
 INDEX_COLOUR = "#1f4e79"
 COMPARISON_COLOUR = "#8c5a00"
 JITTER_SEED = 20120201
+MARKER_AREA = 22.0
+"""Marker area (pt²) for a group of up to ``CROWDED_GROUP`` patients; larger groups get smaller, fainter
+markers (area ∝ 1/n) so that a cloud of thousands still shows where the patients lie."""
+CROWDED_GROUP = 100
 
 
 def _matplotlib():
@@ -128,8 +132,10 @@ def _vas(pyplot, run: AnalysisRun) -> str:
     figure, axes = pyplot.subplots(figsize=(5.2, 3.6))
     for position, (label, values, estimate, marker, edge, face) in enumerate(groups):
         offsets = jitter.uniform(-0.16, 0.16, values.size)
-        axes.scatter(position + offsets, values, marker=marker, s=22, edgecolors=edge, facecolors=face,
-                     linewidths=0.9, alpha=0.85, zorder=2, label=f"{label} (n = {values.size})")
+        crowding = min(1.0, CROWDED_GROUP / max(values.size, 1))
+        axes.scatter(position + offsets, values, marker=marker, s=max(3.0, MARKER_AREA * crowding),
+                     edgecolors=edge, facecolors=face, linewidths=0.9 * max(crowding, 0.5) ** 0.5,
+                     alpha=0.85 if crowding == 1 else 0.5, zorder=2, label=f"{label} (n = {values.size})")
         if estimate.estimate is not None:
             axes.hlines(estimate.estimate, position + 0.24, position + 0.44, color=INK, linewidth=2, zorder=3)
             if estimate.conf_low is not None:

@@ -435,8 +435,10 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
             f"Across all patients the mean change in VAS score was {e['overall'].estimate}{NBSP}cm (standard error [SE] "
             f"{e['overall'].std_error}, {e['overall'].p_statement}): no evidence of a reduction."
         )
+    # A group of one patient has a mean but no SE or test: say so rather than print "SE –, P not estimable".
     group_parts = [
-        f"{prefix} the reduction {verb} {e[key].estimate} (SE {e[key].std_error}, {e[key].p_statement})"
+        f"{prefix} the reduction {verb} {e[key].estimate} "
+        + (f"(SE {e[key].std_error}, {e[key].p_statement})" if estimate.std_error is not None else "(a single patient: no test)")
         for key, estimate, prefix, verb in (
             ("index", index, f"For patients with {index_label},", "in VAS score was"),
             ("comparison", comparison, "for the others,", "was"),
@@ -452,10 +454,7 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
             f"(SE {e['difference'].std_error}, {e['difference'].p_statement})."
         )
     elif difference.p_value is None:
-        difference_sentence = (
-            f"The difference between groups was {e['difference'].estimate}; with fewer than two patients in a group "
-            "it could not be tested."
-        )
+        difference_sentence = "With fewer than two patients in a group, the groups could not be compared by a test."
     else:
         difference_sentence = (
             f"The data showed no evidence of a difference between groups (estimate {e['difference'].estimate}, "
@@ -731,19 +730,38 @@ def _results(run, e, cohort_sentence, overall_sentence, group_sentence, differen
             + " (Table 2)."
         ]))
     if model is not None:
-        significant = model.index.p_value is not None and model.index.p_value < 1 - run.config.analysis.conf_level
-        sections.append(Section("Sensitivity analysis", [
-            f"Analysing the {format_count(model.n_infusions)} infusions individually with a random intercept per "
-            f"patient gave a difference between groups of {format_mean(model.index.estimate)}{NBSP}cm (SE "
-            f"{format_se(model.index.std_error)}, {level} CI {format_interval(model.index.conf_low, model.index.conf_high)}, "
-            f"{format_p_statement(model.index.p_value)}), "
-            + ("consistent with the patient-level analysis" if significant == (
-                results.vas.difference.p_value is not None
-                and results.vas.difference.p_value < 1 - run.config.analysis.conf_level)
-               else "which does not agree in significance with the patient-level analysis")
-            + " (Table 5)."
-        ], ["table:sensitivity"]))
+        sections.append(Section("Sensitivity analysis", [_sensitivity_sentence(run, level)], ["table:sensitivity"]))
     return sections
+
+
+def _sensitivity_sentence(run: AnalysisRun, level: str) -> str:
+    """The mixed model's group effect, worded by the significance rule, and whether it agrees with the patient-level test.
+
+    A significant effect is "a difference between groups of X cm"; a non-significant one is "an estimated
+    group effect of X cm" followed by "no evidence of a difference" — never "a difference".
+    """
+    model, difference = run.results.sensitivity, run.results.vas.difference
+    alpha = 1 - run.config.analysis.conf_level
+    significant = _significant(model.index, alpha)
+    details = (
+        f"{format_mean(model.index.estimate)}{NBSP}cm (SE {format_se(model.index.std_error)}, {level} CI "
+        f"{format_interval(model.index.conf_low, model.index.conf_high)}, {format_p_statement(model.index.p_value)})"
+    )
+    if difference.p_value is None:
+        agreement = "; the patient-level comparison could not be tested"
+    elif significant == _significant(difference, alpha):
+        agreement = ", consistent with the patient-level analysis"
+    else:
+        agreement = ", unlike the patient-level analysis, which " + (
+            "found a statistically significant difference" if _significant(difference, alpha)
+            else "showed no evidence of a difference"
+        )
+    opening = (
+        f"Analysing the {format_count(model.n_infusions)} infusions individually with a random intercept per patient gave "
+    )
+    if significant:
+        return f"{opening}a difference between groups of {details}{agreement} (Table 5)."
+    return f"{opening}an estimated group effect of {details}: no evidence of a difference{agreement} (Table 5)."
 
 
 def _appendix(run: AnalysisRun, verification: VerificationReport | None) -> Appendix:

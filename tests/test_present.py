@@ -61,6 +61,7 @@ def test_relations_do_not_break():
 
 
 def _conclusions_for(tmp_path, index_diagnosis):
+    """The demo with another index diagnosis: (difference, conclusions, sensitivity paragraph, mixed-model effect)."""
     import shutil
 
     from ketareport.pipeline import run_analysis
@@ -73,20 +74,59 @@ def _conclusions_for(tmp_path, index_diagnosis):
     with (dataset / "study.yml").open("a") as handle:
         handle.write(f"analysis: {{index_diagnosis: {index_diagnosis}, index_label: {index_diagnosis}}}\n")
     run = run_analysis(dataset)
-    return run.results.vas.difference, " ".join(build_context(run).conclusions)
+    context = build_context(run)
+    sensitivity = next(s for s in context.results if s.heading == "Sensitivity analysis").paragraphs[0]
+    return run.results.vas.difference, " ".join(context.conclusions), sensitivity, run.results.sensitivity.index
 
 
 @pytest.mark.parametrize("index_diagnosis", ["crps", "back_pain", "fibromyalgia"])
 def test_a_difference_is_described_only_when_significant(tmp_path, index_diagnosis):
-    difference, conclusions = _conclusions_for(tmp_path, index_diagnosis)
+    difference, conclusions, sensitivity, model_effect = _conclusions_for(tmp_path, index_diagnosis)
     if difference.p_value < 0.05:
         assert "The reduction was larger" in conclusions or "The reduction was smaller" in conclusions
     else:
         assert "do not show a difference" in conclusions
         assert "larger" not in conclusions and "smaller" not in conclusions
+    if model_effect.p_value < 0.05:
+        assert "gave a difference between groups of" in sensitivity
+    else:
+        assert "gave an estimated group effect of" in sensitivity and "no evidence of a difference" in sensitivity
+        assert "a difference between groups" not in sensitivity
 
 
 def test_the_rule_is_exercised_both_ways(tmp_path):
-    significant, _ = _conclusions_for(tmp_path, "crps")
-    not_significant, _ = _conclusions_for(tmp_path, "fibromyalgia")
+    significant, _, _, significant_model = _conclusions_for(tmp_path, "crps")
+    not_significant, _, _, not_significant_model = _conclusions_for(tmp_path, "fibromyalgia")
     assert significant.p_value < 0.05 <= not_significant.p_value
+    assert significant_model.p_value < 0.05 <= not_significant_model.p_value
+
+
+def test_a_single_patient_group_is_reported_without_a_test(tmp_path):
+    """A group of one has a mean but no SE or P: the prose says so, and makes no claim about a difference."""
+    import csv
+    import shutil
+
+    from ketareport.pipeline import run_analysis
+    from ketareport.present import build_context
+
+    from .conftest import DEMO
+
+    dataset = tmp_path / "single"
+    dataset.mkdir()
+    for name in ("patients.csv", "infusions.csv", "study.yml"):
+        shutil.copy(DEMO / name, dataset / name)
+    with (dataset / "patients.csv").open(newline="") as handle:
+        patients = list(csv.DictReader(handle))
+    patients[0]["diagnosis"] = "sciatica"
+    with (dataset / "patients.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(patients[0]))
+        writer.writeheader()
+        writer.writerows(patients)
+    with (dataset / "study.yml").open("a") as handle:
+        handle.write("analysis: {index_diagnosis: sciatica, index_label: sciatica}\n")
+    context = build_context(run_analysis(dataset))
+    text = " ".join(" ".join(s.paragraphs) for s in context.abstract + context.results) + " ".join(context.conclusions)
+    assert "(a single patient: no test)" in text
+    assert "the groups could not be compared by a test" in text
+    assert "not estimable" not in text and "SE –" not in text
+    assert "The difference between groups was" not in text and "The reduction was larger" not in text
