@@ -24,6 +24,9 @@ applies them and in the report's Methods ("Reporting rules"):
   record any side effect, otherwise "common"; the most frequent is named.
 * *Relief*: each threshold's probability is reported as its estimate with
   its interval (the method and level from the configuration).
+* *Sensitivity analysis*: the mixed model's group effect follows the
+  significance rule and is compared in significance with the patient-level test.
+* *Single patient*: a group of one is reported by its mean, "a single patient: no test".
 """
 
 from __future__ import annotations
