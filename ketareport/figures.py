@@ -99,6 +99,9 @@ def _flow(pyplot, run: AnalysisRun) -> str:
     cohort, options = run.results.cohort, run.config.analysis
     missing = [f"{ANALYSIS_COLUMN_LABELS[column]} missing: {format_count(count)}"
                for column, count in cohort.excluded_missing_by_column.items() if count]
+    if cohort.n_patients_not_analyzed:
+        # Their infusions are all among the excluded: the patients leave the VAS analysis with them.
+        missing.append(f"patients left with no\nanalysed infusion: {format_count(cohort.n_patients_not_analyzed)}")
     figure = pyplot.figure(figsize=(6.2, 4.1))
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_xlim(0, 1)
@@ -106,8 +109,8 @@ def _flow(pyplot, run: AnalysisRun) -> str:
     axes.axis("off")
     _box(axes, 0.32, 0.88, f"Infusions identified\n{format_count(cohort.n_infusions)} infusions, "
                            f"{format_count(cohort.n_patients)} patients", width=0.5)
-    _box(axes, 0.78, 0.62, f"Excluded for missing data\n{format_count(cohort.n_infusions_excluded)} infusions\n"
-                           + "\n".join(missing), width=0.42, height=0.11 + 0.045 * len(missing))
+    excluded = "\n".join(["Excluded for missing data", f"{format_count(cohort.n_infusions_excluded)} infusions", *missing])
+    _box(axes, 0.78, 0.62, excluded, width=0.42, height=0.02 + 0.045 * (excluded.count("\n") + 1))
     _box(axes, 0.32, 0.40, f"Infusions analysed\n{format_count(cohort.n_infusions_analyzed)} infusions, "
                            f"{format_count(cohort.n_patients_analyzed)} patients", width=0.5)
     _box(axes, 0.18, 0.1, f"{options.index_label}\n{format_count(cohort.n_index_analyzed)} patients, "

@@ -420,8 +420,11 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
     cohort_sentence = (
         f"We identified {plural(cohort.n_patients, 'patient')} undergoing "
         f"{plural(cohort.n_infusions, 'outpatient ketamine infusion')}. "
-        f"We excluded {plural(cohort.n_infusions_excluded, 'infusion')} because of missing data. "
-        f"Among our patients, {format_count(cohort.n_index)} ({format_percent(cohort.index_percent)}) had a diagnosis of "
+        f"We excluded {plural(cohort.n_infusions_excluded, 'infusion')} because of missing data"
+        + (f", which left {count_words(cohort.n_patients_not_analyzed)} "
+           f"patient{'' if cohort.n_patients_not_analyzed == 1 else 's'} without an analysed infusion. "
+           if cohort.n_patients_not_analyzed else ". ")
+        + f"Among our patients, {format_count(cohort.n_index)} ({format_percent(cohort.index_percent)}) had a diagnosis of "
         f"{_index_name(options)}. {remaining}"
     )
     overall, index, comparison, difference = vas.overall, vas.index, vas.comparison, vas.difference
