@@ -563,8 +563,10 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
     figures = {
         "flow": Figure("fig-flow", 1, "Flow of infusions and patients through the analysis.",
                        f"Flow diagram: {format_count(cohort.n_infusions)} infusions in {format_count(cohort.n_patients)} patients identified; "
-                       f"{format_count(cohort.n_infusions_excluded)} infusions excluded for missing data; "
-                       f"{format_count(cohort.n_infusions_analyzed)} infusions in {format_count(cohort.n_patients_analyzed)} patients analysed "
+                       f"{format_count(cohort.n_infusions_excluded)} infusions excluded for missing data"
+                       + (f" ({plural(cohort.n_patients_not_analyzed, 'patient')} left with no analysed infusion); "
+                          if cohort.n_patients_not_analyzed else "; ")
+                       + f"{format_count(cohort.n_infusions_analyzed)} infusions in {format_count(cohort.n_patients_analyzed)} patients analysed "
                        f"({format_count(cohort.n_index_analyzed)} {index_label}, {format_count(cohort.n_comparison_analyzed)} {comparison_label.lower()}).",
                        FIGURE_FILES["flow"]),
         "vas": Figure("fig-vas", 2,

@@ -101,32 +101,62 @@ def test_the_rule_is_exercised_both_ways(tmp_path):
     assert significant_model.p_value < 0.05 <= not_significant_model.p_value
 
 
-def test_a_single_patient_group_is_reported_without_a_test(tmp_path):
-    """A group of one has a mean but no SE or P: the prose says so, and makes no claim about a difference."""
+def _edited_demo(tmp_path, table: str, edit, config: str = ""):
+    """A copy of the demo's CSV tables with ``edit(rows)`` applied to one of them, and extra study.yml lines."""
     import csv
     import shutil
 
-    from ketareport.pipeline import run_analysis
-    from ketareport.present import build_context
-
     from .conftest import DEMO
 
-    dataset = tmp_path / "single"
+    dataset = tmp_path / "edited"
     dataset.mkdir()
     for name in ("patients.csv", "infusions.csv", "study.yml"):
         shutil.copy(DEMO / name, dataset / name)
-    with (dataset / "patients.csv").open(newline="") as handle:
-        patients = list(csv.DictReader(handle))
-    patients[0]["diagnosis"] = "sciatica"
-    with (dataset / "patients.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(patients[0]))
+    path = dataset / f"{table}.csv"
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    edit(rows)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(patients)
+        writer.writerows(rows)
     with (dataset / "study.yml").open("a") as handle:
-        handle.write("analysis: {index_diagnosis: sciatica, index_label: sciatica}\n")
-    context = build_context(run_analysis(dataset))
-    text = " ".join(" ".join(s.paragraphs) for s in context.abstract + context.results) + " ".join(context.conclusions)
+        handle.write(config)
+    return dataset
+
+
+def _all_text(context) -> str:
+    return " ".join(" ".join(s.paragraphs) for s in context.abstract + context.results) + " ".join(context.conclusions)
+
+
+def test_a_single_patient_group_is_reported_without_a_test(tmp_path):
+    """A group of one has a mean but no SE or P: the prose says so, and makes no claim about a difference."""
+    from ketareport.pipeline import run_analysis
+    from ketareport.present import build_context
+
+    def one_sciatica(patients):
+        patients[0]["diagnosis"] = "sciatica"
+
+    dataset = _edited_demo(tmp_path, "patients", one_sciatica, "analysis: {index_diagnosis: sciatica, index_label: sciatica}\n")
+    text = _all_text(build_context(run_analysis(dataset)))
     assert "(a single patient: no test)" in text
     assert "the groups could not be compared by a test" in text
     assert "not estimable" not in text and "SE –" not in text
     assert "The difference between groups was" not in text and "The reduction was larger" not in text
+
+
+def test_patients_left_without_an_analysed_infusion_are_counted(tmp_path):
+    from ketareport.pipeline import run_analysis
+    from ketareport.present import build_context
+
+    def first_patient_without_vas_after(infusions):
+        for infusion in infusions:
+            if infusion["patient_id"] == infusions[0]["patient_id"]:
+                infusion["vas_post"] = ""
+
+    run = run_analysis(_edited_demo(tmp_path, "infusions", first_patient_without_vas_after))
+    assert run.results.cohort.n_patients_not_analyzed == 1
+    context = build_context(run)
+    assert "which left one patient without an analysed infusion" in _all_text(context)
+    # The flow diagram's text is drawn as paths; its alt text carries the same count.
+    assert "1 patient left with no analysed infusion" in context.figures["flow"].alt
