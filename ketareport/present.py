@@ -53,6 +53,11 @@ ANALYSIS_COLUMN_LABELS = {
     "ketamine_dose_mg": "ketamine dose", "infusion_duration_min": "infusion duration",
     "vas_pre": "VAS before infusion", "vas_post": "VAS after infusion",
 }
+RELIEF_METHOD_PHRASES = {
+    "bernoulli": "the Bernoulli model with a uniform prior", "jeffreys": "the Jeffreys interval",
+    "clopper-pearson": "the exact Clopper–Pearson interval", "wilson": "the Wilson score interval",
+}
+"""How the results sentence names the relief interval ("Using ..., the estimated probability ...")."""
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
@@ -472,7 +477,7 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
         f"{outcome.x} of {outcome.n_evaluable} patients)"
         for position, outcome in enumerate(relief.outcomes)
     ]
-    method_name = "the Bernoulli model with a uniform prior" if relief.method == "bernoulli" else relief.method_description
+    method_name = RELIEF_METHOD_PHRASES.get(relief.method, relief.method_description)
     relief_sentence = (
         f"In {format_count(relief.n_recorded)} patients, we recorded the duration of pain relief. Using "
         f"{method_name}, the estimated probability of " + " and of ".join(relief_parts) + "."
@@ -704,7 +709,7 @@ def _methods(run: AnalysisRun, period: str, premedication: str, level: str, reli
             f"{options.index_label} versus all others) we report the mean of the patients' reductions with its standard "
             f"error (SD/√n), a one-sample t test of no change and a {level} t confidence interval; the groups were "
             f"compared by {test}. The probability of lasting relief was estimated as the proportion of evaluable "
-            f"patients, with a {relief_level} interval from the {relief.method_description}. As a sensitivity "
+            f"patients, with a {relief_level} interval ({relief.method_description}). As a sensitivity "
             "analysis, the per-infusion reductions were modelled by a linear mixed model with a random intercept per "
             "patient fitted by restricted maximum likelihood (REML), with standard errors from the inverse of X′WX (W the inverse "
             f"of the fitted covariance matrix, as lme4 reports them) and Wald intervals. Two-sided P values; {no_break(f'α = {alpha}')}.",
