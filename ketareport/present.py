@@ -808,7 +808,7 @@ def _appendix(run: AnalysisRun, verification: VerificationReport | None) -> Appe
         table = Table(
             "tbl-verification", 6,
             "Python versus R, quantity by quantity: values to ten significant digits, their absolute difference "
-            "and the relative tolerance within which they must agree.",
+            "and the tolerance within which they must agree (relative; see the verify command for the rule).",
             ["Quantity", "Python", "R", "Difference", "Tolerance", "Agrees"],
             [TableRow(row.quantity, [_full(row.python), _full(row.r), _full(row.abs_difference),
                                      _tolerance(row.tolerance), "yes" if row.agrees else "NO"])
