@@ -38,10 +38,11 @@ FONT_FACES = (
     ("texgyrecursor-regular.otf", "Cursor", "normal", "normal"),
 )
 # What the report can print: Latin-1, Greek, punctuation, arrows and the
-# mathematical signs statistics needs (−, ±, ≤, ≥, √, ′, ⁻¹, ², χ ...).
+# mathematical signs statistics needs (−, ±, ≤, ≥, √, ′, ⁻¹, ², χ ...), and the invisible
+# word joiner (U+2060) that keeps "59–85%" on one line.
 FONT_UNICODES = (
     list(range(0x20, 0x7F)) + list(range(0xA0, 0x180)) + list(range(0x370, 0x400))
-    + list(range(0x2010, 0x2050)) + list(range(0x2070, 0x20A0)) + [0x2190, 0x2192, 0x2212, 0x2213, 0x221A, 0x2248, 0x2260, 0x2264, 0x2265]
+    + list(range(0x2010, 0x2050)) + [0x2060] + list(range(0x2070, 0x20A0)) + [0x2190, 0x2192, 0x2212, 0x2213, 0x221A, 0x2248, 0x2260, 0x2264, 0x2265]
 )
 
 

@@ -302,3 +302,16 @@ def test_font_subsets_do_not_depend_on_the_clock(monkeypatch):
         monkeypatch.setattr(_h_e_a_d, "timestampNow", lambda now=now: now)
         subsets.append(render_module._subset(source))
     assert subsets[0] == subsets[1]
+
+
+def test_every_printed_character_is_in_the_embedded_font(rendered):
+    """Nothing the report prints falls back to a system font: each character is in Pagella and in its subset."""
+    from fontTools.ttLib import TTFont
+
+    from ketareport.render import FONT_UNICODES, FONTS
+
+    covered = set(FONT_UNICODES) & set(TTFont(FONTS / "texgyrepagella-regular.otf").getBestCmap())
+    html = (rendered[0] / "ketamine-report.html").read_text()
+    html = re.sub(r"<(style|svg)\b.*?</\1>", " ", html, flags=re.S)
+    printed = set(re.sub(r"<[^>]+>|&\w+;|\s", "", html))
+    assert {character for character in printed if ord(character) not in covered} == set()
