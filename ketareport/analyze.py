@@ -19,6 +19,8 @@ from .validate import ANALYSIS_COLUMNS
 
 VAS_ANALYSIS = "vas_reduction"
 MIXED_MODEL_ANALYSIS = "vas_reduction_lmm"
+WITHIN_PATIENT_RESOLUTION = 1e-6
+"""cm: reductions of one patient closer than this count as equal (see :func:`mixed_model`)."""
 
 
 def analyze_cohort(cohort: Cohort) -> StudyResults:
@@ -138,14 +140,22 @@ def relief(patients: pd.DataFrame, options: AnalysisOptions) -> ReliefSummary:
 def mixed_model(analysed_infusions: pd.DataFrame, options: AnalysisOptions) -> MixedModelResult | None:
     """Sensitivity analysis on infusions: ``reduction ~ index + (1 | patient_id)``, REML.
 
-    None when it is switched off or not estimable (both groups need patients,
-    and there must be more infusions than fixed effects).
+    None when it is switched off or not estimable: both groups need patients;
+    the between-patient variance needs more patients than fixed effects (3 or
+    more); the residual (within-patient) variance needs a patient whose
+    analysed infusions differ in reduction (by more than 1e-6 cm: VAS is
+    recorded to 0.1 cm, and 8.2 - 6.6 and 9.0 - 7.4 differ by 1e-15 only
+    through floating point). Without that lme4 refuses the model (every
+    patient with one infusion) or the REML fit degenerates (residual
+    variance 0), so there is no model to report.
     """
     if not options.sensitivity_model or analysed_infusions.empty:
         return None
     is_index = analysed_infusions["is_index"].to_numpy(dtype=float)
     n_obs = len(analysed_infusions)
-    if is_index.min() == is_index.max() or n_obs <= 2:
+    by_patient = analysed_infusions.groupby("patient_id", sort=False)["reduction"]
+    within_patient_variation = bool(((by_patient.max() - by_patient.min()) > WITHIN_PATIENT_RESOLUTION).any())
+    if is_index.min() == is_index.max() or by_patient.ngroups <= 2 or not within_patient_variation:
         return None
     design = np.column_stack([np.ones(n_obs), is_index])
     fit = random_intercept_reml(

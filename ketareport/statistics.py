@@ -49,7 +49,19 @@ def one_sample_t(values: np.ndarray, conf_level: float) -> TestResult:
     if n < 2:
         return TestResult(mean, None, None, None, None, None, None, n)
     std_error = float(values.std(ddof=1)) / math.sqrt(n)
+    if _essentially_constant(std_error, mean):
+        std_error = 0.0
     return _t_inference(mean, std_error, n - 1, conf_level, n)
+
+
+def _essentially_constant(std_error: float, *means: float) -> bool:
+    """R ``t.test``'s rule: SE <= 10 * machine epsilon * the largest |mean|.
+
+    Equal values (patients' means of 5.1 cm, say) then have SE exactly 0 and
+    no test: their floating-point SE of ~1e-16 would give t ~ 1e16, where R
+    stops with "data are essentially constant".
+    """
+    return std_error <= 10 * np.finfo(float).eps * max(abs(mean) for mean in means)
 
 
 def two_sample_difference(first: np.ndarray, second: np.ndarray, conf_level: float, test: str) -> TestResult:
@@ -80,6 +92,8 @@ def two_sample_difference(first: np.ndarray, second: np.ndarray, conf_level: flo
         std_error = math.sqrt(pooled_var * (1 / n1 + 1 / n2))
     else:
         raise ValueError(f"unknown difference test {test!r}")
+    if _essentially_constant(std_error, float(first.mean()), float(second.mean())):
+        return TestResult(difference, 0.0, None, df if test == "pooled" else None, None, None, None, n1 + n2)
     return _t_inference(difference, std_error, df, conf_level, n1 + n2)
 
 
