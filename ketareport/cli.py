@@ -193,14 +193,40 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
 def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
     """Cross-check every estimate against an independent R program.
 
-    Runs the Python analysis and reproduce.R (t.test, qbeta, binom.test,
-    prop.test, lme4::lmer) on the same analysis table, compares every
-    estimate, SE, statistic, df, P and interval bound (relative tolerance
-    1e-8; 1e-4 for the mixed model) and writes OUT/verification.csv. OUT
-    also keeps analysis.csv, options.json, reproduce.R and r_estimates.csv,
-    to rerun by hand: Rscript reproduce.R analysis.csv out.csv options.json
+    Runs the Python analysis of DATASET and reproduce.R (plain R: t.test,
+    qbeta, binom.test, prop.test, lme4::lmer) on the same analysis table
+    (after validation and exclusions), and compares every estimate, SE,
+    statistic, df, P, interval bound, level, n and x of estimates.csv:
+    relative tolerance 1e-8 for the closed forms, 1e-4 for the mixed model
+    (relative to max(|Python|, |R|); below 1 for means, bounds and t, where
+    values cross zero, the tolerance is absolute). Needs Rscript with the R
+    packages lme4 and jsonlite:
 
-    Exit status: 0 all agree; 3 they disagree; 4 R or an R package is missing.
+    \b
+      apt-get install r-base-core r-cran-lme4 r-cran-jsonlite
+
+    Prints the largest relative difference per analysis and "N of M
+    quantities agree" (progress goes to stderr), and writes to OUT, all or
+    none, even when they disagree:
+
+    \b
+      verification.csv  quantity, python, r, abs_difference, tolerance, agrees
+      analysis.csv      the analysis table R read (one row per analysed
+                        infusion, plus patients without one)
+      options.json      the analysis options R read
+      reproduce.R       the R program
+      r_estimates.csv   R's estimates, in the columns of estimates.csv
+
+    To rerun the R side by hand: cd OUT && Rscript reproduce.R analysis.csv
+    r_estimates.csv options.json
+
+    \b
+    Exit status:
+      0  every quantity agrees
+      1  unexpected error, or reproduce.R stopped with an error
+      2  invalid dataset or study configuration (nothing written)
+      3  Python and R disagree (verification.csv lists which)
+      4  Rscript, lme4 or jsonlite is missing (nothing written)
 
     \b
     Example:
@@ -210,14 +236,14 @@ def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
 
     from .output import StagedOutput
     from .pipeline import run_analysis
-    from .verify import cross_check, summary_lines, verification_csv
+    from .verify import FILES_LEFT, cross_check, summary_lines, verification_csv
 
     run = run_analysis(dataset, config_path, command=["ketareport", *sys.argv[1:]], progress=progress)
-    progress("running reproduce.R")
+    progress("recomputing every estimate in R (reproduce.R)")
     with StagedOutput(out_dir) as staged:
         with tempfile.TemporaryDirectory(prefix="ketareport-verify-") as work:
             report = cross_check(run, Path(work))
-            for name in ("analysis.csv", "options.json", "reproduce.R", "r_estimates.csv"):
+            for name in FILES_LEFT:
                 staged.path(name).write_bytes((Path(work) / name).read_bytes())
         staged.path("verification.csv").write_text(verification_csv(report), encoding="utf-8")
         written = staged.publish()
@@ -225,7 +251,10 @@ def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
         click.echo(line)
     progress(f"wrote {', '.join(str(path) for path in written)}")
     if not report.all_agree:
-        raise VerificationMismatch(f"{report.n_disagreeing} of {len(report.rows)} quantities differ between Python and R")
+        raise VerificationMismatch(
+            f"{report.n_disagreeing} of {len(report.rows)} quantities differ between Python and R; "
+            f"see {out_dir / 'verification.csv'}"
+        )
 
 
 @main.command("demo-data")

@@ -2,9 +2,14 @@
 
 After validation and exclusions: one row per analysed infusion, plus one row
 per patient without an analysed infusion (``infusion_id`` and ``reduction``
-empty), so that R sees every patient's relief data. Numbers are written with
-``repr`` — the shortest text that reads back to the same double (at most 17
-significant digits) — so nothing is lost between the languages.
+empty), so that R sees every patient's relief data. Columns:
+``patient_id, index_group, infusion_id, reduction, relief_duration_days,
+relief_ongoing``; booleans as R's ``TRUE``/``FALSE``, missing as an empty
+cell. Numbers are written as the shortest text that reads back to the same
+double (Python's ``repr``, at most 17 significant digits; numpy formats a
+whole column at once), so nothing is lost between the languages.
+
+The options reproduce.R needs travel beside it in ``options.json``.
 """
 
 from __future__ import annotations
@@ -15,29 +20,40 @@ from pathlib import Path
 import pandas as pd
 
 from .cohort import Cohort
+from .output import write_atomic
 
 ANALYSIS_TABLE_COLUMNS = ("patient_id", "index_group", "infusion_id", "reduction", "relief_duration_days", "relief_ongoing")
+_R_LOGICAL = {True: "TRUE", False: "FALSE"}
 
 
 def analysis_table(cohort: Cohort) -> pd.DataFrame:
+    """The analysed infusions, then the patients without one (reduction NaN)."""
     patients = cohort.patients.set_index("patient_id")
     analysed = cohort.analyzed_infusions[["patient_id", "infusion_id", "reduction"]]
     without = patients.index[patients["n_infusions_analyzed"] == 0]
-    rows = pd.concat([analysed, pd.DataFrame({"patient_id": without, "infusion_id": None, "reduction": float("nan")})],
-                     ignore_index=True)
-    rows["index_group"] = rows["patient_id"].map(patients["is_index"])
-    rows["relief_duration_days"] = rows["patient_id"].map(patients["relief_duration_days"])
-    rows["relief_ongoing"] = rows["patient_id"].map(patients["relief_ongoing"])
+    rows = pd.concat(
+        [analysed, pd.DataFrame({"patient_id": without, "infusion_id": pd.Series(None, index=range(len(without)), dtype=object),
+                                 "reduction": float("nan")})],
+        ignore_index=True,
+    )
+    rows["reduction"] = rows["reduction"].astype(float)
+    rows["index_group"] = rows["patient_id"].map(patients["is_index"]).astype(bool)
+    rows["relief_duration_days"] = rows["patient_id"].map(patients["relief_duration_days"]).astype(float)
+    rows["relief_ongoing"] = rows["patient_id"].map(patients["relief_ongoing"]).astype(bool)
     return rows[list(ANALYSIS_TABLE_COLUMNS)]
 
 
 def analysis_csv(cohort: Cohort) -> str:
+    """``analysis.csv`` as text (float64 columns: pandas writes numpy's shortest round-trip repr)."""
     table = analysis_table(cohort).copy()
     for column in ("index_group", "relief_ongoing"):
-        table[column] = table[column].map({True: "TRUE", False: "FALSE"})
-    for column in ("reduction", "relief_duration_days"):
-        table[column] = table[column].map(lambda value: "" if pd.isna(value) else repr(float(value)))
+        table[column] = table[column].map(_R_LOGICAL)
     return table.to_csv(index=False, lineterminator="\n", na_rep="")
+
+
+def write_analysis_csv(cohort: Cohort, path: Path) -> Path:
+    """Write ``analysis.csv`` atomically."""
+    return write_atomic(path, analysis_csv(cohort))
 
 
 def analysis_options(cohort: Cohort) -> dict:
@@ -56,7 +72,7 @@ def analysis_options(cohort: Cohort) -> dict:
 
 def write_analysis_files(cohort: Cohort, folder: Path) -> tuple[Path, Path]:
     """``analysis.csv`` and ``options.json`` in ``folder``."""
-    table, options = folder / "analysis.csv", folder / "options.json"
-    table.write_text(analysis_csv(cohort), encoding="utf-8")
-    options.write_text(json.dumps(analysis_options(cohort), indent=2) + "\n", encoding="utf-8")
+    table = write_analysis_csv(cohort, Path(folder) / "analysis.csv")
+    # json writes floats with repr too: full precision.
+    options = write_atomic(Path(folder) / "options.json", json.dumps(analysis_options(cohort), indent=2) + "\n")
     return table, options
