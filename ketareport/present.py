@@ -26,7 +26,8 @@ applies them and in the report's Methods ("Reporting rules"):
   its interval (the method and level from the configuration).
 * *Sensitivity analysis*: the mixed model's group effect follows the
   significance rule and is compared in significance with the patient-level test.
-* *Single patient*: a group of one is reported by its mean, "a single patient: no test".
+* *Single patient*: a group of one is reported by its mean, "a single patient: no test";
+  a group whose patients all have the same reduction (SE 0) says so, with no test.
 """
 
 from __future__ import annotations
@@ -446,10 +447,8 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
             f"Across all patients the mean change in VAS score was {e['overall'].estimate}{NBSP}cm (standard error [SE] "
             f"{e['overall'].std_error}, {e['overall'].p_statement}): no evidence of a reduction."
         )
-    # A group of one patient has a mean but no SE or test: say so rather than print "SE –, P not estimable".
     group_parts = [
-        f"{prefix} the reduction {verb} {e[key].estimate} "
-        + (f"(SE {e[key].std_error}, {e[key].p_statement})" if estimate.std_error is not None else "(a single patient: no test)")
+        f"{prefix} the reduction {verb} {e[key].estimate} {_untested_details(estimate, e[key])}"
         for key, estimate, prefix, verb in (
             ("index", index, f"For patients with {index_label},", "in VAS score was"),
             ("comparison", comparison, "for the others,", "was"),
@@ -465,7 +464,11 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
             f"(SE {e['difference'].std_error}, {e['difference'].p_statement})."
         )
     elif difference.p_value is None:
-        difference_sentence = "With fewer than two patients in a group, the groups could not be compared by a test."
+        difference_sentence = (
+            "With fewer than two patients in a group, the groups could not be compared by a test."
+            if min(index.n, comparison.n) < 2 else
+            "The groups could not be compared by a test: within each group every patient's reduction is the same."
+        )
     else:
         difference_sentence = (
             f"The data showed no evidence of a difference between groups (estimate {e['difference'].estimate}, "
@@ -745,6 +748,19 @@ def _results(run, e, cohort_sentence, overall_sentence, group_sentence, differen
     if model is not None:
         sections.append(Section("Sensitivity analysis", [_sensitivity_sentence(run, level)], ["table:sensitivity"]))
     return sections
+
+
+def _untested_details(estimate: Estimate, formatted: FormattedEstimate) -> str:
+    """The parenthesis after a group's mean: SE and P, or why there is no test.
+
+    A group of one patient has a mean but no SE; a group whose patients all have the same
+    reduction has SE 0 and no test. Either is said in words, never as "SE –, P not estimable".
+    """
+    if estimate.std_error is None:
+        return "(a single patient: no test)"
+    if estimate.p_value is None:
+        return f"(SE {formatted.std_error}: every patient's reduction is the same, no test)"
+    return f"(SE {formatted.std_error}, {formatted.p_statement})"
 
 
 def _sensitivity_sentence(run: AnalysisRun, level: str) -> str:

@@ -160,3 +160,29 @@ def test_patients_left_without_an_analysed_infusion_are_counted(tmp_path):
     assert "which left one patient without an analysed infusion" in _all_text(context)
     # The flow diagram's text is drawn as paths; its alt text carries the same count.
     assert "1 patient left with no analysed infusion" in context.figures["flow"].alt
+
+
+def test_groups_without_variation_are_reported_without_a_test(tmp_path):
+    """Every patient in a group with the same reduction: SE 0, no test, and said so in words."""
+    from ketareport.pipeline import run_analysis
+    from ketareport.present import build_context
+
+    def constant_within_groups(infusions):
+        index_patients = {row["patient_id"] for row in _demo_patients() if row["diagnosis"].lower() == "crps"}
+        for infusion in infusions:
+            if infusion["vas_pre"] and infusion["vas_post"]:
+                infusion["vas_pre"], infusion["vas_post"] = ("8", "2") if infusion["patient_id"] in index_patients else ("7", "3")
+
+    text = _all_text(build_context(run_analysis(_edited_demo(tmp_path, "infusions", constant_within_groups))))
+    assert "every patient's reduction is the same, no test" in text
+    assert "The groups could not be compared by a test: within each group every patient's reduction is the same." in text
+    assert "not estimable" not in text and "The reduction was larger" not in text
+
+
+def _demo_patients() -> list[dict[str, str]]:
+    import csv
+
+    from .conftest import DEMO
+
+    with (DEMO / "patients.csv").open(newline="") as handle:
+        return list(csv.DictReader(handle))
