@@ -2,11 +2,30 @@
 
 ``write_quarto_project`` stages, under ``quarto/`` in the output directory,
 a project that ``quarto render`` turns into HTML and (through Typst, no TeX)
-PDF: the repository's ``_quarto.yml`` unchanged, the ``templates/*.qmd``,
-``_variables.yml`` (every number, formatted by :mod:`ketareport.present`
-exactly as in the HTML report), ``_metadata-study.yml`` (title block from
-study.yml), Markdown tables and figure includes, the SVG figures and the R
-results for the R template. No number is typed into a ``.qmd``.
+PDF:
+
+- ``_quarto.yml``: the repository's project file, unchanged;
+- ``_metadata-study.yml``: the title block, from study.yml (``metadata-files``);
+- ``_variables.yml``: every number and generated sentence, formatted by
+  :mod:`ketareport.present` exactly as in the HTML report, one paragraph per
+  variable, written as Markdown that reads back as the formatted text;
+- ``templates/*.qmd``: the manuscript and the R template (no number in them);
+- ``templates/_sections/*.md``: the body of each top-level section, as the
+  Jinja template lays it out (subsection headings, one ``{{< var >}}`` per
+  paragraph, tables and figures where the HTML places them);
+- ``templates/_exhibits/*.md``: each table (Markdown pipe table, caption,
+  ``#tbl-`` id) and figure (``#fig-`` id, alt text), also usable on its own;
+- ``templates/figures/*.svg``: the same SVG figures as the HTML report;
+- ``templates/results.rds`` and ``estimates.csv`` for the R template.
+
+Two facts about Quarto shape the variables (both checked by the tests with
+pandoc, since the Quarto CLI is not available here): ``{{< var >}}`` inserts
+a value *inline* -- Quarto reads ``_variables.yml`` into the document's
+metadata, where pandoc parses each string as Markdown, and a value of several
+blocks is squashed into one paragraph with line breaks -- so each paragraph
+is its own variable; and because the value is Markdown, characters Markdown
+would read as formatting (``> 21 days`` is a block quote, ``--verify`` an en
+dash) are backslash-escaped by :func:`escape_markdown`.
 """
 
 from __future__ import annotations
@@ -15,7 +34,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import yaml
 
@@ -30,12 +49,12 @@ if TYPE_CHECKING:
 
 PROJECT_FILE = repository_file("_quarto.yml")
 TEMPLATES = repository_file("templates")
+MANUSCRIPT = "templates/manuscript.qmd"
+R_TEMPLATE = "templates/results-r.qmd"
 QUARTO_TEMPLATES = ("manuscript.qmd", "results-r.qmd")
-# Every exhibit the manuscript template includes; one absent from a run
-# (say, no mixed model) is written empty, so the include still resolves.
-EXHIBITS = ("figure-flow", "figure-vas", "figure-relief", "table-patients", "table-infusions", "table-vas",
-            "table-relief", "table-sensitivity")
+SECTIONS = ("abstract", "introduction", "methods", "results", "conclusions", "appendix")
 PAPER_SIZES = {"A4": "a4", "Letter": "us-letter"}
+DATE_FORMAT = "D MMMM YYYY"  # Quarto (dayjs) date format: 24 November 2026, as in the HTML report
 VARIABLE = re.compile(r"\{\{<\s*var\s+([^\s>]+)\s*>\}\}")
 INCLUDE = re.compile(r"\{\{<\s*include\s+([^\s>]+)\s*>\}\}")
 
@@ -44,61 +63,159 @@ class QuartoFailed(KetareportError):
     """``quarto render`` stopped with an error."""
 
 
-def _slug(heading: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", heading.lower()).strip("_")
+# ------------------------------------------------------------- Markdown text --
+
+_ALWAYS_ESCAPED = frozenset("\\`*_[]{}$@^~|&'\"")
+_LIST_MARKER = re.compile(r"(?:\d+|[A-Za-z]|[ivxlcdmIVXLCDM]+)(?=[.)](?:\s|$))")
 
 
-def _markdown_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def escape_markdown(text: str) -> str:
+    """``text`` as Pandoc Markdown that reads back as exactly ``text``, in one paragraph.
+
+    Backslash-escapes what Markdown (with Quarto's ``smart`` typography) would
+    otherwise interpret: emphasis, code, links, math, citations, super- and
+    subscripts, quotes, HTML and entities, pipes, dashes made of hyphens,
+    ellipses, and block markers at the start (``> 21 days`` would be a block
+    quote, ``2004. All`` a list). Everything else stays as typed, so
+    ``_variables.yml`` stays readable: ``< 0.001``, ``37%``, ``59–85%``.
+
+    Raises ValueError for a line break: a ``{{< var >}}`` value is one paragraph.
+    """
+    if "\n" in text or "\r" in text:
+        raise ValueError(f"a Quarto variable holds one paragraph, not several lines: {text!r}")
+    text = text.strip(" \t")
+    list_marker = _LIST_MARKER.match(text)
+    delimiter = list_marker.end() if list_marker else -1
+    out = []
+    for i, char in enumerate(text):
+        following = text[i + 1] if i + 1 < len(text) else ""
+        if char in _ALWAYS_ESCAPED or i == delimiter:
+            escape = True
+        elif char == "<":  # "< 0.001" is text; "<b", "<http", "<!--" could open HTML or a link
+            escape = following != "" and not following.isspace()
+        elif char in "#>+%(":  # heading, block quote, list, title block, example list: only at the start
+            escape = i == 0
+        elif char == "-":  # a list at the start; "--" and "---" would become dashes
+            escape = i == 0 or following == "-" or (i > 0 and text[i - 1] == "-")
+        elif char == ".":  # "..." would become an ellipsis
+            escape = "..." in text[max(0, i - 2):i + 3]
+        else:
+            escape = False
+        out.append("\\" + char if escape else char)
+    return "".join(out)
 
 
-def markdown_table(table: Table) -> str:
-    """A pipe table with a Quarto caption and cross-reference id."""
+def code_span(text: str) -> str:
+    """Inline code that holds ``text`` verbatim, whatever backticks it contains."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def code_block(text: str, language: str = "") -> str:
+    """A fenced code block that holds ``text`` verbatim."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text.rstrip()}\n{fence}"
+
+
+def markdown_table(table: Table, numbered: bool = True) -> str:
+    """A pipe table with its caption (and, when ``numbered``, its ``#tbl-`` id for Quarto's numbering)."""
     width = len(table.columns)
     lines = [
-        "| " + " | ".join(_markdown_cell(c) for c in table.columns) + " |",
+        "| " + " | ".join(escape_markdown(c) for c in table.columns) + " |",
         "|" + ":---|" + "---:|" * (width - 1),
     ]
     for row in table.rows:
         if row.kind == "section":
-            lines.append(f"| *{_markdown_cell(row.label)}* |" + " |" * (width - 1))
+            lines.append(f"| *{escape_markdown(row.label)}* |" + " |" * (width - 1))
         else:
             indent = "\u00a0\u00a0\u00a0" if row.kind == "subrow" else ""
-            lines.append("| " + " | ".join([indent + _markdown_cell(row.label), *map(_markdown_cell, row.cells)]) + " |")
-    lines.append("")
-    lines.append(f": {_markdown_cell(table.caption)} {{#{table.id}}}")
-    notes = "".join(f"\n\n{note}" for note in table.notes)
-    return "\n".join(lines) + notes + "\n"
+            cells = [indent + escape_markdown(row.label), *map(escape_markdown, row.cells)]
+            lines.append("| " + " | ".join(cells) + " |")
+    caption = f": {escape_markdown(table.caption)}" + (f" {{#{table.id}}}" if numbered else "")
+    notes = "".join(f"\n\n{escape_markdown(note)}" for note in table.notes)
+    return "\n".join([*lines, "", caption]) + notes + "\n"
+
+
+def _pairs_table(caption: str, headers: tuple[str, str], rows: list[list[str]]) -> str:
+    """A two-column appendix table (unnumbered, like the HTML appendix's tables)."""
+    lines = [f"| {headers[0]} | {headers[1]} |", "|:---|:---|"]
+    for name, value in rows:
+        lines.append(f"| {escape_markdown(name)} | {escape_markdown(value)} |")
+    return "\n".join([*lines, "", f": {escape_markdown(caption)}"]) + "\n"
+
+
+# ---------------------------------------------------------------- variables --
+
+def _slug(heading: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", heading.lower()).strip("_")
+
+
+def _paragraphs(paragraphs: list[str]) -> dict[str, str]:
+    return {f"p{number}": text for number, text in enumerate(paragraphs, start=1)}
 
 
 def quarto_variables(context: ReportContext) -> dict[str, Any]:
-    """``_variables.yml``: the report's formatted values plus its generated prose, by section."""
+    """The variables, as plain text (before :func:`escape_markdown`).
+
+    ``context.variables()`` (present.py: ``cohort.*``, ``vas.*``, ``relief.*``,
+    ``sensitivity.*``, ``labels.*``, ``study.*``, ``text.*``) plus the body
+    prose, one paragraph per variable: ``sections.introduction.p1``,
+    ``sections.methods.<heading>.p1`` ..., ``sections.results.<heading>.pN``,
+    ``sections.conclusions.pN``, ``sections.keywords``; ``appendix.*``; and
+    ``figures.<key>.{caption,alt}``.
+    """
     appendix = context.appendix
-    appendix_text = "\n\n".join([
-        "Input files (SHA-256): " + "; ".join(f"{name} `{digest}`" for name, digest, _ in appendix.input_files) + ".",
-        "Rows read: " + "; ".join(f"{name} {rows}" for name, rows in appendix.row_counts) + ".",
-        f"Generated {appendix.generated_at} by `{appendix.command}`.",
-        "Software: " + "; ".join(f"{name} {version}" for name, version in appendix.versions) + ".",
-        appendix.verification_summary,
-    ])
-    sections = {
-        "introduction": "\n\n".join(context.introduction),
-        "methods": {_slug(s.heading): "\n\n".join(s.paragraphs) for s in context.methods},
-        "results": {slug: "" for slug in ("side_effects", "sensitivity_analysis")}
-                   | {_slug(s.heading): "\n\n".join(s.paragraphs) for s in context.results},
-        "conclusions": "\n\n".join(context.conclusions),
-        "appendix": appendix_text,
+    sections: dict[str, Any] = {
+        "introduction": _paragraphs(context.introduction),
+        "methods": {_slug(s.heading): _paragraphs(s.paragraphs) for s in context.methods},
+        "results": {_slug(s.heading): _paragraphs(s.paragraphs) for s in context.results},
+        "conclusions": _paragraphs(context.conclusions),
     }
+    if context.title.keywords:
+        sections["keywords"] = context.title.keywords
+    appendix_values = {"generated_at": appendix.generated_at, "verification_summary": appendix.verification_summary}
+    if appendix.verification_versions:
+        appendix_values["verification_versions"] = "; ".join(f"{n} {v}" for n, v in appendix.verification_versions) + "."
     figures = {key: {"caption": f.caption, "alt": f.alt} for key, f in context.figures.items()}
-    return {**context.variables(), "sections": sections, "figures": figures}
+    return {**context.variables(), "sections": sections, "appendix": appendix_values, "figures": figures}
+
+
+def _escaped(value: Any, path: str = "") -> Any:
+    if isinstance(value, dict):
+        return {key: _escaped(item, f"{path}.{key}" if path else key) for key, item in value.items()}
+    if isinstance(value, str):
+        try:
+            return escape_markdown(value)
+        except ValueError as error:
+            raise ValueError(f"Quarto variable {path}: {error}") from None
+    raise TypeError(f"Quarto variable {path} is a {type(value).__name__}, not formatted text")
+
+
+def variables_yaml(variables: dict[str, Any]) -> str:
+    """``_variables.yml``: every value escaped Markdown, every scalar a quoted string."""
+    return _yaml(_escaped(variables))
+
+
+def _yaml(data: Any) -> str:
+    # Every string double-quoted: values such as "< 0.001", "37%" or "P = 0.002" stay text, and YAML
+    # never reads one as a number, a date or a boolean.
+    class Quoted(yaml.SafeDumper):
+        pass
+
+    Quoted.add_representer(str, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"'))
+    return yaml.dump(data, Dumper=Quoted, sort_keys=False, allow_unicode=True, width=10_000)
 
 
 def study_metadata(run: AnalysisRun, context: ReportContext) -> dict[str, Any]:
-    """``_metadata-study.yml``: the title block, from study.yml."""
+    """``_metadata-study.yml``: the title block, from study.yml (text as the study's authors wrote it)."""
     study = run.config.study
     metadata: dict[str, Any] = {
         "title": context.title.title,
-        "date": context.title.date,
+        "date": run.provenance["generated_at"][:10],
+        "date-format": DATE_FORMAT,
         "papersize": PAPER_SIZES[context.page_size],
         "lang": "en",
     }
@@ -114,45 +231,115 @@ def study_metadata(run: AnalysisRun, context: ReportContext) -> dict[str, Any]:
     return metadata
 
 
-def _yaml(data: Any) -> str:
-    # Every string quoted: values such as "< 0.001", "37%" or "P = 0.002" must stay text.
-    class Quoted(yaml.SafeDumper):
-        pass
+# ----------------------------------------------------------------- sections --
 
-    Quoted.add_representer(str, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"'))
-    return yaml.dump(data, Dumper=Quoted, sort_keys=False, allow_unicode=True, width=10_000)
+def _var(name: str) -> str:
+    return f"{{{{< var {name} >}}}}"
 
+
+def _paragraph_vars(prefix: str, paragraphs: list[str]) -> list[str]:
+    return [_var(f"{prefix}.p{number}") for number in range(1, len(paragraphs) + 1)]
+
+
+def exhibit_files(context: ReportContext) -> dict[str, str]:
+    """``_exhibits/<kind>-<key>.md``: each table and figure of the run, as Markdown."""
+    exhibits = {f"table-{key}": markdown_table(table) for key, table in context.tables.items()}
+    for key, figure in context.figures.items():
+        alt = figure.alt.replace('"', "'")
+        exhibits[f"figure-{key}"] = (
+            f'![{escape_markdown(figure.caption)}](figures/{figure.file}){{#{figure.id} fig-alt="{alt}"}}\n'
+        )
+    return exhibits
+
+
+def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str, str]:
+    """``_sections/<name>.md``: what the Jinja template prints under each top-level heading.
+
+    Headings and layout are written here, every number and sentence is a
+    ``{{< var >}}``. Exhibits are inlined, not included: Quarto resolves an
+    include inside an included file inconsistently (quarto-cli issue 7123).
+    """
+    text_keys = context.variables().get("text", {})
+    abstract = []
+    for section in context.abstract:
+        key = section.heading.lower()
+        if key not in text_keys:
+            raise KeyError(f"the abstract's {section.heading!r} paragraph has no text.{key} variable")
+        abstract.append(f"**{escape_markdown(section.heading)}.** {_var(f'text.{key}')}")
+    if context.title.keywords:
+        abstract.append(f"**Keywords:** {_var('sections.keywords')}")
+
+    def subsections(part: str, sections) -> list[str]:
+        blocks = []
+        for section in sections:
+            slug = _slug(section.heading)
+            blocks.append(f"### {escape_markdown(section.heading)}")
+            blocks += _paragraph_vars(f"sections.{part}.{slug}", section.paragraphs)
+            for exhibit in section.exhibits:
+                kind, key = exhibit.split(":")
+                blocks.append(exhibits[f"{kind}-{key}"].rstrip("\n"))
+        return blocks
+
+    appendix = context.appendix
+    files = [[name, size, code_span(digest)] for name, digest, size in appendix.input_files]
+    input_table = "\n".join(
+        ["| File | Size | SHA-256 |", "|:---|---:|:---|",
+         *(f"| {escape_markdown(name)} | {escape_markdown(size)} | {digest} |" for name, size, digest in files),
+         "", ": Files read, with their SHA-256 digests."]
+    )
+    appendix_blocks = [
+        "### Input files", input_table,
+        _pairs_table("Rows read.", ("Table", "Rows"), appendix.row_counts).rstrip("\n"),
+        "### Command and environment",
+        f"Generated {_var('appendix.generated_at')} by:",
+        code_block(appendix.command, "sh"),
+        _pairs_table("Software versions.", ("Software", "Version"), appendix.versions).rstrip("\n"),
+        "### Independent cross-check in R",
+        _var("appendix.verification_summary"),
+    ]
+    if appendix.verification_versions:
+        appendix_blocks.append(_var("appendix.verification_versions"))
+    if appendix.verification_table is not None:
+        appendix_blocks.append(markdown_table(appendix.verification_table).rstrip("\n"))
+    appendix_blocks += ["### Study configuration", code_block(appendix.config_yaml, "yaml")]
+
+    bodies = {
+        "abstract": abstract,
+        "introduction": _paragraph_vars("sections.introduction", context.introduction),
+        "methods": subsections("methods", context.methods),
+        "results": subsections("results", context.results),
+        "conclusions": _paragraph_vars("sections.conclusions", context.conclusions),
+        "appendix": appendix_blocks,
+    }
+    return {name: "\n\n".join(blocks) + "\n" for name, blocks in bodies.items()}
+
+
+# -------------------------------------------------------------------- write --
 
 def write_quarto_project(
     run: AnalysisRun, context: ReportContext, figures: dict[str, str], staged: StagedOutput, subdir: str = "quarto",
 ) -> list[str]:
     """Stage the Quarto project under ``subdir``; returns the relative paths written."""
-    files: dict[str, str | bytes] = {
+    exhibits = exhibit_files(context)
+    files: dict[str, str] = {
         "_quarto.yml": PROJECT_FILE.read_text(encoding="utf-8"),
-        "_variables.yml": _yaml(quarto_variables(context)),
+        "_variables.yml": variables_yaml(quarto_variables(context)),
         "_metadata-study.yml": _yaml(study_metadata(run, context)),
         "README.md": PROJECT_README,
     }
     for name in QUARTO_TEMPLATES:
         files[f"templates/{name}"] = (TEMPLATES / name).read_text(encoding="utf-8")
-    exhibits = {name: "" for name in EXHIBITS}
-    for key, table in context.tables.items():
-        exhibits[f"table-{key}"] = markdown_table(table)
-    for key, figure in context.figures.items():
-        alt = figure.alt.replace('"', "'")
-        exhibits[f"figure-{key}"] = f'![{figure.caption}](figures/{figure.file}){{#{figure.id} fig-alt="{alt}"}}\n'
-        files[f"templates/figures/{FIGURE_FILES[key]}"] = figures[key]
+    for name, text in section_files(context, exhibits).items():
+        files[f"templates/_sections/{name}.md"] = text
     for name, text in exhibits.items():
         files[f"templates/_exhibits/{name}.md"] = text
+    for key in context.figures:
+        files[f"templates/figures/{FIGURE_FILES[key]}"] = figures[key]
     written = []
     for relative, content in files.items():
-        target = staged.path(f"{subdir}/{relative}")
-        if isinstance(content, bytes):
-            target.write_bytes(content)
-        else:
-            target.write_text(content, encoding="utf-8")
+        staged.path(f"{subdir}/{relative}").write_text(content, encoding="utf-8")
         written.append(f"{subdir}/{relative}")
-    # The R template reads the same result files as the user does.
+    # The R template reads the same result files as the user does (copies: the project is self-contained).
     for name in ("results.rds", "estimates.csv"):
         source = staged.path(name)
         if source.exists():
@@ -161,26 +348,55 @@ def write_quarto_project(
     return written
 
 
-def render_quarto(project_dir: Path) -> list[Path] | None:
-    """Run ``quarto render`` in the project when Quarto is installed; None when it is not."""
+# ------------------------------------------------------------------- render --
+
+def render_quarto(project_dir: Path, progress: Callable[[str], None] = lambda message: None) -> list[Path] | None:
+    """Run ``quarto render`` in the project when Quarto is installed; None when it is not.
+
+    Renders the manuscript (HTML and Typst PDF) and, when ``Rscript`` is on
+    the PATH, the R template (knitr); returns the files in the project's
+    output directory, which is emptied first so that only this render's
+    outputs are listed. Raises QuartoFailed with Quarto's messages when it fails.
+    """
     quarto = shutil.which("quarto")
     if quarto is None:
         return None
-    completed = subprocess.run([quarto, "render"], cwd=project_dir, capture_output=True, text=True)
-    if completed.returncode != 0:
-        raise QuartoFailed(f"quarto render failed in {project_dir}:\n{completed.stderr.strip()}")
-    output = project_dir / "_output"
+    project_dir = Path(project_dir)
+    config = yaml.safe_load((project_dir / "_quarto.yml").read_text(encoding="utf-8"))
+    output = project_dir / config["project"]["output-dir"]
+    if output.resolve().is_relative_to(project_dir.resolve()) and output.resolve() != project_dir.resolve():
+        shutil.rmtree(output, ignore_errors=True)
+    documents = [MANUSCRIPT]
+    if shutil.which("Rscript"):
+        documents.append(R_TEMPLATE)
+    else:
+        progress(f"Rscript is not on the PATH: {R_TEMPLATE} (knitr) not rendered")
+    for document in documents:
+        progress(f"quarto render {document}")
+        completed = subprocess.run([quarto, "render", document], cwd=project_dir, capture_output=True, text=True)
+        if completed.returncode != 0:
+            messages = "\n".join(part.strip() for part in (completed.stdout, completed.stderr) if part.strip())
+            raise QuartoFailed(f"quarto render {document} failed in {project_dir}:\n{messages}")
     return sorted(path for path in output.rglob("*") if path.is_file()) if output.exists() else []
 
 
-def substitute_shortcodes(text: str, variables: dict[str, Any], base: Path) -> str:
-    """Resolve ``{{< include >}}`` and ``{{< var >}}`` as Quarto does (for checking a project without Quarto).
+# ------------------------------------------------ checking without Quarto --
 
-    Raises KeyError naming an undefined variable, FileNotFoundError for a missing include.
+def substitute_shortcodes(text: str, variables: dict[str, Any], base: Path, _nested: bool = False) -> str:
+    """Resolve ``{{< include >}}`` and ``{{< var >}}`` as Quarto does, to check a project without Quarto.
+
+    ``variables`` is the parsed ``_variables.yml`` and ``base`` the directory of
+    the document. An include is pasted in place (its links stay relative to
+    the document); a variable is replaced by its text, which is Quarto's
+    result for a one-paragraph value. Raises KeyError for an undefined
+    variable, ValueError for a value Quarto would not insert as written (a
+    map, several lines) or an include inside an included file, and
+    FileNotFoundError for a missing include.
     """
     def include(match):
-        path = base / match.group(1)
-        return substitute_shortcodes(path.read_text(encoding="utf-8"), variables, path.parent)
+        if _nested:
+            raise ValueError(f"include inside an included file: {match.group(1)}")
+        return substitute_shortcodes((base / match.group(1)).read_text(encoding="utf-8"), variables, base, True)
 
     def variable(match):
         value: Any = variables
@@ -188,7 +404,9 @@ def substitute_shortcodes(text: str, variables: dict[str, Any], base: Path) -> s
             if not isinstance(value, dict) or part not in value:
                 raise KeyError(f"undefined Quarto variable {match.group(1)!r}")
             value = value[part]
-        return str(value)
+        if not isinstance(value, str) or "\n" in value:
+            raise ValueError(f"Quarto variable {match.group(1)!r} is not one paragraph of text: {value!r}")
+        return value
 
     return VARIABLE.sub(variable, INCLUDE.sub(include, text))
 
@@ -196,13 +414,20 @@ def substitute_shortcodes(text: str, variables: dict[str, Any], base: Path) -> s
 PROJECT_README = """\
 # Quarto project written by ketareport
 
-Every number in these documents comes from `_variables.yml`, written by
-ketareport from the analysis; the title block from `_metadata-study.yml`
-(study.yml); tables and figures from `templates/_exhibits/` and
-`templates/figures/`. Nothing here needs editing to render.
+Render it where the Quarto CLI is installed:
 
     quarto render            # HTML (self-contained) and PDF (Typst: no TeX needed) into _output/
 
+Every number and generated sentence comes from `_variables.yml`, written by
+ketareport from the analysis (values are Markdown: a backslash keeps a
+character such as `>` or `'` literal); the title block from
+`_metadata-study.yml` (study.yml). `templates/manuscript.qmd` holds the
+section headings and includes `templates/_sections/*.md` (subsections, one
+`{{< var >}}` per paragraph, tables and figures); each table and figure is
+also in `templates/_exhibits/`, the SVG files in `templates/figures/`.
+Nothing here needs editing to render.
+
 `templates/results-r.qmd` reads `templates/results.rds` with knitr R chunks
-(R with the knitr package needed): extend it in R.
+(R with the knitr and rmarkdown packages needed): extend the report in R.
+To render only one document: `quarto render templates/manuscript.qmd`.
 """

@@ -54,3 +54,11 @@ def chromium() -> str:
     if path is None:
         _missing_tool("Debian chromium is not installed (apt-get install chromium)")
     return path
+
+
+@pytest.fixture(scope="session")
+def knitr(rscript) -> None:
+    """R's knitr package, the engine of the R Quarto template (templates/results-r.qmd)."""
+    probe = "cat(requireNamespace('knitr', quietly = TRUE))"
+    if subprocess.run([rscript, "-e", probe], capture_output=True, text=True).stdout.strip() != "TRUE":
+        _missing_tool("R package knitr is missing (apt-get install r-cran-knitr)")
