@@ -13,6 +13,7 @@ messages and exit codes:
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -88,6 +89,16 @@ def main() -> None:
       ketareport render data/demo --out reports/demo
       ketareport demo-data --out /tmp/big --patients 3000
     """
+    # Checked before numpy is imported: its f2py module reads the variable at
+    # import time and would stop with a bare ValueError on a malformed value.
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None and not epoch.strip().isdigit():
+        click.echo(
+            f"ketareport: SOURCE_DATE_EPOCH is {epoch!r}; it must be whole seconds since 1970-01-01 "
+            "(for example $(git log -1 --format=%ct)), or unset",
+            err=True,
+        )
+        sys.exit(EXIT_INVALID_INPUT)
 
 
 @main.command()

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from ketareport import cli
 
+from .conftest import REPO
 from .datasets import INFUSIONS_CSV, PATIENTS_CSV, with_cell, write_csv_dataset
 
 
@@ -111,3 +112,13 @@ def test_help_explains_every_option():
 def test_console_script_is_installed():
     completed = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ketareport"), "--version"], capture_output=True, text=True)
     assert completed.returncode == 0 and "ketareport" in completed.stdout
+
+
+@pytest.mark.parametrize("epoch", ["", "yesterday"])
+def test_malformed_source_date_epoch_is_an_input_error(tmp_path, epoch, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    completed = subprocess.run([sys.executable, "-m", "ketareport", "analyze", "data/demo", "--out", str(tmp_path / "out")],
+                               capture_output=True, text=True, cwd=REPO)
+    assert completed.returncode == 2
+    assert "SOURCE_DATE_EPOCH" in completed.stderr and "Traceback" not in completed.stderr
+    assert not (tmp_path / "out").exists()
