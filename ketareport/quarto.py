@@ -33,8 +33,9 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -373,7 +374,8 @@ def render_quarto(project_dir: Path, progress: Callable[[str], None] = lambda me
         progress(f"Rscript is not on the PATH: {R_TEMPLATE} (knitr) not rendered")
     for document in documents:
         progress(f"quarto render {document}")
-        completed = subprocess.run([quarto, "render", document], cwd=project_dir, capture_output=True, text=True)
+        completed = subprocess.run([quarto, "render", document], cwd=project_dir, capture_output=True, text=True,
+                                   check=False)
         if completed.returncode != 0:
             messages = "\n".join(part.strip() for part in (completed.stdout, completed.stderr) if part.strip())
             raise QuartoFailed(f"quarto render {document} failed in {project_dir}:\n{messages}")

@@ -60,5 +60,5 @@ def chromium() -> str:
 def knitr(rscript) -> None:
     """R's knitr package, the engine of the R Quarto template (templates/results-r.qmd)."""
     probe = "cat(requireNamespace('knitr', quietly = TRUE))"
-    if subprocess.run([rscript, "-e", probe], capture_output=True, text=True).stdout.strip() != "TRUE":
+    if subprocess.run([rscript, "-e", probe], check=False, capture_output=True, text=True).stdout.strip() != "TRUE":
         _missing_tool("R package knitr is missing (apt-get install r-cran-knitr)")

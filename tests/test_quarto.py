@@ -234,7 +234,7 @@ def test_every_include_and_figure_exists(project, built):
 def test_no_number_is_typed_in_the_templates():
     for name in ("manuscript.qmd", "results-r.qmd"):
         text = (REPO / "templates" / name).read_text(encoding="utf-8")
-        body = re.sub(r"```\{r\}.*?```", "", text.split("---\n", 2)[2], flags=re.S)  # R code may hold digits
+        body = re.sub(r"```\{r\}.*?```", "", text.split("---\n", 2)[2], flags=re.DOTALL)  # R code may hold digits
         assert not re.search(r"\d", body), name
 
 
