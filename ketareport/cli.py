@@ -186,9 +186,12 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     if quarto:
         from .quarto import render_quarto
 
-        outputs = render_quarto(out_dir / "quarto")
+        outputs = render_quarto(out_dir / "quarto", progress=progress)
         if outputs is None:
-            progress(f"quarto is not installed here; to render the Quarto project: cd {out_dir / 'quarto'} && quarto render")
+            progress(
+                f"quarto is not installed here; to render the Quarto project: cd {out_dir / 'quarto'} && quarto render "
+                "(or, without R: quarto render templates/manuscript.qmd)"
+            )
         else:
             for path in outputs:
                 click.echo(str(path))
