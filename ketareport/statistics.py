@@ -190,6 +190,12 @@ def random_intercept_reml(y: np.ndarray, design: np.ndarray, groups: np.ndarray)
     # bounded search in the best grid cell.
     grid = np.concatenate([[0.0], np.geomspace(1e-3, 1e2, 61)])
     values = np.array([criterion(value) for value in grid])
+    # The ratio has no upper bound (nor has lme4's theta): while the best
+    # point is the grid's last, extend the grid tenfold.
+    while int(np.argmin(values)) == grid.size - 1 and grid[-1] < 1e8:
+        more = grid[-1] * np.geomspace(10 ** (1 / 12), 10, 12)
+        grid = np.concatenate([grid, more])
+        values = np.concatenate([values, [criterion(value) for value in more]])
     best = int(np.argmin(values))
     low = grid[max(best - 1, 0)]
     high = grid[min(best + 1, grid.size - 1)]

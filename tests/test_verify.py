@@ -127,6 +127,12 @@ def shaped_dataset(folder, shape: str):
     reduction = np.round(rng.uniform(0, 6, owner.size), 1)
     if shape == "constant groups":  # every patient's mean equal within a group: SE 0, t.test refuses
         reduction = np.where(np.repeat(diagnosis, infusions_per_patient) == "crps", 5.1, 3.3)
+    if shape == "one patient varies":  # between-patient SD > 100 x the within-patient SD
+        infusions_per_patient[:] = 6
+        owner = np.repeat(patient_ids, infusions_per_patient)
+        pre = np.round(rng.uniform(6, 10, owner.size), 1)
+        reduction = np.repeat(np.round(rng.uniform(0, 6, n), 1), 6)
+        reduction[0] += 0.1
     duration = rng.integers(0, 40, n).astype(float)
     ongoing = rng.random(n) < 0.4
     if shape == "no relief recorded":
@@ -145,12 +151,12 @@ def shaped_dataset(folder, shape: str):
 @pytest.mark.r
 @pytest.mark.parametrize("shape", [
     "one infusion per patient", "no index patients", "two patients", "constant groups", "no relief recorded",
-    "no censoring",
+    "no censoring", "one patient varies",
 ])
 def test_edge_shapes_agree_with_r(rscript, tmp_path, shape):
     rows = assert_all_agree(run_verify(shaped_dataset(tmp_path / "data", shape), tmp_path / "out"), tmp_path / "out")
     has_model = any(quantity.startswith("vas_reduction_lmm/") for quantity in rows)
-    assert has_model == (shape in ("no relief recorded", "no censoring"))
+    assert has_model == (shape in ("no relief recorded", "no censoring", "one patient varies"))
     if shape == "no index patients":
         assert rows["vas_reduction/crps/n"]["python"] == "0.0" and rows["vas_reduction/difference/estimate"]["r"] == ""
     if shape == "two patients":
@@ -402,3 +408,8 @@ def test_the_mixed_model_is_omitted_when_not_estimable(tmp_path, shape):
     run = run_analysis(shaped_dataset(tmp_path / "data", shape))
     assert run.results.sensitivity is None
     assert not any(row.analysis == "vas_reduction_lmm" for row in run.results.estimates())
+
+
+def test_reml_finds_a_patient_variance_over_100_times_the_residual(tmp_path):
+    model = run_analysis(shaped_dataset(tmp_path / "data", "one patient varies")).results.sensitivity
+    assert (model.variance_patient / model.variance_residual) ** 0.5 > 100  # beyond the first grid of the search
