@@ -712,10 +712,9 @@ def _methods(run: AnalysisRun, period: str, premedication: str, level: str, reli
             f"{options.index_label} versus all others) we report the mean of the patients' reductions with its standard "
             f"error (SD/√n), a one-sample t test of no change and a {level} t confidence interval; the groups were "
             f"compared by {test}. The probability of lasting relief was estimated as the proportion of evaluable "
-            f"patients, with a {relief_level} interval ({relief.method_description}). As a sensitivity "
-            "analysis, the per-infusion reductions were modelled by a linear mixed model with a random intercept per "
-            "patient fitted by restricted maximum likelihood (REML), with standard errors from the inverse of X′WX (W the inverse "
-            f"of the fitted covariance matrix, as lme4 reports them) and Wald intervals. Two-sided P values; {no_break(f'α = {alpha}')}.",
+            f"patients, with a {relief_level} interval ({relief.method_description}). "
+            + _sensitivity_method(run)
+            + f" Two-sided P values; {no_break(f'α = {alpha}')}.",
             f"Analyses were run with ketareport {run.provenance['ketareport_version']} (Python "
             f"{run.provenance['python_version']}, NumPy {versions['numpy']}, pandas {versions['pandas']}, SciPy "
             f"{versions['scipy']}). Reporting rules: an effect is called statistically significant only when P{NBSP}<{NBSP}α; "
@@ -723,6 +722,25 @@ def _methods(run: AnalysisRun, period: str, premedication: str, level: str, reli
             "results by these rules.",
         ]),
     ]
+
+
+def _sensitivity_method(run: AnalysisRun) -> str:
+    """The mixed model's methods sentence — or why it was not fitted (switched off, or not estimable)."""
+    model_description = (
+        "a linear mixed model of the per-infusion reductions with a random intercept per patient, fitted by "
+        "restricted maximum likelihood (REML)"
+    )
+    if run.results.sensitivity is not None:
+        return (
+            f"As a sensitivity analysis we fitted {model_description}, with standard errors from the inverse of "
+            "X′WX (W the inverse of the fitted covariance matrix, as lme4 reports them) and Wald intervals."
+        )
+    if not run.config.analysis.sensitivity_model:
+        return f"The sensitivity analysis by {model_description} was switched off in the study configuration."
+    return (
+        f"The sensitivity analysis by {model_description} was not fitted: these data cannot estimate it (it needs "
+        "both groups, at least three patients and variation between a patient's infusions)."
+    )
 
 
 def _results(run, e, cohort_sentence, overall_sentence, group_sentence, difference_sentence, relief_sentence,

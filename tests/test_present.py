@@ -186,3 +186,23 @@ def _demo_patients() -> list[dict[str, str]]:
 
     with (DEMO / "patients.csv").open(newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def test_methods_say_when_the_mixed_model_was_not_fitted(tmp_path):
+    import shutil
+
+    from ketareport.pipeline import run_analysis
+    from ketareport.present import build_context
+
+    from .conftest import DEMO
+
+    def statistical_analysis(run):
+        return next(s for s in build_context(run).methods if s.heading == "Statistical analysis").paragraphs[0]
+
+    assert "As a sensitivity analysis we fitted a linear mixed model" in statistical_analysis(run_analysis(DEMO))
+    dataset = tmp_path / "demo"
+    shutil.copytree(DEMO, dataset)
+    with (dataset / "study.yml").open("a") as handle:
+        handle.write("analysis: {sensitivity_model: false}\n")
+    text = statistical_analysis(run_analysis(dataset))
+    assert "was switched off in the study configuration" in text and "Wald" not in text
