@@ -77,7 +77,8 @@ def two_sample_difference(first: np.ndarray, second: np.ndarray, conf_level: flo
     n1, n2 = int(first.size), int(second.size)
     if n1 == 0 or n2 == 0:
         return TestResult(None, None, None, None, None, None, None, n1 + n2)
-    difference = float(first.mean() - second.mean())
+    mean1, mean2 = float(first.mean()), float(second.mean())
+    difference = mean1 - mean2
     if n1 < 2 or n2 < 2:
         return TestResult(difference, None, None, None, None, None, None, n1 + n2)
     var1, var2 = float(first.var(ddof=1)), float(second.var(ddof=1))
@@ -92,8 +93,10 @@ def two_sample_difference(first: np.ndarray, second: np.ndarray, conf_level: flo
         std_error = math.sqrt(pooled_var * (1 / n1 + 1 / n2))
     else:
         raise ValueError(f"unknown difference test {test!r}")
-    if _essentially_constant(std_error, float(first.mean()), float(second.mean())):
-        return TestResult(difference, 0.0, None, df if test == "pooled" else None, None, None, None, n1 + n2)
+    if _essentially_constant(std_error, mean1, mean2):
+        # As in one_sample_t, SE 0 leaves no test; Welch's df has no meaning without variance.
+        std_error = 0.0
+        df = df if test == "pooled" else math.nan
     return _t_inference(difference, std_error, df, conf_level, n1 + n2)
 
 
