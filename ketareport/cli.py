@@ -117,7 +117,7 @@ def analyze(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
     from .output import StagedOutput
     from .pipeline import run_analysis, write_results
 
-    run = run_analysis(dataset, config_path, command=["ketareport", *sys.argv[1:]], progress=progress)
+    run = run_analysis(dataset, config_path, progress=progress)
     with StagedOutput(out_dir) as staged:
         write_results(run, staged)
         written = staged.publish()
@@ -159,7 +159,7 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     from .pipeline import run_analysis, write_results
     from .render import render_report
 
-    run = run_analysis(dataset, config_path, command=["ketareport", *sys.argv[1:]], progress=progress)
+    run = run_analysis(dataset, config_path, progress=progress)
     verification = None
     if cross_check:
         from .verify import cross_check as run_cross_check
@@ -246,19 +246,15 @@ def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
     Example:
       ketareport verify data/demo --out reports/verify
     """
-    import tempfile
-
     from .output import StagedOutput
     from .pipeline import run_analysis
-    from .verify import FILES_LEFT, cross_check, summary_lines, verification_csv
+    from .verify import cross_check, summary_lines, verification_csv
 
-    run = run_analysis(dataset, config_path, command=["ketareport", *sys.argv[1:]], progress=progress)
+    run = run_analysis(dataset, config_path, progress=progress)
     progress("recomputing every estimate in R (reproduce.R)")
     with StagedOutput(out_dir) as staged:
-        with tempfile.TemporaryDirectory(prefix="ketareport-verify-") as work:
-            report = cross_check(run, Path(work))
-            for name in FILES_LEFT:
-                staged.path(name).write_bytes((Path(work) / name).read_bytes())
+        # R's input, program and output are staged beside verification.csv, to rerun by hand.
+        report = cross_check(run, staged.folder())
         staged.path("verification.csv").write_text(verification_csv(report), encoding="utf-8")
         written = staged.publish()
     for line in summary_lines(report):

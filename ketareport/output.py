@@ -46,6 +46,14 @@ class StagedOutput:
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
+    def folder(self, relative: str = "") -> Path:
+        """The staging directory for ``relative`` (created), for a step that writes its own files there."""
+        if self._staging is None:
+            raise RuntimeError("StagedOutput used outside its with-block")
+        target = self._staging / relative
+        target.mkdir(parents=True, exist_ok=True)
+        return target
+
     def publish(self) -> list[Path]:
         """Move every staged file into the destination; returns their final paths."""
         if self._staging is None:

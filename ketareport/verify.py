@@ -70,8 +70,6 @@ LOCATION_COLUMNS = ("estimate", "statistic", "conf_low", "conf_high")
 VAS_ANALYSES = ("vas_reduction", MIXED_MODEL_ANALYSIS)
 TINY = 2.2250738585072014e-308  # smallest normal double
 INSTALL_HINT = "install R with: apt-get install r-base-core r-cran-lme4 r-cran-jsonlite"
-FILES_LEFT = ("analysis.csv", "options.json", "reproduce.R", "r_estimates.csv")
-"""What :func:`cross_check` leaves in its work directory (to rerun by hand)."""
 
 
 @dataclass(frozen=True)
