@@ -30,11 +30,15 @@ def rscript() -> str:
     path = shutil.which("Rscript")
     if path is None:
         _missing_tool("Rscript is not installed (apt-get install r-base-core r-cran-lme4 r-cran-jsonlite)")
-    probe = "for (p in commandArgs(TRUE)) if (!requireNamespace(p, quietly = TRUE)) cat(p, '\\n')"
-    missing = subprocess.run([path, "-e", probe, *R_PACKAGES], capture_output=True, text=True, check=True).stdout.split()
+    missing = _missing_r_packages(path, R_PACKAGES)
     if missing:
         _missing_tool(f"R packages missing: {', '.join(missing)}")
     return path
+
+
+def _missing_r_packages(rscript: str, packages: tuple[str, ...]) -> list[str]:
+    probe = "for (p in commandArgs(TRUE)) if (!requireNamespace(p, quietly = TRUE)) cat(p, '\\n')"
+    return subprocess.run([rscript, "-e", probe, *packages], capture_output=True, text=True, check=True).stdout.split()
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +63,5 @@ def chromium() -> str:
 @pytest.fixture(scope="session")
 def knitr(rscript) -> None:
     """R's knitr package, the engine of the R Quarto template (templates/results-r.qmd)."""
-    probe = "cat(requireNamespace('knitr', quietly = TRUE))"
-    if subprocess.run([rscript, "-e", probe], check=False, capture_output=True, text=True).stdout.strip() != "TRUE":
+    if _missing_r_packages(rscript, ("knitr",)):
         _missing_tool("R package knitr is missing (apt-get install r-cran-knitr)")
