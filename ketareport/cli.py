@@ -174,7 +174,7 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
             from .verify import verification_csv
 
             staged.path("verification.csv").write_text(verification_csv(verification), encoding="utf-8")
-        context, figures, _ = render_report(run, staged, verification=verification, progress=progress)
+        context, figures = render_report(run, staged, verification=verification, progress=progress)
         if quarto:
             from .quarto import write_quarto_project
 

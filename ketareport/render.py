@@ -152,7 +152,7 @@ def render_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     # A fixed base_url: relative URLs (there are none) could otherwise reach the file system.
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(uncompressed_pdf=False)
+    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
 
 
 def render_report(
@@ -161,8 +161,8 @@ def render_report(
     *,
     verification: VerificationReport | None = None,
     progress=lambda message: None,
-) -> tuple[ReportContext, dict[str, str], list[str]]:
-    """Stage ``<name>.html``, ``<name>.pdf`` and ``figures/*.svg``; returns the context, figures and names."""
+) -> tuple[ReportContext, dict[str, str]]:
+    """Stage ``<name>.html``, ``<name>.pdf`` and ``figures/*.svg``; returns the context and figures (Quarto reuses them)."""
     from .figures import FIGURE_FILES, render_figures
     from .present import build_context
 
@@ -174,11 +174,8 @@ def render_report(
     progress("rendering PDF")
     pdf = render_pdf(html)
     name = run.config.report.name
-    written = []
     for key, svg in figures.items():
-        relative = f"figures/{FIGURE_FILES[key]}"
-        staged.path(relative).write_text(svg, encoding="utf-8")
-        written.append(relative)
+        staged.path(f"figures/{FIGURE_FILES[key]}").write_text(svg, encoding="utf-8")
     staged.path(f"{name}.html").write_text(html, encoding="utf-8")
     staged.path(f"{name}.pdf").write_bytes(pdf)
-    return context, figures, [f"{name}.html", f"{name}.pdf", *written]
+    return context, figures
