@@ -53,7 +53,6 @@ TEMPLATES = repository_file("templates")
 MANUSCRIPT = "templates/manuscript.qmd"
 R_TEMPLATE = "templates/results-r.qmd"
 QUARTO_TEMPLATES = ("manuscript.qmd", "results-r.qmd")
-SECTIONS = ("abstract", "introduction", "methods", "results", "conclusions", "appendix")
 PAPER_SIZES = {"A4": "a4", "Letter": "us-letter"}
 DATE_FORMAT = "D MMMM YYYY"  # Quarto (dayjs) date format: 24 November 2026, as in the HTML report
 VARIABLE = re.compile(r"\{\{<\s*var\s+([^\s>]+)\s*>\}\}")
