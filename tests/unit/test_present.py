@@ -67,7 +67,7 @@ def _conclusions_for(tmp_path, index_diagnosis):
     from ketareport.pipeline import run_analysis
     from ketareport.present import build_context
 
-    from .conftest import DEMO
+    from ..conftest import DEMO
 
     dataset = tmp_path / index_diagnosis
     shutil.copytree(DEMO, dataset)
@@ -106,7 +106,7 @@ def _edited_demo(tmp_path, table: str, edit, config: str = ""):
     import csv
     import shutil
 
-    from .conftest import DEMO
+    from ..conftest import DEMO
 
     dataset = tmp_path / "edited"
     dataset.mkdir()
@@ -182,7 +182,7 @@ def test_groups_without_variation_are_reported_without_a_test(tmp_path):
 def _demo_patients() -> list[dict[str, str]]:
     import csv
 
-    from .conftest import DEMO
+    from ..conftest import DEMO
 
     with (DEMO / "patients.csv").open(newline="") as handle:
         return list(csv.DictReader(handle))
@@ -194,7 +194,7 @@ def test_methods_say_when_the_mixed_model_was_not_fitted(tmp_path):
     from ketareport.pipeline import run_analysis
     from ketareport.present import build_context
 
-    from .conftest import DEMO
+    from ..conftest import DEMO
 
     def statistical_analysis(run):
         return next(s for s in build_context(run).methods if s.heading == "Statistical analysis").paragraphs[0]

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from ketareport import cli
 from ketareport.results import ESTIMATE_COLUMNS
 
-from .conftest import DEMO
-from .datasets import PATIENTS_CSV, write_csv_dataset
+from ..conftest import DEMO
+from ..datasets import PATIENTS_CSV, write_csv_dataset
 
 pytestmark = pytest.mark.r
 

@@ -25,8 +25,8 @@ from ketareport.export import ANALYSIS_TABLE_COLUMNS, analysis_csv, analysis_tab
 from ketareport.pipeline import run_analysis
 from ketareport.results import ESTIMATE_COLUMNS
 
-from .conftest import DEMO, REPO
-from .datasets import PATIENTS_CSV, write_csv_dataset
+from ..conftest import DEMO, REPO
+from ..datasets import PATIENTS_CSV, write_csv_dataset
 
 
 def run_verify(dataset, out, *extra):
@@ -273,7 +273,7 @@ def test_without_r_these_tests_skip_but_fail_in_ci(ci):
         env["CI"] = "true"
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "tests/test_verify.py::test_demo_agrees_with_r", "tests/test_r_roundtrip.py"],
+         "tests/r/test_verify.py::test_demo_agrees_with_r", "tests/r/test_r_roundtrip.py"],
         cwd=REPO, env=env, capture_output=True, text=True, check=False,
     )
     if ci:

@@ -19,7 +19,7 @@ from ketareport.output import StagedOutput
 from ketareport.pipeline import run_analysis, write_results
 from ketareport.results import ESTIMATE_COLUMNS
 
-from .datasets import INFUSIONS_CSV, PATIENTS_CSV, write_csv_dataset
+from ..datasets import INFUSIONS_CSV, PATIENTS_CSV, write_csv_dataset
 
 
 @pytest.fixture

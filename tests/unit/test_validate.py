@@ -9,7 +9,7 @@ from ketareport.errors import DatasetInvalid
 from ketareport.load import load_dataset
 from ketareport.validate import validate_dataset
 
-from .datasets import INFUSIONS_CSV, PATIENTS_CSV, with_cell, write_csv_dataset
+from ..datasets import INFUSIONS_CSV, PATIENTS_CSV, with_cell, write_csv_dataset
 
 
 def problems_for(tmp_path, patients=PATIENTS_CSV, infusions=INFUSIONS_CSV) -> list[str]:

@@ -8,7 +8,7 @@ import re
 from ketareport import cli
 from ketareport.config import AnalysisOptions, ReportOptions, StudyMetadata
 
-from .conftest import REPO
+from ..conftest import REPO
 
 README = (REPO / "README.md").read_text()
 CONFIGURATION = (REPO / "docs" / "configuration.md").read_text()

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from ketareport import cli
 
-from .conftest import REPO
-from .datasets import INFUSIONS_CSV, PATIENTS_CSV, with_cell, write_csv_dataset
+from ..conftest import REPO
+from ..datasets import INFUSIONS_CSV, PATIENTS_CSV, with_cell, write_csv_dataset
 
 
 def ketareport(*args, cwd=None):

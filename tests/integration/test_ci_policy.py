@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from .conftest import REPO
+from ..conftest import REPO
 
-R_TEST = "tests/test_statistics.py::test_statistics_agree_with_r_on_random_data"
+R_TEST = "tests/unit/test_statistics.py::test_statistics_agree_with_r_on_random_data"
 
 
 def run_without_r(ci: bool) -> subprocess.CompletedProcess:

@@ -32,8 +32,8 @@ from ketareport.quarto import (
     write_quarto_project,
 )
 
-from .conftest import DEMO, REPO
-from .datasets import write_csv_dataset
+from ..conftest import DEMO, REPO
+from ..datasets import write_csv_dataset
 
 # A study whose labels and title hold every character Markdown would read as formatting.
 HOSTILE_STUDY = """\

@@ -18,7 +18,7 @@ from ketareport.present import (
 )
 from ketareport.results import ContinuousCell, CountCell
 
-from .conftest import DEMO
+from ..conftest import DEMO
 
 EPOCH = "1330560000"  # 2012-03-01, any fixed instant
 

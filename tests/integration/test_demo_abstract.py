@@ -14,10 +14,10 @@ import pytest
 
 from ketareport.pipeline import run_analysis
 
-from .conftest import DEMO
+from ..conftest import DEMO
 
 # The PubMed record sets "P < 0.001" with em spaces (U+2003); read them as spaces.
-ABSTRACT = (Path(__file__).parent / "reference" / "abstract-pain-med-2012.txt").read_text().replace("\u2003", " ")
+ABSTRACT = (Path(__file__).parents[1] / "reference" / "abstract-pain-med-2012.txt").read_text().replace("\u2003", " ")
 
 
 def one_decimal(value: float) -> str:

@@ -2,7 +2,7 @@
 
 The design checks recompute everything from the generated tables with pandas
 and scipy, independently of the analysis engine (which has its own test of
-the demo against the abstract, tests/test_demo_abstract.py).
+the demo against the abstract, tests/integration/test_demo_abstract.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ketareport.demo import DEMO_PATIENTS, generate_demo, write_demo
 from ketareport.load import load_dataset
 from ketareport.validate import validate_dataset
 
-from .conftest import DEMO
+from ..conftest import DEMO
 
 ANALYSIS_COLUMNS = ["ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post"]
 SIDE_EFFECT_LABELS = {"nausea", "dizziness", "hallucinations", "sedation", "headache", "vivid dreams", "diplopia"}

@@ -13,7 +13,7 @@ from ketareport.errors import DatasetInvalid
 from ketareport.load import load_dataset
 from ketareport.pipeline import run_analysis
 
-from .datasets import typed_tables, write_csv_dataset
+from ..datasets import typed_tables, write_csv_dataset
 
 
 def estimates_of(path):
