@@ -7,6 +7,7 @@ the :class:`AnalysisRun` this returns.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import platform
 import shlex
@@ -70,22 +71,58 @@ def package_versions() -> dict[str, str]:
 
 
 def provenance(dataset_path: Path, raw: RawDataset, config: StudyConfig, command: list[str] | None) -> dict[str, Any]:
+    """Where the numbers came from. Paths are relative to the working directory and the output folder is not
+    recorded: the report prints this, and must be the same bytes wherever it is written."""
     return {
         "ketareport_version": __version__,
         "python_version": platform.python_version(),
         "packages": package_versions(),
-        "command": shlex.join(command if command is not None else ["ketareport", *sys.argv[1:]]),
+        "command": recorded_command(command if command is not None else ["ketareport", *sys.argv[1:]]),
         "generated_at": generation_time().isoformat(),
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH"),
         "dataset": {
-            "path": str(dataset_path),
+            "path": relative_path(str(dataset_path)),
             "container": raw.container,
-            "files": [{"path": f.path, "sha256": f.sha256, "size_bytes": f.size_bytes} for f in raw.files],
+            "files": [{"path": relative_path(f.path), "sha256": f.sha256, "size_bytes": f.size_bytes} for f in raw.files],
             "rows": {"patients": len(raw.patients.frame), "infusions": len(raw.infusions.frame)},
+            "digest": data_digest(raw),
         },
-        "config_file": str(config.source) if config.source else None,
+        "config_file": relative_path(str(config.source)) if config.source else None,
         "config_sha256": sha256_file(config.source) if config.source else None,
     }
+
+
+OUTPUT_OPTION = "--out"
+
+
+def recorded_command(arguments: list[str]) -> str:
+    """The command line as the report records it: absolute paths made relative to the working directory, and
+    ``--out DIR`` left out (the same report may be written to any folder)."""
+    recorded: list[str] = []
+    arguments = iter(arguments)
+    for argument in arguments:
+        if argument == OUTPUT_OPTION:
+            next(arguments, None)
+        elif argument.startswith(f"{OUTPUT_OPTION}="):
+            continue
+        elif argument.startswith("--") and "=" in argument:
+            option, value = argument.split("=", 1)
+            recorded.append(f"{option}={relative_path(value)}")
+        else:
+            recorded.append(relative_path(argument))
+    return shlex.join(recorded)
+
+
+def relative_path(path: str) -> str:
+    """An absolute path relative to the working directory; anything else as given."""
+    return os.path.relpath(path) if os.path.isabs(path) else path
+
+
+def data_digest(raw: RawDataset) -> str:
+    """SHA-256 of the input data files' ``sha256sum`` listing (digest, two spaces, file name, newline), in the
+    order read: ``sha256sum patients.csv infusions.csv | sha256sum`` in the dataset folder gives the same."""
+    listing = "".join(f"{file.sha256}  {Path(file.path).name}\n" for file in raw.files)
+    return hashlib.sha256(listing.encode("utf-8")).hexdigest()
 
 
 def run_analysis(
