@@ -26,7 +26,7 @@ from .results import StudyResults, estimates_csv, results_document, results_json
 from .validate import Dataset, validate_dataset
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
-REPORTED_PACKAGES = ("numpy", "pandas", "scipy", "PyYAML", "Jinja2", "matplotlib", "weasyprint", "rdata", "pyreadr")
+REPORTED_PACKAGES = ("numpy", "pandas", "scipy", "PyYAML", "pydantic", "Jinja2", "matplotlib", "weasyprint", "rdata", "pyreadr")
 
 Progress = Callable[[str], None]
 
