@@ -1,4 +1,4 @@
-"""The analysis of contract section 2, from a cohort to :class:`StudyResults`."""
+"""The analysis of ``docs/methods.md``, from a cohort to :class:`StudyResults`."""
 
 from __future__ import annotations
 
@@ -7,18 +7,15 @@ import pandas as pd
 
 from .cohort import Cohort
 from .config import AnalysisOptions
+from .contract import ANALYSIS_COLUMNS, MIXED_MODEL_ANALYSIS, RELIEF_METHODS, VAS_ANALYSIS
 from .describe import infusion_characteristics, patient_characteristics
 from .results import (
     CohortSummary, Estimate, MixedModelResult, ReliefOutcome, ReliefSummary, StudyResults, VasResults,
 )
 from .statistics import (
-    RELIEF_METHOD_DESCRIPTIONS, TestResult, one_sample_t, proportion_interval, random_intercept_reml,
+    TestResult, one_sample_t, proportion_interval, random_intercept_reml,
     two_sample_difference, wald_inference,
 )
-from .validate import ANALYSIS_COLUMNS
-
-VAS_ANALYSIS = "vas_reduction"
-MIXED_MODEL_ANALYSIS = "vas_reduction_lmm"
 WITHIN_PATIENT_RESOLUTION = 1e-6
 """cm: reductions of one patient closer than this count as equal (see :func:`mixed_model`)."""
 
@@ -132,7 +129,7 @@ def relief(patients: pd.DataFrame, options: AnalysisOptions) -> ReliefSummary:
         n_not_recorded=int((~recorded).sum()),
         median_duration_days=float(np.median(duration[recorded])) if recorded.any() else None,
         method=options.relief_method,
-        method_description=RELIEF_METHOD_DESCRIPTIONS[options.relief_method],
+        method_description=RELIEF_METHODS[options.relief_method].description,
         conf_level=options.relief_conf_level,
         outcomes=outcomes,
     )

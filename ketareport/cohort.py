@@ -3,7 +3,7 @@
 An infusion missing any analysis column is *excluded for missing data*; a
 patient's VAS reduction is the mean over that patient's analysed infusions;
 patients with none are left out of the VAS analysis (but still count for
-relief, contract section 2).
+relief; ``docs/methods.md``, Cohort).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .config import AnalysisOptions
-from .validate import ANALYSIS_COLUMNS, Dataset
+from .contract import ANALYSIS_COLUMNS
+from .validate import Dataset
 
 
 @dataclass(frozen=True)

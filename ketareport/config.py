@@ -3,7 +3,7 @@
 One YAML file (``study.yml``) with three blocks, each optional:
 
 ``study``     title, authors, institution, period, review-board approval ...
-``analysis``  the options of contract section 2 (defaults reproduce it)
+``analysis``  the options of ``docs/methods.md`` (defaults reproduce it)
 ``report``    presentation: page size, file name
 
 A wrong option is reported like wrong data: every problem at once, each
@@ -19,11 +19,10 @@ from typing import Any
 
 import yaml
 
+from .contract import RELIEF_METHODS, normalise_diagnosis
 from .errors import ConfigInvalid, Problem
 
-RELIEF_METHODS = ("bernoulli", "jeffreys", "clopper-pearson", "wilson")
-"""Interval methods for the relief probabilities; ``bernoulli`` is the
-Bernoulli model with a uniform Beta(1, 1) prior (equal-tailed interval)."""
+RELIEF_METHOD_NAMES = tuple(RELIEF_METHODS)
 
 DIFFERENCE_TESTS = ("welch", "pooled")
 PAGE_SIZES = ("A4", "Letter")
@@ -78,7 +77,7 @@ DEFAULT_THRESHOLDS = (
 
 @dataclass(frozen=True)
 class AnalysisOptions:
-    """Every analysis option of contract section 2; defaults reproduce it."""
+    """Every analysis option of ``docs/methods.md``; defaults reproduce the published analysis."""
 
     index_diagnosis: str = "crps"
     index_label: str = "CRPS"
@@ -119,11 +118,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (dt.date, Path)):
         return str(value)
     return value
-
-
-def normalise_diagnosis(label: str) -> str:
-    """Contract rule: case-insensitive, spaces and hyphens read as ``_``."""
-    return "_".join(label.strip().lower().replace("-", " ").split())
 
 
 def find_config(dataset: Path) -> Path | None:
@@ -285,7 +279,7 @@ class _ConfigReader:
             comparison_label=self.text(block, "analysis", "comparison_label", defaults.comparison_label) or defaults.comparison_label,
             conf_level=self.number(block, "analysis", "conf_level", defaults.conf_level, 0, 1, open_interval=True),
             difference_test=self.choice(block, "analysis", "difference_test", defaults.difference_test, DIFFERENCE_TESTS),
-            relief_method=self.choice(relief, "analysis.relief", "method", defaults.relief_method, RELIEF_METHODS),
+            relief_method=self.choice(relief, "analysis.relief", "method", defaults.relief_method, RELIEF_METHOD_NAMES),
             relief_conf_level=self.number(relief, "analysis.relief", "conf_level", defaults.relief_conf_level, 0, 1, open_interval=True),
             relief_thresholds=self.read_thresholds(relief.get("thresholds"), defaults.relief_thresholds),
             sensitivity_model=sensitivity,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .cohort import Cohort
-from .validate import NO_SIDE_EFFECT
+from .contract import NO_SIDE_EFFECT
 from .results import (
     CharacteristicRow, CharacteristicsColumn, CharacteristicsTable, ContinuousCell, CountCell,
 )

@@ -37,3 +37,20 @@ def test_every_config_option_is_documented():
     documented = set(re.findall(r"^\| `([a-z_.]+)` \|", CONFIGURATION, flags=re.MULTILINE))
     expected = {f"study.{k}" for k in study_keys} | {f"analysis.{k}" for k in analysis_keys} | {f"report.{k}" for k in report_keys}
     assert documented == expected
+
+
+DATA_DICTIONARY = (REPO / "docs" / "data-dictionary.md").read_text()
+
+
+def _documented_columns(table: str) -> list[tuple[str, str, str, str]]:
+    section = DATA_DICTIONARY.split(f"\n## {table}\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z_]+)` \| (.+?) \| (.+?) \| (.+) \|$", section, flags=re.MULTILINE)
+    return [tuple(cell.strip() for cell in row) for row in rows]
+
+
+def test_data_dictionary_is_the_contract():
+    from ketareport.contract import TABLES
+
+    for table, columns in TABLES.items():
+        declared = [(c.name, c.type, c.required, c.rule) for c in columns]
+        assert _documented_columns(table) == declared, table
