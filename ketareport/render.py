@@ -1,7 +1,7 @@
 """Render the manuscript: Jinja templates -> self-contained HTML -> PDF (WeasyPrint).
 
 One Jinja environment (autoescape on, ``StrictUndefined`` so a missing value
-fails the render instead of printing blank, every filter registered here).
+fails the render instead of printing blank, its filters registered here).
 The HTML carries everything inline: CSS, fonts (subsets of the shipped TeX
 Gyre Pagella as data URIs) and figures (SVG). The PDF is made from the same
 HTML, with the same fonts embedded, so it does not depend on the machine's
@@ -19,16 +19,10 @@ import re
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .output import write_atomic
 from .paths import repository_file
-from .present import FILTERS, ReportContext
-
-if TYPE_CHECKING:
-    from .output import StagedOutput
-    from .pipeline import AnalysisRun
-    from .verify import VerificationReport
+from .present.context import ReportContext
 
 TEMPLATES = repository_file("templates")
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -61,7 +55,6 @@ def template_environment(templates: Path = TEMPLATES):
         trim_blocks=False,
         keep_trailing_newline=True,
     )
-    environment.filters.update(FILTERS)
     environment.filters["css_string"] = css_string
     environment.filters["svg_inline"] = svg_inline
     return environment
@@ -239,56 +232,3 @@ def _finish_pdf(document, pdf) -> None:
     if packet.count(b"</rdf:RDF>") != 1:
         raise RuntimeError("unexpected XMP packet from WeasyPrint: expected one rdf:RDF element")
     metadata.stream = [packet.replace(b"</rdf:RDF>", language_description)]
-
-
-CONFIG_USED = "study-used.yml"
-"""The study configuration the run used, written beside the report (not ``study.yml``: an output folder may be
-the dataset's own folder, whose study.yml must not be replaced)."""
-
-EMBEDDED_RESULT_FILES = (
-    ("estimates.csv", "Data", "Every estimate at full precision, broom-style (one row per estimate)."),
-    ("results.json", "Data", "Every number the report prints, the configuration and the provenance."),
-    ("verification.csv", "Data", "The independent R cross-check, quantity by quantity."),
-)
-
-
-def embedded_files(staged: StagedOutput, names: list[str]) -> tuple[EmbeddedFile, ...]:
-    """The staged files among ``names`` the PDF carries, read back so that each is the bytes written beside it."""
-    descriptions = {name: (relationship, text) for name, relationship, text in EMBEDDED_RESULT_FILES}
-    descriptions[CONFIG_USED] = ("Source", "The study configuration used for this report (study.yml format).")
-    return tuple(
-        EmbeddedFile(name, staged.path(name).read_bytes(), *descriptions[name]) for name in names
-    )
-
-
-def render_report(
-    run: AnalysisRun,
-    staged: StagedOutput,
-    *,
-    verification: VerificationReport | None = None,
-    progress=lambda message: None,
-) -> tuple[ReportContext, dict[str, str]]:
-    """Stage ``<name>.html``, ``<name>.pdf``, ``figures/*.svg`` and the configuration used; returns the context and
-    figures (Quarto reuses them). The PDF carries the staged result files (and verification.csv when staged)."""
-    from .figures import FIGURE_FILES, render_figures
-    from .present import build_context
-
-    progress("drawing figures")
-    figures = render_figures(run)
-    context = build_context(run, verification)
-    progress("rendering HTML")
-    html = render_html(context, figures, run.provenance["generated_at"])
-    attached = [name for name, _, _ in EMBEDDED_RESULT_FILES if staged.path(name).is_file()]
-    if run.config.source is not None:
-        staged.path(CONFIG_USED).write_bytes(run.config.source.read_bytes())
-        attached.append(CONFIG_USED)
-    progress("rendering PDF")
-    metadata = PdfMetadata(subject=context.values["text"]["objective"],
-                           created=dt.datetime.fromisoformat(run.provenance["generated_at"]))
-    pdf = render_pdf(html, metadata, embedded_files(staged, attached))
-    name = run.config.report.name
-    for key, svg in figures.items():
-        staged.path(f"figures/{FIGURE_FILES[key]}").write_text(svg, encoding="utf-8")
-    staged.path(f"{name}.html").write_text(html, encoding="utf-8")
-    staged.path(f"{name}.pdf").write_bytes(pdf)
-    return context, figures
