@@ -96,6 +96,7 @@ def vas_reduction(analysed_patients: pd.DataFrame, options: AnalysisOptions) -> 
             two_sample_difference(index_values, comparison_values, level, options.difference_test), level,
         ),
         difference_test=options.difference_test,
+        n_patients_improved=int((reductions > 0).sum()),
     )
 
 

@@ -155,9 +155,9 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     """
     import tempfile
 
+    from . import report as manuscript
     from .output import StagedOutput
-    from .pipeline import run_analysis, write_results
-    from .render import render_report
+    from .pipeline import run_analysis
 
     run = run_analysis(dataset, config_path, progress=progress)
     verification = None
@@ -167,19 +167,9 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
         progress("cross-checking every estimate in R")
         with tempfile.TemporaryDirectory(prefix="ketareport-verify-") as work:
             verification = run_cross_check(run, Path(work))
+    built = manuscript.build(run, verification, progress=progress)
     with StagedOutput(out_dir) as staged:
-        progress("writing result files")
-        write_results(run, staged)
-        if verification is not None:
-            from .verify import verification_csv
-
-            staged.path("verification.csv").write_text(verification_csv(verification), encoding="utf-8")
-        context, figures = render_report(run, staged, verification=verification, progress=progress)
-        if quarto:
-            from .quarto import write_quarto_project
-
-            progress("writing the Quarto project")
-            write_quarto_project(run, context, figures, staged)
+        manuscript.write(built, staged, quarto=quarto, progress=progress)
         written = staged.publish()
     for path in written:
         click.echo(str(path))

@@ -88,6 +88,8 @@ class VasResults:
     difference: Estimate
     difference_test: str
     """``welch`` or ``pooled``."""
+    n_patients_improved: int
+    """Analysed patients whose mean VAS fell (mean reduction > 0)."""
 
 
 @dataclass(frozen=True)
@@ -222,7 +224,7 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def results_document(results: StudyResults, provenance: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+def results_document(results: StudyResults, provenance: Any, config: dict[str, Any]) -> dict[str, Any]:
     """The tree written to ``results.json`` and ``results.rds``."""
     return {
         "cohort": to_plain(results.cohort),
@@ -235,7 +237,7 @@ def results_document(results: StudyResults, provenance: dict[str, Any], config: 
         },
         "estimates": [to_plain(row) for row in results.estimates()],
         "config": config,
-        "provenance": provenance,
+        "provenance": to_plain(provenance),
     }
 
 
