@@ -137,7 +137,7 @@ def run_analysis(
     raw = load_dataset(dataset_path)
     progress(f"validating {len(raw.patients.frame)} patients and {len(raw.infusions.frame)} infusions")
     dataset = validate_dataset(raw)
-    cohort = build_cohort(dataset, config.analysis)
+    cohort = build_cohort(dataset, config.analysis, config.labels)
     progress("analysing")
     results = analyze_cohort(cohort)
     return AnalysisRun(config, raw, dataset, cohort, results, provenance(dataset_path, raw, config, command))
