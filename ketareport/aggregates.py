@@ -36,7 +36,8 @@ analysed infusions and patients enter any aggregate below.
               (= VAR_POP(mean_reduction) * COUNT(*))
 
    ``overall`` may also be :meth:`Moments.pooled` of the two groups (exact
-   up to rounding).
+   up to rounding). With them, ``n_patients_improved``:
+   ``COUNT(*) FILTER (WHERE mean_reduction > 0)`` over table 1.
 
 3. Cells for the mixed model (:class:`MixedModelCell`, over the rows of
    table 1, ``GROUP BY is_index, n_infusions``; a few dozen rows whatever
@@ -146,6 +147,8 @@ class VasAggregates:
     comparison: Moments
     overall: Moments
     cells: tuple[MixedModelCell, ...]
+    n_patients_improved: int
+    """Analysed patients whose mean reduction is above 0 (their VAS fell)."""
 
 
 def patient_aggregates(
@@ -199,4 +202,5 @@ def vas_aggregates(patients: PatientAggregates) -> VasAggregates:
         comparison=Moments.of(means[~is_index]),
         overall=Moments.of(means),
         cells=tuple(cells),
+        n_patients_improved=int(np.count_nonzero(means > 0)),
     )

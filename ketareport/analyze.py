@@ -52,6 +52,7 @@ def summarise_cohort(cohort: Cohort) -> CohortSummary:
         n_patients_not_analyzed=int((~analysed).sum()),
         diagnoses={str(k): int(v) for k, v in diagnoses.items()},
         diagnoses_percent={str(k): float(v) for k, v in percent.items()},
+        diagnosis_labels={str(k): cohort.diagnosis_labels[k] for k in diagnoses.index},
         excluded_infusion_ids=excluded["infusion_id"].astype(str).tolist(),
         excluded_missing_by_column={column: int(infusions.loc[infusions["excluded"], column].isna().sum()) for column in ANALYSIS_COLUMNS},
         not_analyzed_patient_ids=patients.loc[~analysed, "patient_id"].astype(str).tolist(),
@@ -95,6 +96,7 @@ def vas_reduction(aggregates: VasAggregates, options: AnalysisOptions) -> VasRes
             two_sample_difference(aggregates.index, aggregates.comparison, level, options.difference_test), level,
         ),
         difference_test=options.difference_test,
+        n_patients_improved=aggregates.n_patients_improved,
     )
 
 

@@ -8,6 +8,7 @@ relief; ``docs/methods.md``, Cohort).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 
 from .aggregates import PatientAggregates, patient_aggregates
 from .config import AnalysisOptions
-from .contract import ANALYSIS_COLUMNS
+from .contract import ANALYSIS_COLUMNS, diagnosis_labels
 from .validate import Dataset
 
 
@@ -37,6 +38,8 @@ class Cohort:
     patients: pd.DataFrame
     infusions: pd.DataFrame
     options: AnalysisOptions
+    diagnosis_labels: dict[str, str]
+    """Normalised diagnosis -> printed label (:func:`ketareport.contract.diagnosis_labels`)."""
 
     @property
     def analyzed_infusions(self) -> pd.DataFrame:
@@ -59,7 +62,8 @@ class Cohort:
         )
 
 
-def build_cohort(dataset: Dataset, options: AnalysisOptions) -> Cohort:
+def build_cohort(dataset: Dataset, options: AnalysisOptions, labels: Mapping[str, str] | None = None) -> Cohort:
+    """The cohort of ``dataset``; ``labels`` is study.yml's diagnosis label map (normalised keys)."""
     patients = dataset.patients.copy()
     infusions = dataset.infusions.copy()
     patients["is_index"] = patients["diagnosis"] == options.index_diagnosis
@@ -81,4 +85,5 @@ def build_cohort(dataset: Dataset, options: AnalysisOptions) -> Cohort:
     patients["reduction"] = means
     patients["reduction_within_ss"] = within_ss
     patients["reduction_range"] = spread
-    return Cohort(patients=patients, infusions=infusions, options=options)
+    printed = diagnosis_labels(patients["diagnosis"], patients["diagnosis_as_written"], labels)
+    return Cohort(patients=patients, infusions=infusions, options=options, diagnosis_labels=printed)
