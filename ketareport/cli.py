@@ -155,9 +155,9 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     """
     import tempfile
 
+    from . import report as manuscript
     from .output import StagedOutput
-    from .pipeline import run_analysis, write_results
-    from .render import render_report
+    from .pipeline import run_analysis
 
     run = run_analysis(dataset, config_path, progress=progress)
     verification = None
@@ -167,19 +167,9 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
         progress("cross-checking every estimate in R")
         with tempfile.TemporaryDirectory(prefix="ketareport-verify-") as work:
             verification = run_cross_check(run, Path(work))
+    built = manuscript.build(run, verification, progress=progress)
     with StagedOutput(out_dir) as staged:
-        progress("writing result files")
-        write_results(run, staged)
-        if verification is not None:
-            from .verify import verification_csv
-
-            staged.path("verification.csv").write_text(verification_csv(verification), encoding="utf-8")
-        context, figures = render_report(run, staged, verification=verification, progress=progress)
-        if quarto:
-            from .quarto import write_quarto_project
-
-            progress("writing the Quarto project")
-            write_quarto_project(run, context, figures, staged)
+        manuscript.write(built, staged, quarto=quarto, progress=progress)
         written = staged.publish()
     for path in written:
         click.echo(str(path))
@@ -265,6 +255,59 @@ def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
             f"{report.n_disagreeing} of {len(report.rows)} quantities differ between Python and R; "
             f"see {out_dir / 'verification.csv'}"
         )
+
+
+@main.command("import-redcap")
+@click.argument("records", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--dictionary", "dictionary", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The project's data dictionary (CSV, as REDCap's Data Dictionary page downloads it).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Dataset directory to write patients.csv, infusions.csv and study.yml into; created if missing.")
+@click.option("--map", "field_map", multiple=True, metavar="COLUMN=FIELD",
+              help="A contract column read from a REDCap field of another name, e.g. --map vas_pre=pain_before "
+                   "(repeatable). Without it each column is read from the field of the same name.")
+@click.option("--instrument", "instrument", default=None,
+              help="The repeating instrument holding the infusions. Default: the form of the vas_pre field.")
+@click.option("--debug", is_flag=True, help="Show the full traceback of an unexpected error.")
+def import_redcap(records: Path, dictionary: Path, out_dir: Path, field_map: tuple[str, ...],
+                  instrument: str | None, debug: bool) -> None:
+    """Turn a REDCap export (RECORDS.csv and its data dictionary) into a dataset.
+
+    The record id becomes patient_id; the rows of the repeating infusion
+    instrument become infusions; coded choices become their labels,
+    checkbox fields (field___1 ...) the ;-joined labels of the checked
+    choices, dates (date_ymd, date_mdy, date_dmy) ISO dates. The result is
+    checked like any dataset: every problem names the REDCap record and
+    field, exit status 2, nothing written.
+
+    \b
+    Example:
+      ketareport import-redcap export.csv --dictionary dictionary.csv --out data/study
+      ketareport analyze data/study --out reports/study
+    """
+    from .redcap import import_redcap as read_export, write_import
+
+    mapping = {}
+    for entry in field_map:
+        column, separator, name = entry.partition("=")
+        if not separator or not column.strip() or not name.strip():
+            raise click.BadParameter(f"{entry!r} is not COLUMN=FIELD", param_hint="--map")
+        mapping[column.strip().lower()] = name.strip()
+    try:
+        result = read_export(records, dictionary, field_map=mapping, infusion_instrument=instrument)
+        written = write_import(result, out_dir, records.name, dictionary.name)
+    except InvalidInputError as error:
+        click.echo(error.report(), err=True)
+        click.echo("Nothing was written.", err=True)
+        sys.exit(EXIT_INVALID_INPUT)
+    except Exception as error:
+        if debug:
+            raise
+        click.echo(f"ketareport: unexpected error: {type(error).__name__}: {error}", err=True)
+        sys.exit(EXIT_UNEXPECTED)
+    progress(f"{len(result.patients)} patients, {len(result.infusions)} infusions")
+    for path in written:
+        click.echo(str(path))
 
 
 @main.command("demo-data")

@@ -31,9 +31,13 @@ class Problem:
     column: str | None = None
     value: str | None = None
     line_kind: str = "line"
+    key: str | None = None
+    """A database row has no position: its key names it instead, e.g. ``infusion_id 'I0042'``."""
 
     def __str__(self) -> str:
         where = self.file
+        if self.key is not None:
+            where += f" {self.key}"
         if self.row is not None:
             where += f" row {self.row}"
             if self.line is not None:

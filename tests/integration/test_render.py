@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -12,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from ketareport import cli
-from ketareport.present import (
+from ketareport.present.formats import (
     format_count, format_count_cell, format_interval, format_mean, format_mean_sd, format_median_iqr, format_p,
     format_proportion, format_proportion_interval, format_se, median_iqr_decimals,
 )
@@ -34,12 +35,12 @@ def render(out, *extra, exit_code=0):
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    """The demo rendered twice by the same command (same --out), each kept in its own folder."""
+    """The demo rendered twice, into two different output folders."""
     root = tmp_path_factory.mktemp("renders")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-        first = render(root / "report").rename(root / "first")
-        second = render(root / "report").rename(root / "second")
+        first = render(root / "report")
+        second = render(root / "elsewhere" / "other-name")
     return first, second
 
 
@@ -132,7 +133,9 @@ def test_appendix_records_the_run(rendered):
     results = json.loads((folder / "results.json").read_text())
     html = html_text(folder)
     provenance = results["provenance"]
-    assert provenance["command"] == f"ketareport render {DEMO} --out {folder.parent / 'report'}"
+    # Paths relative to the working directory, and no output folder: the report is the same wherever it is written.
+    assert provenance["command"] == f"ketareport render {os.path.relpath(DEMO)}"
+    assert str(folder) not in (folder / "ketamine-report.html").read_text()
     assert provenance["command"] in html
     assert provenance["generated_at"] in html and "SOURCE_DATE_EPOCH" in html
     for file in provenance["dataset"]["files"]:
@@ -149,10 +152,13 @@ def test_demo_abstract_reads_like_the_published_one(rendered):
         "We identified 49 patients undergoing 369 outpatient ketamine infusions.",
         "We excluded 36 infusions because of missing data.",
         "18 (37%) had a diagnosis of complex regional pain syndrome (CRPS)",
-        "The difference of 2.1 between groups was statistically significant (SE 0.64, P = 0.002).",
         "All patients were pretreated with midazolam and ondansetron.",
     ]:
         assert sentence in html
+    # The paper's sentence, with the interval every comparison now carries.
+    assert re.search(r"The difference of 2\.1 cm between groups was statistically significant "
+                     r"\(SE 0\.64, 95% CI [0-9.]+ to [0-9.]+, P = 0\.002\)\.", html)
+    assert re.search(r"All patients reported a significant reduction in VAS score of 5\.9 cm \(standard error \[SE\] 0\.35,", html)
 
 
 class _Resources(HTMLParser):
@@ -186,9 +192,9 @@ def test_no_identifiers_in_the_report(rendered):
         assert identifier not in html
 
 
-def test_two_renders_are_byte_identical(rendered):
+def test_two_renders_into_different_folders_are_byte_identical(rendered):
     first, second = rendered
-    for name in ("ketamine-report.html", "ketamine-report.pdf", "figures/figure-2-vas.svg", "results.rds"):
+    for name in ("ketamine-report.html", "ketamine-report.pdf", "figures/figure-2-vas.svg", "results.rds", "results.json"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
@@ -208,7 +214,7 @@ def test_pdf_embeds_every_font_and_carries_metadata(rendered):
     assert reader.metadata.title.startswith("Efficacy of outpatient ketamine infusions")
     assert "Demo Author A" in reader.metadata.author
     assert len(reader.pages) >= 5
-    assert "2 of" in reader.pages[1].extract_text()  # numbered pages
+    assert "page 2 of" in reader.pages[1].extract_text()  # numbered pages
 
 
 def test_page_size_follows_the_config(tmp_path):
