@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import KetareportError
+from .errors import QuartoFailed
 from .paths import repository_file
 from .present.context import FIGURE_FILES, ReportContext, Table
 
@@ -62,10 +62,6 @@ TYPST_PARTIALS = ("typst-template.typ", "typst-show.typ")
 FONTS = Path(__file__).resolve().parent / "fonts"  # package data, as for the HTML and WeasyPrint PDF
 VARIABLE = re.compile(r"\{\{<\s*var\s+([^\s>]+)\s*>\}\}")
 INCLUDE = re.compile(r"\{\{<\s*include\s+([^\s>]+)\s*>\}\}")
-
-
-class QuartoFailed(KetareportError):
-    """``quarto render`` stopped with an error."""
 
 
 # ------------------------------------------------------------- Markdown text --
