@@ -23,6 +23,7 @@ from .config import StudyConfig, find_config, load_config
 from .load import InputFile, RawDataset, load_dataset, sha256_file
 from .output import StagedOutput
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
+from .sources import engine_for
 from .validate import Dataset, validate_dataset
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
@@ -97,6 +98,17 @@ class Provenance:
 
 
 def provenance(dataset_path: Path, raw: RawDataset, config: StudyConfig, command: list[str] | None) -> Provenance:
+    dataset = DatasetProvenance(
+        path=str(dataset_path),
+        container=raw.container,
+        files=list(raw.files),
+        rows={"patients": len(raw.patients.frame), "infusions": len(raw.infusions.frame)},
+    )
+    return provenance_of(dataset, config, command)
+
+
+def provenance_of(dataset: DatasetProvenance, config: StudyConfig, command: list[str] | None) -> Provenance:
+    """The provenance of a run on ``dataset`` (files, or tables in a database engine)."""
     source = config.source
     return Provenance(
         ketareport_version=__version__,
@@ -105,12 +117,7 @@ def provenance(dataset_path: Path, raw: RawDataset, config: StudyConfig, command
         command=shlex.join(command if command is not None else ["ketareport", *sys.argv[1:]]),
         generated_at=generation_time().isoformat(),
         source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
-        dataset=DatasetProvenance(
-            path=str(dataset_path),
-            container=raw.container,
-            files=list(raw.files),
-            rows={"patients": len(raw.patients.frame), "infusions": len(raw.infusions.frame)},
-        ),
+        dataset=dataset,
         config_file=str(source) if source else None,
         config_sha256=sha256_file(source) if source else None,
         config_size_bytes=source.stat().st_size if source else None,
@@ -123,6 +130,7 @@ def run_analysis(
     *,
     command: list[str] | None = None,
     progress: Progress = _silent,
+    engine: str | None = None,
 ) -> AnalysisRun:
     """Load, validate and analyse a dataset.
 
@@ -130,9 +138,20 @@ def run_analysis(
     ``study.yml`` if it has one, else the defaults. Raises
     :class:`~ketareport.errors.ConfigInvalid` or
     :class:`~ketareport.errors.DatasetInvalid` listing every problem.
+
+    A dataset in a database engine (a DuckDB file, a ``postgresql://`` URL,
+    ``engine`` or the configuration's ``data.engine``) is checked and
+    analysed in that engine instead (:mod:`ketareport.sources`); the result
+    then holds no row-level tables.
     """
+    location = os.fspath(dataset_path)  # a URL keeps its "//", which a Path would fold
     dataset_path = Path(dataset_path)
     config = load_config(config_path if config_path is not None else find_config(dataset_path))
+    database = engine_for(location, engine or config.data.engine)
+    if database is not None:
+        from .sources.run import run_source_analysis
+
+        return run_source_analysis(location, database, config, command=command, progress=progress)
     progress(f"reading {dataset_path}")
     raw = load_dataset(dataset_path)
     progress(f"validating {len(raw.patients.frame)} patients and {len(raw.infusions.frame)} infusions")

@@ -75,15 +75,15 @@ def _connect(spec: SourceSpec) -> tuple[Any, str]:
     except ImportError as error:
         extra = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}[spec.engine]
         raise DatasetInvalid([Problem(
-            _shown(spec.location), f"needs the {spec.engine} engine, which is not installed: "
+            shown_location(spec.location), f"needs the {spec.engine} engine, which is not installed: "
             f"pip install 'ketareport[{extra}]' ({error})",
         )]) from error
     except Exception as error:  # each driver raises its own connection errors
-        raise DatasetInvalid([Problem(_shown(spec.location), f"cannot be opened with {spec.engine}: {error}")]) from error
-    raise DatasetInvalid([Problem(_shown(spec.location), f"unknown engine {spec.engine!r}")])
+        raise DatasetInvalid([Problem(shown_location(spec.location), f"cannot be opened with {spec.engine}: {error}")]) from error
+    raise DatasetInvalid([Problem(shown_location(spec.location), f"unknown engine {spec.engine!r}")])
 
 
-def _shown(location: str) -> str:
+def shown_location(location: str) -> str:
     """A location fit for a message: a URL's password is never printed."""
     from urllib.parse import urlsplit, urlunsplit
 
@@ -138,7 +138,7 @@ def _table(backend, spec: SourceSpec, name: str, wanted: str) -> SourceTable:
     try:
         table = backend.table(table_name, database=database or None)
     except Exception as error:  # a missing table is a different exception in each backend
-        raise DatasetInvalid([Problem(label, f"cannot be read from {_shown(spec.location)}: no table {wanted} ({type(error).__name__})")]) from error
+        raise DatasetInvalid([Problem(label, f"cannot be read from {shown_location(spec.location)}: no table {wanted} ({type(error).__name__})")]) from error
     by_lower: dict[str, list[str]] = {}
     for column in table.columns:
         by_lower.setdefault(column.strip().lower(), []).append(column)
