@@ -23,17 +23,17 @@ from __future__ import annotations
 import functools
 import operator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from ..aggregates import MixedModelCell, Moments, VasAggregates
 from ..analyze import mixed_model, vas_reduction
 from ..config import AnalysisOptions
-from ..contract import ANALYSIS_COLUMNS, NO_SIDE_EFFECT
+from ..contract import ANALYSIS_COLUMNS, NO_SIDE_EFFECT, RELIEF_METHODS, diagnosis_labels, sentence_start
 from ..results import (
     CharacteristicRow, CharacteristicsColumn, CharacteristicsTable, CohortSummary, ContinuousCell, CountCell,
     ReliefOutcome, ReliefSummary, StudyResults,
 )
-from ..statistics import RELIEF_METHOD_DESCRIPTIONS, proportion_interval
+from ..statistics import proportion_interval
 from .rules import TypedSource
 
 GROUPS = ("index", "comparison", "all")
@@ -64,7 +64,7 @@ def _derive(typed: TypedSource, options: AnalysisOptions) -> _Tables:
     infusions = infusions.join(groups, infusions.patient_id == groups.group_patient_id).drop("group_patient_id")
     per_patient = infusions.group_by(stats_patient_id=infusions.patient_id).aggregate(
         n_infusions=infusions.count(),
-        n_analysed=(~infusions.excluded).cast("int64").sum(),
+        n_analysed=(~infusions.excluded).sum(),
         mean_reduction=infusions.reduction.mean(),
         variance_reduction=infusions.reduction.var(how="pop"),
         reduction_range=infusions.reduction.max() - infusions.reduction.min(),
@@ -89,8 +89,8 @@ def _rows(expression) -> list[dict[str, Any]]:
     return expression.to_pyarrow().to_pylist()
 
 
-def vas_aggregates(tables: _Tables) -> tuple[VasAggregates, int]:
-    """Query 1: the cells; the group moments pooled from them. Also the patients whose mean reduction is > 0."""
+def vas_aggregates(tables: _Tables) -> VasAggregates:
+    """Query 1: the mixed model's cells, with the patients whose mean reduction is > 0; the group moments pooled from them."""
     analysed = tables.patients.filter(tables.patients.n_analysed > 0)
     rows = _rows(
         analysed.group_by(["is_index", "n_analysed"]).aggregate(
@@ -99,7 +99,7 @@ def vas_aggregates(tables: _Tables) -> tuple[VasAggregates, int]:
             variance_of_means=analysed.mean_reduction.var(how="pop"),
             within_ss=analysed.within_ss.sum(),
             max_range=analysed.reduction_range.max(),
-            n_improved=(analysed.mean_reduction > 0).cast("int64").sum(),
+            n_improved=(analysed.mean_reduction > 0).sum(),
         ).order_by(["is_index", "n_analysed"])
     )
     cells = tuple(
@@ -116,8 +116,10 @@ def vas_aggregates(tables: _Tables) -> tuple[VasAggregates, int]:
 
     index = pooled(c for c in cells if c.is_index)
     comparison = pooled(c for c in cells if not c.is_index)
-    improved = sum(int(row["n_improved"]) for row in rows)
-    return VasAggregates(index=index, comparison=comparison, overall=Moments.pooled(index, comparison), cells=cells), improved
+    return VasAggregates(
+        index=index, comparison=comparison, overall=Moments.pooled(index, comparison), cells=cells,
+        n_patients_improved=sum(int(row["n_improved"]) for row in rows),
+    )
 
 
 class _Summary:
@@ -143,7 +145,7 @@ class _Summary:
         for group in GROUPS:
             mask = self.masks[group]
             selected = flags if mask is None else flags & mask
-            self.add(f"{name}:{group}:n", selected.cast("int64").sum())
+            self.add(f"{name}:{group}:n", selected.sum())
 
     def continuous(self, name: str, values) -> None:
         for group in GROUPS:
@@ -160,7 +162,7 @@ class _Summary:
     def sizes(self) -> None:
         for group in GROUPS:
             mask = self.masks[group]
-            self.add(f"size:{group}", self.table.count() if mask is None else mask.cast("int64").sum())
+            self.add(f"size:{group}", self.table.count() if mask is None else mask.sum())
 
     def run(self) -> dict[str, Any]:
         self.sizes()
@@ -247,12 +249,10 @@ def _label_counts(table, column: str, key: str, ignore: tuple[str, ...] = ()) ->
     return counts, anywhere
 
 
-def analyse_source(typed: TypedSource, options: AnalysisOptions) -> StudyResults:
-    """Every result of the analysis, from aggregates the engine computes."""
+def analyse_source(typed: TypedSource, options: AnalysisOptions, labels: Mapping[str, str] | None = None) -> StudyResults:
+    """Every result of the analysis, from aggregates the engine computes; ``labels`` is study.yml's diagnosis label map."""
     tables = _derive(typed, options)
-    aggregates, n_improved = vas_aggregates(tables)
-    vas = vas_reduction(aggregates, options)
-    vas = _with_improved(vas, n_improved)
+    aggregates = vas_aggregates(tables)
 
     patients = _Summary(tables.patients)
     patients.count("analysed", tables.patients.n_analysed > 0)
@@ -290,24 +290,16 @@ def analyse_source(typed: TypedSource, options: AnalysisOptions) -> StudyResults
     excluded_ids = [row["infusion_id"] for row in _rows(tables.infusions.filter(tables.infusions.excluded).select("infusion_id").order_by("infusion_id"))]
     not_analysed_ids = [row["patient_id"] for row in _rows(tables.patients.filter(tables.patients.n_analysed == 0).select("patient_id").order_by("patient_id"))]
 
-    cohort = _cohort_summary(patient_values, every_infusion, diagnoses, excluded_ids, not_analysed_ids, options)
+    printed = _diagnosis_labels(tables.patients, labels)
+    cohort = _cohort_summary(patient_values, every_infusion, diagnoses, printed, excluded_ids, not_analysed_ids, options)
     return StudyResults(
         cohort=cohort,
-        vas=vas,
+        vas=vas_reduction(aggregates, options),
         relief=_relief(patient_values, options),
         sensitivity=mixed_model(aggregates, options),
-        patient_characteristics=_table_1(patient_values, diagnoses, interventions, options),
+        patient_characteristics=_table_1(patient_values, diagnoses, printed, interventions, options),
         infusion_characteristics=_table_2(infusion_values, effects, any_effect, options),
     )
-
-
-def _with_improved(vas, n_improved: int):
-    """The count of patients whose mean reduction is above 0, where the results carry it."""
-    import dataclasses
-
-    if "n_patients_improved" in {f.name for f in dataclasses.fields(vas)}:
-        return dataclasses.replace(vas, n_patients_improved=n_improved)
-    return vas
 
 
 def _infusion_counts(infusions) -> dict[str, Any]:
@@ -315,23 +307,39 @@ def _infusion_counts(infusions) -> dict[str, Any]:
     excluded = infusions.excluded
     measures = {
         "n_infusions": infusions.count(),
-        "n_excluded": excluded.cast("int64").sum(),
-        "n_index_analysed": (~excluded & infusions.is_index).cast("int64").sum(),
-        "n_comparison_analysed": (~excluded & ~infusions.is_index).cast("int64").sum(),
-        "n_midazolam": infusions.midazolam.fill_null(False).cast("int64").sum(),
-        "n_ondansetron": infusions.ondansetron.fill_null(False).cast("int64").sum(),
-        "n_premedication_recorded": (infusions.midazolam.notnull() & infusions.ondansetron.notnull()).cast("int64").sum(),
+        "n_excluded": excluded.sum(),
+        "n_index_analysed": (~excluded & infusions.is_index).sum(),
+        "n_comparison_analysed": (~excluded & ~infusions.is_index).sum(),
+        "n_midazolam": infusions.midazolam.fill_null(False).sum(),
+        "n_ondansetron": infusions.ondansetron.fill_null(False).sum(),
+        "n_premedication_recorded": (infusions.midazolam.notnull() & infusions.ondansetron.notnull()).sum(),
         "first_date": infusions.infusion_date.min(),
         "last_date": infusions.infusion_date.max(),
-        **{f"missing_{column}": (excluded & infusions[column].isnull()).cast("int64").sum() for column in ANALYSIS_COLUMNS},
+        **{f"missing_{column}": (excluded & infusions[column].isnull()).sum() for column in ANALYSIS_COLUMNS},
     }
     values = _one_row(infusions.aggregate(**measures))
     # A sum over no rows is NULL in SQL: no infusion counts 0.
     return {name: 0 if value is None and not name.endswith("_date") else value for name, value in values.items()}
 
 
-def _cohort_summary(patients: dict, infusions: dict, diagnoses: list[dict], excluded_ids: list, not_analysed_ids: list,
-                    options: AnalysisOptions) -> CohortSummary:
+def _diagnosis_labels(patients, mapping: Mapping[str, str] | None) -> dict[str, str]:
+    """How each diagnosis prints (:func:`ketareport.contract.diagnosis_labels`), from spelling counts.
+
+    The engine counts each (grouping key, spelling); the rule is applied to
+    one row per spelling, most frequent first (ties: alphabetical, as a
+    database has no "first seen"), so its choice is the most frequent one.
+    """
+    import pandas as pd
+
+    spelled = patients.select(key=patients.diagnosis, written=patients.diagnosis_as_written.strip())
+    rows = _rows(spelled.group_by(["key", "written"]).aggregate(n=spelled.count()))
+    rows.sort(key=lambda row: (row["key"], -row["n"], row["written"]))
+    return diagnosis_labels(pd.Series([row["key"] for row in rows], dtype=object),
+                            pd.Series([row["written"] for row in rows], dtype=object), mapping)
+
+
+def _cohort_summary(patients: dict, infusions: dict, diagnoses: list[dict], printed: dict[str, str], excluded_ids: list,
+                    not_analysed_ids: list, options: AnalysisOptions) -> CohortSummary:
     n_patients = int(patients["size:all"] or 0)
     by_diagnosis: dict[str, int] = {}
     for row in diagnoses:
@@ -349,6 +357,7 @@ def _cohort_summary(patients: dict, infusions: dict, diagnoses: list[dict], excl
         n_patients_not_analyzed=n_patients - n_analysed_patients,
         diagnoses=dict(ordered),
         diagnoses_percent={label: 100.0 * n / n_patients for label, n in ordered},
+        diagnosis_labels={label: printed[label] for label, _ in ordered},
         excluded_infusion_ids=[str(value) for value in excluded_ids],
         excluded_missing_by_column={column: int(infusions[f"missing_{column}"]) for column in ANALYSIS_COLUMNS},
         not_analyzed_patient_ids=[str(value) for value in not_analysed_ids],
@@ -389,13 +398,13 @@ def _relief(values: dict[str, Any], options: AnalysisOptions) -> ReliefSummary:
         n_not_recorded=int(values["size:all"] or 0) - n_recorded,
         median_duration_days=float(values["duration:all:median"]) if n_recorded else None,
         method=options.relief_method,
-        method_description=RELIEF_METHOD_DESCRIPTIONS[options.relief_method],
+        method_description=RELIEF_METHODS[options.relief_method].description,
         conf_level=options.relief_conf_level,
         outcomes=outcomes,
     )
 
 
-def _table_1(values: dict, diagnoses: list[dict], interventions: dict, options: AnalysisOptions) -> CharacteristicsTable:
+def _table_1(values: dict, diagnoses: list[dict], printed: dict[str, str], interventions: dict, options: AnalysisOptions) -> CharacteristicsTable:
     table = _Table("patients", values, options)
     by_diagnosis: dict[str, dict[str, int]] = {}
     for row in diagnoses:
@@ -404,7 +413,7 @@ def _table_1(values: dict, diagnoses: list[dict], interventions: dict, options: 
     for cell in by_diagnosis.values():
         cell["all"] = cell.get("index", 0) + cell.get("comparison", 0)
     for label in sorted(by_diagnosis, key=lambda text: (-by_diagnosis[text]["all"], text)):
-        table.given_counts("Diagnosis", _display(label) if label != "crps" else "CRPS", by_diagnosis[label])
+        table.given_counts("Diagnosis", sentence_start(printed[label]), by_diagnosis[label])
     table.counts("Sex", "Female", "sex_f")
     table.counts("Sex", "Male", "sex_m")
     if int(values["sex_missing:all:n"] or 0):

@@ -114,11 +114,15 @@ def _connect_spark(spec: SourceSpec):
     import ibis
     from pyspark.sql import SparkSession
 
-    session = (
+    builder = (
         SparkSession.builder.master(spec.spark_master).appName("ketareport")
         .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
-        .getOrCreate()
     )
+    if spec.spark_master.startswith("local"):
+        # Spark's 200 shuffle partitions suit a cluster; on one machine they are 200 tiny tasks per group-by.
+        builder = builder.config("spark.sql.shuffle.partitions", "4")
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
     backend = ibis.pyspark.connect(session)
     folder = Path(spec.location)
     for table in (spec.patients_table, spec.infusions_table):

@@ -169,7 +169,7 @@ class _TableRules:
         if not self.rules:
             return
         table = self.table.table
-        counts = table.aggregate(**{f"rule_{i}": rule.bad.cast("int64").sum() for i, rule in enumerate(self.rules)}).to_pandas()
+        counts = table.aggregate(**{f"rule_{i}": rule.bad.sum() for i, rule in enumerate(self.rules)}).to_pandas()
         keys = {name: table[name].cast("string").strip() for name in key_columns if name in self.table.source_columns}
         for i, rule in enumerate(self.rules):
             count = int(counts.iat[0, i] or 0)

@@ -54,7 +54,7 @@ def run_source_analysis(
     progress(f"checking the data dictionary's rules in {ENGINE_NAMES[engine]}")
     typed = check_source(source)
     progress(f"analysing in {ENGINE_NAMES[engine]}")
-    results = analyse_source(typed, config.analysis)
+    results = analyse_source(typed, config.analysis, config.labels)
     files = []
     local = Path(dataset.removeprefix("duckdb://"))
     if engine == "duckdb" and local.is_file():
