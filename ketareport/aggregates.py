@@ -164,9 +164,9 @@ def patient_aggregates(
     codes, values = patient_codes[analysed], reduction[analysed]
     counts = np.bincount(codes, minlength=n_patients)
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.bincount(codes, weights=values, minlength=n_patients) / counts
+        means = np.bincount(codes, weights=values, minlength=n_patients).astype(float) / counts
     deviations = values - means[codes]
-    within_ss = np.bincount(codes, weights=deviations * deviations, minlength=n_patients)
+    within_ss = np.bincount(codes, weights=deviations * deviations, minlength=n_patients).astype(float)
     low = np.full(n_patients, np.inf)
     high = np.full(n_patients, -np.inf)
     np.minimum.at(low, codes, values)

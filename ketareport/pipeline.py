@@ -7,11 +7,12 @@ the :class:`AnalysisRun` this returns.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import platform
 import shlex
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -78,6 +79,8 @@ class DatasetProvenance:
     files: list[InputFile]
     rows: dict[str, int]
     """Table name -> rows read."""
+    digest: str
+    """SHA-256 of the data files' ``sha256sum`` listing (see :func:`data_digest`): one value for the input data."""
 
 
 @dataclass(frozen=True)
@@ -98,11 +101,14 @@ class Provenance:
 
 
 def provenance(dataset_path: Path, raw: RawDataset, config: StudyConfig, command: list[str] | None) -> Provenance:
+    """Where the numbers came from. Paths are relative to the working directory and the output folder is not
+    recorded: the report prints this, and must be the same bytes wherever it is written."""
     dataset = DatasetProvenance(
-        path=str(dataset_path),
+        path=relative_path(str(dataset_path)),
         container=raw.container,
-        files=list(raw.files),
+        files=[replace(file, path=relative_path(file.path)) for file in raw.files],
         rows={"patients": len(raw.patients.frame), "infusions": len(raw.infusions.frame)},
+        digest=data_digest(raw),
     )
     return provenance_of(dataset, config, command)
 
@@ -114,14 +120,47 @@ def provenance_of(dataset: DatasetProvenance, config: StudyConfig, command: list
         ketareport_version=__version__,
         python_version=platform.python_version(),
         packages=package_versions(),
-        command=shlex.join(command if command is not None else ["ketareport", *sys.argv[1:]]),
+        command=recorded_command(command if command is not None else ["ketareport", *sys.argv[1:]]),
         generated_at=generation_time().isoformat(),
         source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
         dataset=dataset,
-        config_file=str(source) if source else None,
+        config_file=relative_path(str(source)) if source else None,
         config_sha256=sha256_file(source) if source else None,
         config_size_bytes=source.stat().st_size if source else None,
     )
+
+
+OUTPUT_OPTION = "--out"
+
+
+def recorded_command(arguments: list[str]) -> str:
+    """The command line as the report records it: absolute paths made relative to the working directory, and
+    ``--out DIR`` left out (the same report may be written to any folder)."""
+    recorded: list[str] = []
+    arguments = iter(arguments)
+    for argument in arguments:
+        if argument == OUTPUT_OPTION:
+            next(arguments, None)
+        elif argument.startswith(f"{OUTPUT_OPTION}="):
+            continue
+        elif argument.startswith("--") and "=" in argument:
+            option, value = argument.split("=", 1)
+            recorded.append(f"{option}={relative_path(value)}")
+        else:
+            recorded.append(relative_path(argument))
+    return shlex.join(recorded)
+
+
+def relative_path(path: str) -> str:
+    """An absolute path relative to the working directory; anything else as given."""
+    return os.path.relpath(path) if os.path.isabs(path) else path
+
+
+def data_digest(raw: RawDataset) -> str:
+    """SHA-256 of the input data files' ``sha256sum`` listing (digest, two spaces, file name, newline), in the
+    order read: ``sha256sum patients.csv infusions.csv | sha256sum`` in the dataset folder gives the same."""
+    listing = "".join(f"{file.sha256}  {Path(file.path).name}\n" for file in raw.files)
+    return hashlib.sha256(listing.encode("utf-8")).hexdigest()
 
 
 def run_analysis(
@@ -162,11 +201,17 @@ def run_analysis(
     return AnalysisRun(config, raw, dataset, cohort, results, provenance(dataset_path, raw, config, command))
 
 
+def result_texts(run: AnalysisRun, document: dict[str, Any] | None = None) -> dict[str, str]:
+    """estimates.csv and results.json, by name, as written: the PDF carries the same bytes."""
+    document = run.document() if document is None else document
+    return {"estimates.csv": estimates_csv(run.results.estimates()), "results.json": results_json(document)}
+
+
 def write_results(run: AnalysisRun, staged: StagedOutput) -> dict[str, Path]:
     """Stage the three result files; returns their staged paths by name."""
     document = run.document()
     paths = {name: staged.path(name) for name in RESULT_FILES}
-    paths["estimates.csv"].write_text(estimates_csv(run.results.estimates()), encoding="utf-8")
-    paths["results.json"].write_text(results_json(document), encoding="utf-8")
+    for name, text in result_texts(run, document).items():
+        paths[name].write_text(text, encoding="utf-8")
     write_results_rds(paths["results.rds"], document)
     return paths

@@ -7,13 +7,14 @@ row-level table in memory.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from ..config import StudyConfig
 from ..load import InputFile, sha256_file
-from ..pipeline import DatasetProvenance, Provenance, provenance_of
+from ..pipeline import DatasetProvenance, Provenance, provenance_of, relative_path
 from ..results import StudyResults, results_document
 from . import SourceSpec
 from .aggregate import analyse_source
@@ -58,9 +59,12 @@ def run_source_analysis(
     files = []
     local = Path(dataset.removeprefix("duckdb://"))
     if engine == "duckdb" and local.is_file():
-        files.append(InputFile(str(local), sha256_file(local), local.stat().st_size))
+        files.append(InputFile(relative_path(str(local)), sha256_file(local), local.stat().st_size))
+    listing = "".join(f"{file.sha256}  {Path(file.path).name}\n" for file in files)
     dataset_provenance = DatasetProvenance(
-        path=shown_location(dataset), container=source.container, files=files,
+        path=shown_location(relative_path(dataset) if files else dataset), container=source.container, files=files,
         rows={"patients": results.cohort.n_patients, "infusions": results.cohort.n_infusions},
+        # A database server's tables have no file to digest: the digest is then empty.
+        digest=hashlib.sha256(listing.encode("utf-8")).hexdigest() if files else "",
     )
     return SourceRun(config, results, provenance_of(dataset_provenance, config, command))
