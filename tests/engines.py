@@ -119,3 +119,49 @@ class PostgresServer:
                 with connection.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
                     copy.write(path.read_bytes())
         return url
+
+
+def assert_same_results(expected, actual, path: str = "results", rel: float = 1e-9) -> None:
+    """Every field of two result trees equal; floats to ``rel`` relative; id lists as sets (a database has no row order)."""
+    import dataclasses
+    import math
+
+    if dataclasses.is_dataclass(expected):
+        assert type(expected) is type(actual), path
+        for field in dataclasses.fields(expected):
+            assert_same_results(getattr(expected, field.name), getattr(actual, field.name), f"{path}.{field.name}", rel)
+    elif isinstance(expected, dict):
+        assert list(expected) == list(actual), f"{path}: keys {list(expected)} != {list(actual)}"
+        for key in expected:
+            assert_same_results(expected[key], actual[key], f"{path}[{key!r}]", rel)
+    elif isinstance(expected, (list, tuple)):
+        if path.endswith("_ids"):
+            assert sorted(expected) == sorted(actual), path
+            return
+        assert len(expected) == len(actual), f"{path}: {len(expected)} != {len(actual)} items"
+        for index, (left, right) in enumerate(zip(expected, actual)):
+            assert_same_results(left, right, f"{path}[{index}]", rel)
+    elif isinstance(expected, float) and not isinstance(expected, bool):
+        assert isinstance(actual, float), f"{path}: {actual!r} is not a float"
+        if math.isnan(expected):
+            assert math.isnan(actual), f"{path}: {actual} is not NaN"
+        else:
+            assert actual == expected or abs(actual - expected) <= rel * max(abs(actual), abs(expected)), \
+                f"{path}: {actual!r} != {expected!r}"
+    else:
+        assert expected == actual, f"{path}: {actual!r} != {expected!r}"
+
+
+def problem_set(problems) -> set[tuple]:
+    """What a problem says, apart from where it is: (column, value, message).
+
+    The duplicate-id message differs only in naming the first row (a file)
+    or the number of rows (a database), so that part is left out.
+    """
+    import re
+
+    return {
+        (problem.column, problem.value,
+         re.sub(r" \((first in row \d+|\d+ rows)\)$", "", problem.message).replace("patients.csv", "patients"))
+        for problem in problems
+    }

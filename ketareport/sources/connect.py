@@ -56,6 +56,8 @@ def open_source(spec: SourceSpec) -> Source:
         except DatasetInvalid as error:
             problems += error.problems
     if problems:
+        if spec.engine != "spark":
+            backend.disconnect()
         raise DatasetInvalid(problems)
     return Source(spec, backend, tables["patients"], tables["infusions"], container)
 
@@ -152,5 +154,6 @@ def _table(backend, spec: SourceSpec, name: str, wanted: str) -> SourceTable:
         wanted_column = spec.columns.get(column, column).strip().lower()
         if wanted_column in by_lower:
             source_columns[column] = by_lower[wanted_column][0]
-    renamed = table.select(**{column: table[source] for column, source in source_columns.items()})
+    # With none of the contract's columns there is nothing to select; the rules then report each required one absent.
+    renamed = table.select(**{column: table[source] for column, source in source_columns.items()}) if source_columns else table
     return SourceTable(name, label, renamed, source_columns, duplicated)

@@ -52,10 +52,14 @@ def run_source_analysis(
     spec = source_spec(dataset, engine, config)
     progress(f"connecting to {ENGINE_NAMES[engine]}: {shown_location(dataset)}")
     source = open_source(spec)
-    progress(f"checking the data dictionary's rules in {ENGINE_NAMES[engine]}")
-    typed = check_source(source)
-    progress(f"analysing in {ENGINE_NAMES[engine]}")
-    results = analyse_source(typed, config.analysis, config.labels)
+    try:
+        progress(f"checking the data dictionary's rules in {ENGINE_NAMES[engine]}")
+        typed = check_source(source)
+        progress(f"analysing in {ENGINE_NAMES[engine]}")
+        results = analyse_source(typed, config.analysis, config.labels)
+    finally:
+        if engine != "spark":  # a Spark session is the process's own, shared by later runs
+            source.backend.disconnect()
     files = []
     local = Path(dataset.removeprefix("duckdb://"))
     if engine == "duckdb" and local.is_file():
