@@ -21,7 +21,9 @@ from . import __version__
 from .analyze import analyze_cohort
 from .cohort import Cohort, build_cohort
 from .config import StudyConfig, find_config, load_config
-from .load import InputFile, RawDataset, load_dataset, sha256_file
+from .contract import ANALYSIS_COLUMNS, COLUMN_LABELS
+from .errors import NothingToAnalyse
+from .load import InputFile, RawDataset, RawTable, load_dataset, sha256_file
 from .output import StagedOutput
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
 from .sources import engine_for
@@ -130,6 +132,77 @@ def provenance_of(dataset: DatasetProvenance, config: StudyConfig, command: list
     )
 
 
+def resolve_config(dataset_path: Path, config_path: Path | None = None) -> StudyConfig:
+    """``config_path`` if given, else the dataset's own ``study.yml`` if it has one, else the defaults."""
+    return load_config(config_path if config_path is not None else find_config(Path(dataset_path)))
+
+
+@dataclass(frozen=True)
+class PreparedCohort:
+    """A dataset read, checked and made into the analysis cohort: everything before the statistics."""
+
+    config: StudyConfig
+    raw: RawDataset
+    dataset: Dataset
+    cohort: Cohort
+
+
+def prepare_cohort(
+    dataset_path: Path, config_path: Path | None = None, *, progress: Progress = _silent,
+) -> PreparedCohort:
+    """Load and validate a dataset and build its cohort; stop when there is nothing to analyse.
+
+    Raises :class:`~ketareport.errors.ConfigInvalid` or
+    :class:`~ketareport.errors.DatasetInvalid` listing every problem, and
+    :class:`~ketareport.errors.NothingToAnalyse` (see :func:`require_analysable`).
+    """
+    dataset_path = Path(dataset_path)
+    config = resolve_config(dataset_path, config_path)
+    progress(f"reading {dataset_path}")
+    raw = rename_columns(load_dataset(dataset_path), config.data.columns)
+    progress(f"validating {len(raw.patients.frame)} patients and {len(raw.infusions.frame)} infusions")
+    dataset = validate_dataset(raw)
+    cohort = build_cohort(dataset, config.analysis, config.labels)
+    require_analysable(cohort)
+    return PreparedCohort(config, raw, dataset, cohort)
+
+
+def rename_columns(raw: RawDataset, columns: dict[str, str]) -> RawDataset:
+    """Give the source's columns their data-dictionary names (study.yml ``data.columns``: contract -> source).
+
+    Names are matched ignoring case, as the loader lower-cases them; a
+    source column that is absent is left to validation to report (the
+    contract column is then absent).
+    """
+    if not columns:
+        return raw
+    renames = {source.strip().lower(): contract for contract, source in columns.items()}
+
+    def renamed(table: RawTable) -> RawTable:
+        return replace(table, frame=table.frame.rename(columns=renames))
+
+    return replace(raw, patients=renamed(raw.patients), infusions=renamed(raw.infusions))
+
+
+def require_analysable(cohort: Cohort) -> None:
+    """A dataset with no patient, or no infusion left once the exclusions are applied, is invalid input.
+
+    The message gives the counts by exclusion reason, e.g. "0 of 12
+    infusions analysable: 12 missing VAS after infusion, 3 missing ketamine
+    dose" (an infusion may miss several values).
+    """
+    if cohort.patients.empty:
+        raise NothingToAnalyse("nothing to analyse: the patients table has no rows")
+    infusions = cohort.infusions
+    if infusions.empty:
+        raise NothingToAnalyse(f"nothing to analyse: the infusions table has no rows ({len(cohort.patients)} patients)")
+    if not cohort.analyzed_infusions.empty:
+        return
+    missing = infusions[list(ANALYSIS_COLUMNS)].isna().sum().sort_values(ascending=False, kind="stable")
+    reasons = ", ".join(f"{count} missing {COLUMN_LABELS[column]}" for column, count in missing.items() if count)
+    raise NothingToAnalyse(f"0 of {len(infusions)} infusions analysable: {reasons}")
+
+
 OUTPUT_OPTION = "--out"
 
 
@@ -171,6 +244,7 @@ def run_analysis(
     progress: Progress = _silent,
     engine: str | None = None,
 ) -> AnalysisRun:
+<<<<<<< HEAD
     """Load, validate and analyse a dataset.
 
     The configuration is ``config_path`` if given, else the dataset's own
@@ -196,9 +270,15 @@ def run_analysis(
     progress(f"validating {len(raw.patients.frame)} patients and {len(raw.infusions.frame)} infusions")
     dataset = validate_dataset(raw)
     cohort = build_cohort(dataset, config.analysis, config.labels)
+=======
+    """Load, validate and analyse a dataset (:func:`prepare_cohort`, then the statistics)."""
+    dataset_path = Path(dataset_path)
+    prepared = prepare_cohort(dataset_path, config_path, progress=progress)
+>>>>>>> main
     progress("analysing")
-    results = analyze_cohort(cohort)
-    return AnalysisRun(config, raw, dataset, cohort, results, provenance(dataset_path, raw, config, command))
+    results = analyze_cohort(prepared.cohort)
+    config, raw = prepared.config, prepared.raw
+    return AnalysisRun(config, raw, prepared.dataset, prepared.cohort, results, provenance(dataset_path, raw, config, command))
 
 
 def result_texts(run: AnalysisRun, document: dict[str, Any] | None = None) -> dict[str, str]:
