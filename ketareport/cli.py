@@ -57,23 +57,6 @@ def progress(message: str) -> None:
         click.echo(f"ketareport: {message}", err=True)
 
 
-<<<<<<< HEAD
-def dataset_options(command):
-    """DATASET, --config, --out and --debug, shared by the commands that analyse."""
-    # Text, not a Path: a database URL (postgresql://host/db) must keep its "//".
-    @click.argument("dataset", type=click.Path())
-    @click.option(
-        "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports"),
-        show_default=True, help="Directory for the result files; created if missing.",
-    )
-    @click.option(
-        "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-        help="Study configuration (YAML). Default: study.yml beside or inside DATASET, else built-in defaults.",
-    )
-    @click.option("--debug", is_flag=True, help="Show the full traceback of an unexpected error.")
-    @functools.wraps(command)
-    def wrapper(*args, debug: bool, **kwargs):
-=======
 class KetareportGroup(click.Group):
     """The command group: adds the global options to every command and handles the engine's errors once."""
 
@@ -82,7 +65,6 @@ class KetareportGroup(click.Group):
         super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context):
->>>>>>> main
         try:
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
@@ -106,7 +88,6 @@ class KetareportGroup(click.Group):
             ctx.exit(EXIT_UNEXPECTED)
 
 
-<<<<<<< HEAD
 def rows_of(run, dataset: str):
     """The run, if it holds the tables' rows: the figures and the R cross-check need them, a database run has none."""
     from .errors import DatasetInvalid, Problem
@@ -119,8 +100,6 @@ def rows_of(run, dataset: str):
     return run
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-=======
 def dataset_options(command):
     """DATASET, --out and --config, shared by the commands that analyse."""
     command = click.option(
@@ -131,11 +110,11 @@ def dataset_options(command):
         "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports"),
         show_default=True, help="Directory for the result files; created if missing.",
     )(command)
-    return click.argument("dataset", type=click.Path(path_type=Path))(command)
+    # Text, not a Path: a database URL (postgresql://host/db) must keep its "//".
+    return click.argument("dataset", type=click.Path())(command)
 
 
 @click.group(cls=KetareportGroup, context_settings={"help_option_names": ["-h", "--help"]}, params=_global_options())
->>>>>>> main
 @click.version_option(__version__, prog_name="ketareport")
 def main() -> None:
     """Turn a ketamine-infusion chart-review dataset into a manuscript.
@@ -245,16 +224,12 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     from .errors import MissingMetadata
     from .pipeline import resolve_config, run_analysis
 
-<<<<<<< HEAD
-    run = rows_of(run_analysis(dataset, config_path, progress=progress), dataset)
-=======
     missing = resolve_config(dataset, config_path).missing_metadata()
     if missing and strict:
         raise MissingMetadata(f"--strict: the study configuration lacks {_listing(missing)}")
     if missing:
         click.echo(f"ketareport: draft, not for submission: missing {_listing(missing)}", err=True)
-    run = run_analysis(dataset, config_path, progress=progress)
->>>>>>> main
+    run = rows_of(run_analysis(dataset, config_path, progress=progress), dataset)
     verification = None
     if cross_check:
         from .verify import cross_check as run_cross_check

@@ -244,13 +244,7 @@ def run_analysis(
     progress: Progress = _silent,
     engine: str | None = None,
 ) -> AnalysisRun:
-<<<<<<< HEAD
-    """Load, validate and analyse a dataset.
-
-    The configuration is ``config_path`` if given, else the dataset's own
-    ``study.yml`` if it has one, else the defaults. Raises
-    :class:`~ketareport.errors.ConfigInvalid` or
-    :class:`~ketareport.errors.DatasetInvalid` listing every problem.
+    """Load, validate and analyse a dataset (:func:`prepare_cohort`, then the statistics).
 
     A dataset in a database engine (a DuckDB file, a ``postgresql://`` URL,
     ``engine`` or the configuration's ``data.engine``) is checked and
@@ -259,22 +253,13 @@ def run_analysis(
     """
     location = os.fspath(dataset_path)  # a URL keeps its "//", which a Path would fold
     dataset_path = Path(dataset_path)
-    config = load_config(config_path if config_path is not None else find_config(dataset_path))
+    config = resolve_config(dataset_path, config_path)
     database = engine_for(location, engine or config.data.engine)
     if database is not None:
         from .sources.run import run_source_analysis
 
         return run_source_analysis(location, database, config, command=command, progress=progress)
-    progress(f"reading {dataset_path}")
-    raw = load_dataset(dataset_path)
-    progress(f"validating {len(raw.patients.frame)} patients and {len(raw.infusions.frame)} infusions")
-    dataset = validate_dataset(raw)
-    cohort = build_cohort(dataset, config.analysis, config.labels)
-=======
-    """Load, validate and analyse a dataset (:func:`prepare_cohort`, then the statistics)."""
-    dataset_path = Path(dataset_path)
     prepared = prepare_cohort(dataset_path, config_path, progress=progress)
->>>>>>> main
     progress("analysing")
     results = analyze_cohort(prepared.cohort)
     config, raw = prepared.config, prepared.raw

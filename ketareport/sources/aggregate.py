@@ -28,7 +28,8 @@ from typing import Any, Mapping
 from ..aggregates import MixedModelCell, Moments, VasAggregates
 from ..analyze import mixed_model, vas_reduction
 from ..config import AnalysisOptions
-from ..contract import ANALYSIS_COLUMNS, NO_SIDE_EFFECT, RELIEF_METHODS, diagnosis_labels, sentence_start
+from ..errors import NothingToAnalyse
+from ..contract import ANALYSIS_COLUMNS, COLUMN_LABELS, NO_SIDE_EFFECT, RELIEF_METHODS, diagnosis_labels, sentence_start
 from ..results import (
     CharacteristicRow, CharacteristicsColumn, CharacteristicsTable, CohortSummary, ContinuousCell, CountCell,
     ReliefOutcome, ReliefSummary, StudyResults,
@@ -252,6 +253,8 @@ def _label_counts(table, column: str, key: str, ignore: tuple[str, ...] = ()) ->
 def analyse_source(typed: TypedSource, options: AnalysisOptions, labels: Mapping[str, str] | None = None) -> StudyResults:
     """Every result of the analysis, from aggregates the engine computes; ``labels`` is study.yml's diagnosis label map."""
     tables = _derive(typed, options)
+    every_infusion = _infusion_counts(tables.infusions)
+    _require_analysable(int(typed.patients.count().to_pyarrow().as_py()), every_infusion)
     aggregates = vas_aggregates(tables)
 
     patients = _Summary(tables.patients)
@@ -283,7 +286,6 @@ def analyse_source(typed: TypedSource, options: AnalysisOptions, labels: Mapping
     infusions.count("ondansetron", analysed_infusions.ondansetron.fill_null(False))
     infusion_values = infusions.run()
 
-    every_infusion = _infusion_counts(tables.infusions)
     diagnoses = _rows(tables.patients.group_by(["diagnosis", "is_index"]).aggregate(n=tables.patients.count()))
     interventions, _ = _label_counts(tables.patients, "previous_interventions", "patient_id")
     effects, any_effect = _label_counts(analysed_infusions, "side_effects", "infusion_id", ignore=(NO_SIDE_EFFECT,))
@@ -300,6 +302,21 @@ def analyse_source(typed: TypedSource, options: AnalysisOptions, labels: Mapping
         patient_characteristics=_table_1(patient_values, diagnoses, printed, interventions, options),
         infusion_characteristics=_table_2(infusion_values, effects, any_effect, options),
     )
+
+
+def _require_analysable(n_patients: int, infusions: dict[str, Any]) -> None:
+    """As :func:`ketareport.pipeline.require_analysable`, from counts: no patient, or no analysable infusion, stops."""
+    if n_patients == 0:
+        raise NothingToAnalyse("nothing to analyse: the patients table has no rows")
+    n_infusions = int(infusions["n_infusions"])
+    if n_infusions == 0:
+        raise NothingToAnalyse(f"nothing to analyse: the infusions table has no rows ({n_patients} patients)")
+    if int(infusions["n_excluded"]) < n_infusions:
+        return
+    missing = sorted(((int(infusions[f"missing_{column}"]), position, column) for position, column in enumerate(ANALYSIS_COLUMNS)),
+                     key=lambda item: (-item[0], item[1]))
+    reasons = ", ".join(f"{count} missing {COLUMN_LABELS[column]}" for count, _, column in missing if count)
+    raise NothingToAnalyse(f"0 of {n_infusions} infusions analysable: {reasons}")
 
 
 def _infusion_counts(infusions) -> dict[str, Any]:
