@@ -283,11 +283,22 @@ def _results(facts: narrative.Facts, sentences: dict[str, str]) -> list[Section]
     return sections
 
 
+def _group_alt(label: str, estimate: Estimate, formatted: FormattedEstimate, level: str) -> str:
+    if estimate.estimate is None:
+        return f"no analysed patient with {label}"
+    interval = f" ({level} CI {formatted.conf_int})" if estimate.conf_low is not None else ""
+    return f"{label} mean {formatted.estimate} cm{interval}"
+
+
 def _figures(facts: narrative.Facts) -> dict[str, Figure]:
     cohort, e, relief = facts.cohort, facts.estimates, facts.relief
+    excluded = (
+        f"{plural(cohort.n_infusions_excluded, 'infusion')} excluded for missing data" if cohort.n_infusions_excluded
+        else "no infusion excluded for missing data"
+    )
     flow_alt = (
         f"Flow diagram: {plural(cohort.n_infusions, 'infusion')} in {plural(cohort.n_patients, 'patient')} identified; "
-        f"{plural(cohort.n_infusions_excluded, 'infusion')} excluded for missing data"
+        f"{excluded}"
         + (f" ({plural(cohort.n_patients_not_analyzed, 'patient')} left with no analysed infusion); "
            if cohort.n_patients_not_analyzed else "; ")
         + f"{plural(cohort.n_infusions_analyzed, 'infusion')} in {plural(cohort.n_patients_analyzed, 'patient')} analysed "
@@ -295,12 +306,13 @@ def _figures(facts: narrative.Facts) -> dict[str, Figure]:
         f"{format_count(cohort.n_comparison_analyzed)} {facts.comparison_label.lower()})."
     )
     vas_alt = (
-        f"Dot plot of patient mean VAS reductions: {facts.index_label} mean {e['index'].estimate} cm "
-        f"({facts.level} CI {e['index'].conf_int}); {facts.comparison_label} mean {e['comparison'].estimate} cm "
-        f"({facts.level} CI {e['comparison'].conf_int})."
+        "Dot plot of patient mean VAS reductions: "
+        f"{_group_alt(facts.index_label, facts.vas.index, e['index'], facts.level)}; "
+        f"{_group_alt(facts.comparison_label, facts.vas.comparison, e['comparison'], facts.level)}."
     )
     relief_alt = "Relief probabilities: " + "; ".join(
         f"{o.label} {format_proportion(o.estimate)} ({format_proportion_interval(o.conf_low, o.conf_high)})"
+        if o.n_evaluable else f"{o.label} not estimable (no evaluable patient)"
         for o in relief.outcomes
     )
     return {
