@@ -56,6 +56,9 @@ class CohortSummary:
     """Normalised diagnosis label -> number of patients (all patients), most frequent first."""
     diagnoses_percent: dict[str, float]
     """Same labels -> percent of all patients."""
+    diagnosis_labels: dict[str, str]
+    """Same normalised labels -> how the report prints them: as study.yml's ``labels:`` maps them, else the
+    canonical label (crps -> CRPS), else the most frequent spelling in the data (see contract.diagnosis_labels)."""
     excluded_infusion_ids: list[str]
     excluded_missing_by_column: dict[str, int]
     """Analysis column -> number of excluded infusions missing it (an infusion may miss several)."""
