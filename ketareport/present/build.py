@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from ..contract import DIAGNOSIS_NAMES
 from ..results import CharacteristicsTable, Estimate
 from . import narrative
 from .appendix import appendix
@@ -58,7 +59,7 @@ def gather_facts(run: AnalysisRun) -> narrative.Facts:
     options, cohort, vas = config.analysis, results.cohort, results.vas
     index_label, comparison_label = options.index_label, options.comparison_label
     comparison_diagnoses = [
-        (diagnosis_label(label), count) for label, count in cohort.diagnoses.items()
+        (cohort.diagnosis_labels[label], count) for label, count in cohort.diagnoses.items()
         if label not in (options.index_diagnosis, "other")
     ][:2]
     return narrative.Facts(
@@ -67,7 +68,7 @@ def gather_facts(run: AnalysisRun) -> narrative.Facts:
         relief_level=format_level(options.relief_conf_level),
         index_label=index_label,
         comparison_label=comparison_label,
-        index_name="complex regional pain syndrome (CRPS)" if options.index_diagnosis == "crps" else index_label,
+        index_name=_index_name(options.index_diagnosis, index_label),
         cohort=cohort, vas=vas, relief=results.relief, sensitivity=results.sensitivity,
         estimates={
             "overall": formatted_estimate("All patients", vas.overall),
@@ -91,8 +92,10 @@ def formatted_estimate(label: str, estimate: Estimate) -> FormattedEstimate:
     )
 
 
-def diagnosis_label(diagnosis: str) -> str:
-    return "CRPS" if diagnosis == "crps" else diagnosis.replace("_", " ")
+def _index_name(index_diagnosis: str, index_label: str) -> str:
+    """The index diagnosis at its first mention: ``complex regional pain syndrome (CRPS)``, else its label."""
+    name = DIAGNOSIS_NAMES.get(index_diagnosis)
+    return f"{name} ({index_label})" if name else index_label
 
 
 def _period(run: AnalysisRun) -> narrative.Period:
@@ -116,21 +119,6 @@ def _side_effects(table: CharacteristicsTable) -> narrative.SideEffects:
     )
 
 
-def missing_metadata(run: AnalysisRun) -> list[str]:
-    """What a submitted manuscript needs from study.yml but the configuration lacks."""
-    study = run.config.study
-    if run.config.source is None:
-        return ["the study configuration (study.yml)"]
-    missing = []
-    if not study.authors:
-        missing.append("authors")
-    if not study.review_board:
-        missing.append("review-board statement")
-    if not (study.period_start and study.period_end):
-        missing.append("study period")
-    return missing
-
-
 def _title_block(run: AnalysisRun) -> TitleBlock:
     study = run.config.study
     affiliations: list[str] = []
@@ -142,7 +130,7 @@ def _title_block(run: AnalysisRun) -> TitleBlock:
                 affiliations.append(author.affiliation)
             marks = str(affiliations.index(author.affiliation) + 1)
         authors.append(Author(author.name, marks))
-    missing = missing_metadata(run)
+    missing = run.config.missing_metadata()
     return TitleBlock(
         title=study.title, subtitle=study.subtitle or "", authors=authors, affiliations=affiliations,
         institution=study.institution or "",
