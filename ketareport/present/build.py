@@ -310,7 +310,7 @@ def _figures(facts: narrative.Facts, vas_display: str) -> dict[str, Figure]:
         "flow": Figure("fig-flow", 1, "Flow of infusions and patients through the analysis.", flow_alt, FIGURE_FILES["flow"]),
         "vas": Figure(
             "fig-vas", 2,
-            f"Mean reduction in VAS score per patient, by group. "
+            "Mean reduction in VAS score per patient, by group. "
             + ("Each point is a patient (mean over the patient's analysed infusions); " if vas_display == "points" else
                "The width of each band is proportional to the share of the group's patients whose mean reduction "
                f"(over their analysed infusions) lies in that {VAS_BAND_CM:g} cm band; ")
