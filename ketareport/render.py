@@ -163,6 +163,7 @@ def render_report(
     progress=lambda message: None,
 ) -> tuple[ReportContext, dict[str, str]]:
     """Stage ``<name>.html``, ``<name>.pdf`` and ``figures/*.svg``; returns the context and figures (Quarto reuses them)."""
+    from .diff import REPORT_VALUES_FILE, report_values_json
     from .figures import FIGURE_FILES, render_figures
     from .present import build_context
 
@@ -178,4 +179,5 @@ def render_report(
         staged.path(f"figures/{FIGURE_FILES[key]}").write_text(svg, encoding="utf-8")
     staged.path(f"{name}.html").write_text(html, encoding="utf-8")
     staged.path(f"{name}.pdf").write_bytes(pdf)
+    staged.path(REPORT_VALUES_FILE).write_text(report_values_json(context), encoding="utf-8")
     return context, figures
