@@ -22,14 +22,14 @@ def timed(label, action):
 def bench(dataset: Path) -> None:
     from ketareport.figures import render_figures
     from ketareport.pipeline import run_analysis
-    from ketareport.present import build_context
+    from ketareport.present.build import build_context
     from ketareport.render import embedded_fonts, render_html, render_pdf
 
     run = timed("analysis", lambda: run_analysis(dataset))
     figures = timed("figures", lambda: render_figures(run))
     context = timed("context", lambda: build_context(run))
     timed("font subsets", embedded_fonts)  # from the cache after the first render on a machine
-    html = timed("HTML", lambda: render_html(context, figures, run.provenance["generated_at"]))
+    html = timed("HTML", lambda: render_html(context, figures, run.provenance.generated_at))
     pdf = timed("PDF", lambda: render_pdf(html))
     print(f"  HTML {len(html.encode()) / 1024:.0f} kB, PDF {len(pdf) / 1024:.0f} kB")
 

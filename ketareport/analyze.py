@@ -1,4 +1,4 @@
-"""The analysis of contract section 2, from a cohort to :class:`StudyResults`."""
+"""The analysis of ``docs/methods.md``, from a cohort to :class:`StudyResults`."""
 
 from __future__ import annotations
 
@@ -7,18 +7,15 @@ import pandas as pd
 
 from .cohort import Cohort
 from .config import AnalysisOptions
+from .contract import ANALYSIS_COLUMNS, MIXED_MODEL_ANALYSIS, RELIEF_METHODS, VAS_ANALYSIS
 from .describe import infusion_characteristics, patient_characteristics
 from .results import (
     CohortSummary, Estimate, MixedModelResult, ReliefOutcome, ReliefSummary, StudyResults, VasResults,
 )
 from .statistics import (
-    RELIEF_METHOD_DESCRIPTIONS, TestResult, one_sample_t, proportion_interval, random_intercept_reml,
+    TestResult, one_sample_t, proportion_interval, random_intercept_reml,
     two_sample_difference, wald_inference,
 )
-from .validate import ANALYSIS_COLUMNS
-
-VAS_ANALYSIS = "vas_reduction"
-MIXED_MODEL_ANALYSIS = "vas_reduction_lmm"
 WITHIN_PATIENT_RESOLUTION = 1e-6
 """cm: reductions of one patient closer than this count as equal (see :func:`mixed_model`)."""
 
@@ -53,6 +50,7 @@ def summarise_cohort(cohort: Cohort) -> CohortSummary:
         n_patients_not_analyzed=int((~analysed).sum()),
         diagnoses={str(k): int(v) for k, v in diagnoses.items()},
         diagnoses_percent={str(k): float(v) for k, v in percent.items()},
+        diagnosis_labels={str(k): cohort.diagnosis_labels[k] for k in diagnoses.index},
         excluded_infusion_ids=excluded["infusion_id"].astype(str).tolist(),
         excluded_missing_by_column={column: int(infusions.loc[infusions["excluded"], column].isna().sum()) for column in ANALYSIS_COLUMNS},
         not_analyzed_patient_ids=patients.loc[~analysed, "patient_id"].astype(str).tolist(),
@@ -99,6 +97,7 @@ def vas_reduction(analysed_patients: pd.DataFrame, options: AnalysisOptions) -> 
             two_sample_difference(index_values, comparison_values, level, options.difference_test), level,
         ),
         difference_test=options.difference_test,
+        n_patients_improved=int((reductions > 0).sum()),
     )
 
 
@@ -131,7 +130,7 @@ def relief(patients: pd.DataFrame, options: AnalysisOptions) -> ReliefSummary:
         n_not_recorded=int((~recorded).sum()),
         median_duration_days=float(np.median(duration[recorded])) if recorded.any() else None,
         method=options.relief_method,
-        method_description=RELIEF_METHOD_DESCRIPTIONS[options.relief_method],
+        method_description=RELIEF_METHODS[options.relief_method].description,
         conf_level=options.relief_conf_level,
         outcomes=outcomes,
     )

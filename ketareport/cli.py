@@ -162,9 +162,9 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     """
     import tempfile
 
+    from . import report as manuscript
     from .output import StagedOutput
-    from .pipeline import run_analysis, write_results
-    from .render import render_report
+    from .pipeline import run_analysis
 
     run = run_analysis(dataset, config_path, progress=progress)
     verification = None
@@ -174,19 +174,9 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
         progress("cross-checking every estimate in R")
         with tempfile.TemporaryDirectory(prefix="ketareport-verify-") as work:
             verification = run_cross_check(run, Path(work))
+    built = manuscript.build(run, verification, progress=progress)
     with StagedOutput(out_dir) as staged:
-        progress("writing result files")
-        write_results(run, staged)
-        if verification is not None:
-            from .verify import verification_csv
-
-            staged.path("verification.csv").write_text(verification_csv(verification), encoding="utf-8")
-        context, figures = render_report(run, staged, verification=verification, progress=progress)
-        if quarto:
-            from .quarto import write_quarto_project
-
-            progress("writing the Quarto project")
-            write_quarto_project(run, context, figures, staged)
+        manuscript.write(built, staged, quarto=quarto, progress=progress)
         written = staged.publish()
     for path in written:
         click.echo(str(path))
@@ -274,6 +264,59 @@ def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
         )
 
 
+@main.command("import-redcap")
+@click.argument("records", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--dictionary", "dictionary", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The project's data dictionary (CSV, as REDCap's Data Dictionary page downloads it).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Dataset directory to write patients.csv, infusions.csv and study.yml into; created if missing.")
+@click.option("--map", "field_map", multiple=True, metavar="COLUMN=FIELD",
+              help="A contract column read from a REDCap field of another name, e.g. --map vas_pre=pain_before "
+                   "(repeatable). Without it each column is read from the field of the same name.")
+@click.option("--instrument", "instrument", default=None,
+              help="The repeating instrument holding the infusions. Default: the form of the vas_pre field.")
+@click.option("--debug", is_flag=True, help="Show the full traceback of an unexpected error.")
+def import_redcap(records: Path, dictionary: Path, out_dir: Path, field_map: tuple[str, ...],
+                  instrument: str | None, debug: bool) -> None:
+    """Turn a REDCap export (RECORDS.csv and its data dictionary) into a dataset.
+
+    The record id becomes patient_id; the rows of the repeating infusion
+    instrument become infusions; coded choices become their labels,
+    checkbox fields (field___1 ...) the ;-joined labels of the checked
+    choices, dates (date_ymd, date_mdy, date_dmy) ISO dates. The result is
+    checked like any dataset: every problem names the REDCap record and
+    field, exit status 2, nothing written.
+
+    \b
+    Example:
+      ketareport import-redcap export.csv --dictionary dictionary.csv --out data/study
+      ketareport analyze data/study --out reports/study
+    """
+    from .redcap import import_redcap as read_export, write_import
+
+    mapping = {}
+    for entry in field_map:
+        column, separator, name = entry.partition("=")
+        if not separator or not column.strip() or not name.strip():
+            raise click.BadParameter(f"{entry!r} is not COLUMN=FIELD", param_hint="--map")
+        mapping[column.strip().lower()] = name.strip()
+    try:
+        result = read_export(records, dictionary, field_map=mapping, infusion_instrument=instrument)
+        written = write_import(result, out_dir, records.name, dictionary.name)
+    except InvalidInputError as error:
+        click.echo(error.report(), err=True)
+        click.echo("Nothing was written.", err=True)
+        sys.exit(EXIT_INVALID_INPUT)
+    except Exception as error:
+        if debug:
+            raise
+        click.echo(f"ketareport: unexpected error: {type(error).__name__}: {error}", err=True)
+        sys.exit(EXIT_UNEXPECTED)
+    progress(f"{len(result.patients)} patients, {len(result.infusions)} infusions")
+    for path in written:
+        click.echo(str(path))
+
+
 @main.command("demo-data")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Directory to write the dataset into; created if missing.")
@@ -314,18 +357,17 @@ def demo_data(out_dir: Path, patients: int | None, seed: int | None, rdata: bool
 @click.option("--suppress-below", type=click.IntRange(min=2), default=None,
               help="Small-cell protection: counts from 1 to N-1 print as \"<N\", their percentages hidden "
                    "(overrides report.suppress_below).")
-@click.option("--status", type=click.Choice(["draft", "final"]), default="draft", show_default=True,
-              help="The status the index shows for this version.")
 @reported_errors
-def publish(source: Path, site_dir: Path, config_path: Path | None, suppress_below: int | None, status: str) -> None:
+def publish(source: Path, site_dir: Path, config_path: Path | None, suppress_below: int | None) -> None:
     """Publish SOURCE as the next version of a static site.
 
     SOURCE is a dataset (rendered here) or a folder `ketareport render`
     wrote. The site needs no JavaScript and links only relatively: copy it
     to a file share or serve it with any static web server. SITE/index.html
     lists every version, newest first, with what changed since the previous
-    one; each version has its own folder (v1, v2, ...), never overwritten;
-    SITE/latest.html points at the newest. Publishing the same data and
+    one, and its title, report version and status (report.version and
+    report.status of study.yml); each version has its own folder (v1, v2,
+    ...), never overwritten; SITE/latest.html points at the newest. Publishing the same data and
     configuration again changes nothing and says so. With small-cell
     suppression on, the unsuppressed result files (results.json,
     results.rds, estimates.csv) are not published.
@@ -333,13 +375,13 @@ def publish(source: Path, site_dir: Path, config_path: Path | None, suppress_bel
     \b
     Examples:
       ketareport publish data/demo --site /srv/intranet/ketamine
-      ketareport publish reports/demo --site site --status final
+      ketareport publish reports/demo --site site
       ketareport publish data/demo --site site --suppress-below 5
     """
     from .publish import publish as publish_version
 
     outcome = publish_version(source, site_dir, config_path=config_path, suppress_below=suppress_below,
-                              status=status, progress=progress)
+                              progress=progress)
     version = outcome.version
     if not outcome.created:
         progress(f"already published as version {version.number} (same data and configuration): nothing written")

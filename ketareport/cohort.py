@@ -3,18 +3,20 @@
 An infusion missing any analysis column is *excluded for missing data*; a
 patient's VAS reduction is the mean over that patient's analysed infusions;
 patients with none are left out of the VAS analysis (but still count for
-relief, contract section 2).
+relief; ``docs/methods.md``, Cohort).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .config import AnalysisOptions
-from .validate import ANALYSIS_COLUMNS, Dataset
+from .contract import ANALYSIS_COLUMNS, diagnosis_labels
+from .validate import Dataset
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class Cohort:
     patients: pd.DataFrame
     infusions: pd.DataFrame
     options: AnalysisOptions
+    diagnosis_labels: dict[str, str]
+    """Normalised diagnosis -> printed label (:func:`ketareport.contract.diagnosis_labels`)."""
 
     @property
     def analyzed_infusions(self) -> pd.DataFrame:
@@ -43,7 +47,8 @@ class Cohort:
         return self.patients[self.patients["n_infusions_analyzed"] > 0]
 
 
-def build_cohort(dataset: Dataset, options: AnalysisOptions) -> Cohort:
+def build_cohort(dataset: Dataset, options: AnalysisOptions, labels: Mapping[str, str] | None = None) -> Cohort:
+    """The cohort of ``dataset``; ``labels`` is study.yml's diagnosis label map (normalised keys)."""
     patients = dataset.patients.copy()
     infusions = dataset.infusions.copy()
     patients["is_index"] = patients["diagnosis"] == options.index_diagnosis
@@ -65,4 +70,5 @@ def build_cohort(dataset: Dataset, options: AnalysisOptions) -> Cohort:
         patients["patient_id"].map((~infusions["excluded"]).groupby(infusions["patient_id"]).sum()).fillna(0).astype(int)
     )
     patients["reduction"] = patients["patient_id"].map(by_patient["reduction"].mean())
-    return Cohort(patients=patients, infusions=infusions, options=options)
+    printed = diagnosis_labels(patients["diagnosis"], patients["diagnosis_as_written"], labels)
+    return Cohort(patients=patients, infusions=infusions, options=options, diagnosis_labels=printed)

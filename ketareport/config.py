@@ -1,63 +1,196 @@
-"""The study configuration: metadata for the report and every analysis option.
+"""The study configuration (``study.yml``): the report's metadata and every analysis option.
 
-One YAML file (``study.yml``) with three blocks, each optional:
+Declared once, as a pydantic schema: each field's description *is* its
+documentation. ``docs/configuration.md`` and the commented template that
+``ketareport init`` writes are generated from these models
+(:mod:`ketareport.config_docs`), and a test fails when the committed page
+drifts. The analysis options are those of ``docs/methods.md``; their
+defaults reproduce the published analysis.
 
-``study``     title, authors, institution, period, review-board approval ...
-``analysis``  the options of contract section 2 (defaults reproduce it)
-``report``    presentation: page size, file name
-
-A wrong option is reported like wrong data: every problem at once, each
-naming the file and the key.
+A wrong option is reported like wrong data: every problem at once, each a
+:class:`~ketareport.errors.Problem` naming the file, the key path, the value
+and what was expected (exit status 2).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import (
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictBool, StrictFloat,
+    StrictInt, StrictStr, ValidationError, field_serializer, field_validator, model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from .contract import (
+    DEFAULT_RELIEF_METHOD, INDEX_DIAGNOSIS, INFUSION_COLUMNS, PATIENT_COLUMNS, RELIEF_METHODS, normalise_diagnosis,
+)
+from .config_problems import validation_problems
 from .errors import ConfigInvalid, Problem
 
-RELIEF_METHODS = ("bernoulli", "jeffreys", "clopper-pearson", "wilson")
-"""Interval methods for the relief probabilities; ``bernoulli`` is the
-Bernoulli model with a uniform Beta(1, 1) prior (equal-tailed interval)."""
-
+DEFAULT_TITLE = "Outpatient ketamine infusions in refractory chronic pain: a retrospective analysis"
+RELIEF_METHOD_NAMES = tuple(RELIEF_METHODS)
 DIFFERENCE_TESTS = ("welch", "pooled")
 PAGE_SIZES = ("A4", "Letter")
+STATUSES = ("draft", "final")
 
 
-@dataclass(frozen=True)
-class Author:
-    name: str
-    affiliation: str | None = None
+def _fail(expected: str) -> PydanticCustomError:
+    return PydanticCustomError("ketareport", expected)
 
 
-@dataclass(frozen=True)
-class StudyMetadata:
-    """What the title block, the abstract's Design/Setting and the appendix say."""
+def _iso_date(value: Any) -> Any:
+    """A YAML date or ISO text; not a number (pydantic would read 2004 as seconds since 1970)."""
+    if isinstance(value, dt.datetime):
+        raise _fail("must be a date YYYY-MM-DD, without a time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise _fail("must be a date YYYY-MM-DD")
 
-    title: str = "Outpatient ketamine infusions in refractory chronic pain: a retrospective analysis"
-    subtitle: str | None = None
-    authors: tuple[Author, ...] = ()
-    institution: str | None = None
-    period_start: dt.date | None = None
-    period_end: dt.date | None = None
-    review_board: str | None = None
-    setting: str | None = None
-    keywords: tuple[str, ...] = ()
+
+def _open_unit(value: float) -> float:
+    if not 0 < value < 1:
+        raise _fail("must be strictly between 0 and 1")
+    return value
 
 
-@dataclass(frozen=True)
-class ReliefThreshold:
+def _non_negative(value: float) -> float:
+    if value < 0:
+        raise _fail("must be at least 0")
+    return value
+
+
+def _one_of(choices: tuple[str, ...]):
+    def check(value: str) -> str:
+        if value not in choices:
+            raise _fail(f"must be one of {', '.join(choices)}")
+        return value
+    return check
+
+
+def _file_name(value: str) -> str:
+    if not value or not value.replace("-", "").replace("_", "").isalnum():
+        raise _fail("must be a file name of letters, digits, - and _")
+    return value
+
+
+def _identifier(value: str) -> str:
+    if not value.isidentifier():
+        raise _fail("must be a short identifier such as lasting")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+Level = Annotated[StrictFloat, AfterValidator(_open_unit)]
+Text = StrictStr
+
+
+class _Block(BaseModel):
+    """A block of study.yml: unknown keys are errors; a loaded configuration never changes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_default(cls, data: Any) -> Any:
+        """``key:`` with nothing after it (YAML null) means "not given", as if the line were absent."""
+        return {key: value for key, value in data.items() if value is not None} if isinstance(data, dict) else data
+
+
+# ------------------------------------------------------------------ study --
+
+class Author(_Block):
+    """An author: a plain name, or a name with an affiliation."""
+
+    name: Text = Field(description="the author's name as printed")
+    affiliation: Text | None = Field(None, description="department and institution")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_name(cls, data: Any) -> Any:
+        return {"name": data} if isinstance(data, str) else data
+
+
+class Period(_Block):
+    """The review period: first and last day whose records were reviewed."""
+
+    start: Date = Field(description="first day of the review period")
+    end: Date = Field(description="last day of the review period")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Period":
+        if self.end < self.start:
+            raise _fail(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class StudyMetadata(_Block):
+    """What the title page, the abstract's Design and Setting, and the appendix say."""
+
+    title: Text = Field(
+        DEFAULT_TITLE, description="manuscript title; without one the report is a draft",
+        json_schema_extra={"default_text": "a generic title", "example": "Outpatient ketamine infusions in CRPS"},
+    )
+    short_title: Text | None = Field(
+        None, description="running head of the PDF pages",
+        json_schema_extra={"default_text": "the title up to its first colon", "example": "Ketamine infusions in CRPS"},
+    )
+    subtitle: Text | None = Field(None, description="line under the title", json_schema_extra={"example": "A 5-year retrospective analysis"})
+    authors: tuple[Author, ...] = Field(
+        (), description="list of names, or of `{name, affiliation}`",
+        json_schema_extra={"example": [{"name": "A. Author", "affiliation": "Department of Anesthesia"}, "B. Author"]},
+    )
+    institution: Text | None = Field(None, description="institution in the title block", json_schema_extra={"example": "University hospital"})
+    period: Period | None = Field(
+        None, description="`{start, end}`: dates of the review period",
+        json_schema_extra={"example": {"start": dt.date(2004, 1, 1), "end": dt.date(2009, 12, 31)}},
+    )
+    review_board: Text | None = Field(
+        None, description="review-board (IRB / ethics committee) approval statement",
+        json_schema_extra={"example": "Approved by the Institutional Review Board"},
+    )
+    protocol: Text | None = Field(None, description="protocol or IRB number", json_schema_extra={"example": "IRB 2010-123"})
+    setting: Text | None = Field(None, description="the abstract's Setting", json_schema_extra={"example": "Outpatient pain clinic of an academic medical centre"})
+    keywords: tuple[Text, ...] = Field((), description="keywords, a list of text", json_schema_extra={"example": ["ketamine", "chronic pain"]})
+
+    @property
+    def period_start(self) -> dt.date | None:
+        return self.period.start if self.period else None
+
+    @property
+    def period_end(self) -> dt.date | None:
+        return self.period.end if self.period else None
+
+
+# --------------------------------------------------------------- analysis --
+
+class ReliefThreshold(_Block):
     """A relief outcome: duration ``>= days`` (inclusive) or ``> days``."""
 
-    name: str
-    days: float
-    inclusive: bool
-    label: str
+    name: Annotated[Text, AfterValidator(_identifier)] = Field(description="short identifier; the `term` in estimates.csv")
+    days: Annotated[StrictFloat, AfterValidator(_non_negative)] = Field(description="the threshold in days (required)")
+    inclusive: StrictBool = Field(True, description="true: duration ≥ days; false: duration > days")
+    label: Text = Field("", description="how the report names it (default: the name, capitalised)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_label(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("label") and isinstance(data.get("name"), str):
+            data = {**data, "label": data["name"].replace("_", " ").capitalize()}
+        return data
+
+    @field_serializer("days")
+    def _whole_days(self, days: float) -> float | int:
+        """``days: 7`` in a dumped study.yml, not ``7.0``."""
+        return int(days) if days.is_integer() else days
 
     def met(self, duration_days):
         """Vectorised: does a duration (scalar or array) meet the threshold?"""
@@ -66,64 +199,193 @@ class ReliefThreshold:
     @property
     def rule(self) -> str:
         """The threshold as a relation, e.g. ``≥ 7 days``."""
-        days = f"{self.days:g}"
-        return f"{'≥' if self.inclusive else '>'} {days} days"
+        return f"{'≥' if self.inclusive else '>'} {self.days:g} days"
 
 
 DEFAULT_THRESHOLDS = (
-    ReliefThreshold("lasting", 7, True, "Lasting relief"),
-    ReliefThreshold("long", 21, False, "Relief over 3 weeks"),
+    ReliefThreshold(name="lasting", days=7, inclusive=True, label="Lasting relief"),
+    ReliefThreshold(name="long", days=21, inclusive=False, label="Relief over 3 weeks"),
 )
 
 
-@dataclass(frozen=True)
-class AnalysisOptions:
-    """Every analysis option of contract section 2; defaults reproduce it."""
+class ReliefOptions(_Block):
+    """How the probability of lasting relief is estimated (docs/methods.md, Duration of relief)."""
 
-    index_diagnosis: str = "crps"
-    index_label: str = "CRPS"
-    comparison_label: str = "Other diagnoses"
-    conf_level: float = 0.95
-    difference_test: str = "welch"
-    relief_method: str = "bernoulli"
-    relief_conf_level: float = 0.90
-    relief_thresholds: tuple[ReliefThreshold, ...] = DEFAULT_THRESHOLDS
-    sensitivity_model: bool = True
+    method: Annotated[Text, AfterValidator(_one_of(RELIEF_METHOD_NAMES))] = Field(
+        DEFAULT_RELIEF_METHOD,
+        description="interval method: " + "; ".join(f"`{m.name}`: {m.description}" for m in RELIEF_METHODS.values()),
+    )
+    conf_level: Level = Field(0.90, description="level of the relief intervals")
+    thresholds: tuple[ReliefThreshold, ...] = Field(
+        DEFAULT_THRESHOLDS,
+        description="list of `{name, days, inclusive, label}`; each a relief outcome",
+        json_schema_extra={"default_text": "lasting ≥ 7 days, long > 21 days"},
+    )
+
+    @field_validator("thresholds")
+    @classmethod
+    def _distinct(cls, thresholds: tuple[ReliefThreshold, ...]) -> tuple[ReliefThreshold, ...]:
+        if not thresholds:
+            raise _fail("must list at least one threshold")
+        names = [threshold.name for threshold in thresholds]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise _fail(f"names a threshold twice: {', '.join(twice)}")
+        return thresholds
 
 
-@dataclass(frozen=True)
-class ReportOptions:
-    page_size: str = "A4"
-    name: str = "ketamine-report"
+class AnalysisOptions(_Block):
+    """Every analysis option of docs/methods.md; the defaults reproduce the published analysis."""
+
+    index_diagnosis: Text = Field(
+        INDEX_DIAGNOSIS,
+        description="the index group's diagnosis, grouped like the data (`Back Pain` → `back_pain`); "
+                    "everyone else is the comparison group; also the `term` of the index group in estimates.csv",
+    )
+    index_label: Text = Field("CRPS", description="how the report names the index group")
+    comparison_label: Text = Field("Other diagnoses", description="how the report names the comparison group")
+    conf_level: Level = Field(0.95, description="level of the t intervals (VAS reduction and mixed model)")
+    difference_test: Annotated[Text, AfterValidator(_one_of(DIFFERENCE_TESTS))] = Field(
+        "welch", description="`welch` (unequal variances) or `pooled` (equal variances)",
+    )
+    sensitivity_model: StrictBool = Field(True, description="fit the random-intercept mixed model on infusions")
+    relief: ReliefOptions = Field(default_factory=ReliefOptions, description="the relief analysis")
+
+    @field_validator("index_diagnosis")
+    @classmethod
+    def _grouping_key(cls, value: str) -> str:
+        key = normalise_diagnosis(value)
+        if not key:
+            raise _fail("must name a diagnosis")
+        return key
+
+    @property
+    def relief_method(self) -> str:
+        return self.relief.method
+
+    @property
+    def relief_conf_level(self) -> float:
+        return self.relief.conf_level
+
+    @property
+    def relief_thresholds(self) -> tuple[ReliefThreshold, ...]:
+        return self.relief.thresholds
 
 
-@dataclass(frozen=True)
-class StudyConfig:
-    study: StudyMetadata = field(default_factory=StudyMetadata)
-    analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
-    report: ReportOptions = field(default_factory=ReportOptions)
-    source: Path | None = None
+# ----------------------------------------------------------------- report --
+
+class ReportOptions(_Block):
+    """The report as a document: file name, page, version and status."""
+
+    page_size: Annotated[Text, AfterValidator(_one_of(PAGE_SIZES))] = Field("A4", description="`A4` or `Letter`")
+    name: Annotated[Text, AfterValidator(_file_name)] = Field("ketamine-report", description="file name of the HTML and PDF (letters, digits, - and _)")
+    version: Text | None = Field(None, description="version of the report, e.g. 1.2", json_schema_extra={"example": "1.0"})
+    status: Annotated[Text, AfterValidator(_one_of(STATUSES))] = Field("draft", description="`draft` or `final`")
+    date: Date | None = Field(
+        None, description="date of the report",
+        json_schema_extra={"default_text": "the date it is generated", "example": dt.date(2012, 1, 31)},
+    )
+    data_lock: Date | None = Field(None, description="date the dataset was locked for analysis", json_schema_extra={"example": dt.date(2011, 12, 15)})
+    suppress_below: StrictInt | None = Field(
+        None, ge=2, description="hide counts below this number (small-cell suppression; at least 2)",
+        json_schema_extra={"example": 5},
+    )
+
+
+class DataOptions(_Block):
+    """Where the two tables are, when the source names them otherwise (docs/data-dictionary.md)."""
+
+    patients: Text = Field("patients", description="name of the patients table (file stem, sheet, data frame or database table)")
+    infusions: Text = Field("infusions", description="name of the infusions table")
+    columns: dict[Text, Text] = Field(
+        {}, description="map from a data-dictionary column to the source's column name",
+        json_schema_extra={"default_text": "none", "example": {"vas_pre": "vas_before", "vas_post": "vas_after"}},
+    )
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, columns: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(columns) - set(PATIENT_COLUMNS) - set(INFUSION_COLUMNS))
+        if unknown:
+            raise _fail(f"has keys that are not data-dictionary columns: {', '.join(unknown)}")
+        return columns
+
+
+# ----------------------------------------------------------------- config --
+
+class StudyConfig(_Block):
+    """One study.yml: every block optional."""
+
+    study: StudyMetadata = Field(default_factory=StudyMetadata, description="the title page, abstract and appendix")
+    analysis: AnalysisOptions = Field(default_factory=AnalysisOptions, description="the analysis (docs/methods.md)")
+    report: ReportOptions = Field(default_factory=ReportOptions, description="the report as a document")
+    labels: dict[Text, Text] = Field(
+        {}, description="how the report prints a diagnosis: data label → printed label (keys grouped like the data)",
+        json_schema_extra={"default_text": "as written in the data", "example": {"hiv neuropathy": "HIV neuropathy"}},
+    )
+    data: DataOptions = Field(default_factory=DataOptions, description="table and column names of the source")
+    _source: Path | None = PrivateAttr(None)
+
+    @field_validator("labels")
+    @classmethod
+    def _normalised_keys(cls, labels: dict[str, str]) -> dict[str, str]:
+        keys = {}
+        for written, printed in labels.items():
+            key = normalise_diagnosis(written)
+            if key in keys:
+                raise _fail(f"{written!r} and {keys[key][0]!r} are the same diagnosis")
+            keys[key] = (written, printed)
+        return {key: printed for key, (_, printed) in keys.items()}
+
+    @property
+    def source(self) -> Path | None:
+        """The study.yml this came from; None for the built-in defaults."""
+        return self._source
+
+    def missing_metadata(self) -> tuple[str, ...]:
+        """What a submission needs that this configuration lacks, as phrases ("a title (study.title)")."""
+        missing = [] if self.source else ["a study.yml (defaults were used)"]
+        study = self.study
+        if "title" not in study.model_fields_set:
+            missing.append("a title (study.title)")
+        if not study.authors:
+            missing.append("authors (study.authors)")
+        if not study.review_board:
+            missing.append("a review-board statement (study.review_board)")
+        if study.period is None:
+            missing.append("the study period (study.period)")
+        return tuple(missing)
+
+    def as_study_yml(self, *, dates_as_text: bool = False) -> dict[str, Any]:
+        """The configuration actually used, as the tree of a valid study.yml.
+
+        No ``null`` entries and no empty lists; a default title is left out
+        (it was not given). Read back with :func:`load_config`, it gives the
+        same analysis and the same report. ``dates_as_text`` gives ISO text
+        instead of dates (for JSON and R).
+        """
+        tree = self.model_dump(mode="json" if dates_as_text else "python", exclude_none=True)
+        if "title" not in self.study.model_fields_set:
+            del tree["study"]["title"]
+        return _plain(tree)
 
     def as_dict(self) -> dict[str, Any]:
-        """The resolved configuration as plain data (for the appendix and JSON)."""
-        data = asdict(self)
-        data["source"] = str(self.source) if self.source else None
-        return _plain(data)
+        """The configuration for results.json / results.rds: :meth:`as_study_yml` with dates as text."""
+        return self.as_study_yml(dates_as_text=True)
+
+    def study_yml(self) -> str:
+        """:meth:`as_study_yml` as YAML text."""
+        return yaml.safe_dump(self.as_study_yml(), sort_keys=False, allow_unicode=True, width=100)
 
 
 def _plain(value: Any) -> Any:
+    """Tuples as lists, and empty containers dropped, for YAML and JSON."""
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        items = {key: _plain(item) for key, item in value.items()}
+        return {key: item for key, item in items.items() if item not in ({}, [])}
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
-    if isinstance(value, (dt.date, Path)):
-        return str(value)
     return value
-
-
-def normalise_diagnosis(label: str) -> str:
-    """Contract rule: case-insensitive, spaces and hyphens read as ``_``."""
-    return "_".join(label.strip().lower().replace("-", " ").split())
 
 
 def find_config(dataset: Path) -> Path | None:
@@ -143,190 +405,21 @@ def load_config(path: Path | None) -> StudyConfig:
     except OSError as error:
         raise ConfigInvalid([Problem(label, f"cannot be read ({error.strerror})")]) from error
     try:
-        raw = yaml.safe_load(text) or {}
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ConfigInvalid([Problem(label, f"is not valid YAML: {error}")]) from error
-    reader = _ConfigReader(label)
-    config = reader.read(raw, source=path)
-    if reader.problems:
-        raise ConfigInvalid(reader.problems)
+    return parse_config(raw, label, source=path)
+
+
+def parse_config(raw: Any, label: str, source: Path | None = None) -> StudyConfig:
+    """Check a parsed YAML tree; :class:`ConfigInvalid` lists every problem."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigInvalid([Problem(label, f"(top level) is {raw!r}; must be a mapping with blocks study, analysis, report", value=repr(raw))])
+    try:
+        config = StudyConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigInvalid(validation_problems(error, label, StudyConfig)) from None
+    config._source = source
     return config
-
-
-class _ConfigReader:
-    """Reads the YAML tree, collecting every problem instead of stopping."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.problems: list[Problem] = []
-
-    def problem(self, key: str, value: Any, message: str) -> None:
-        """E.g. ``study.yml: analysis.conf_level is 1.5; must be strictly between 0 and 1``."""
-        self.problems.append(Problem(self.label, f"{key} is {value!r}; {message}", value=repr(value)))
-
-    def unknown(self, key: str, known: set[str], what: str = "option") -> None:
-        self.problems.append(Problem(self.label, f"{key} is not a known {what} (known: {', '.join(sorted(known))})"))
-
-    def block(self, raw: dict, key: str, allowed: set[str]) -> dict:
-        value = raw.get(key) or {}
-        if not isinstance(value, dict):
-            self.problem(key, value, "must be a mapping of options")
-            return {}
-        for unknown in sorted(set(value) - allowed):
-            self.unknown(f"{key}.{unknown}", allowed)
-        return value
-
-    def text(self, block: dict, prefix: str, key: str, default: str | None) -> str | None:
-        value = block.get(key, default)
-        if value is None or isinstance(value, str):
-            return value
-        if isinstance(value, (int, float)):
-            return str(value)
-        self.problem(f"{prefix}.{key}", value, "must be text")
-        return default
-
-    def number(self, block: dict, prefix: str, key: str, default: float, low: float, high: float | None, *, open_interval: bool = False) -> float:
-        value = block.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.problem(f"{prefix}.{key}", value, "must be a number")
-            return default
-        if high is None:
-            inside, bounds = value >= low, f"at least {low:g}"
-        elif open_interval:
-            inside, bounds = low < value < high, f"strictly between {low:g} and {high:g}"
-        else:
-            inside, bounds = low <= value <= high, f"between {low:g} and {high:g}"
-        if not inside:
-            self.problem(f"{prefix}.{key}", value, f"must be {bounds}")
-            return default
-        return float(value)
-
-    def choice(self, block: dict, prefix: str, key: str, default: str, choices: tuple[str, ...]) -> str:
-        value = block.get(key, default)
-        if value not in choices:
-            self.problem(f"{prefix}.{key}", value, f"must be one of {', '.join(choices)}")
-            return default
-        return value
-
-    def date(self, block: dict, prefix: str, key: str) -> dt.date | None:
-        value = block.get(key)
-        if value is None or isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            self.problem(f"{prefix}.{key}", value, "must be a date YYYY-MM-DD")
-            return None
-
-    def read(self, raw: Any, source: Path) -> StudyConfig:
-        if not isinstance(raw, dict):
-            self.problem("(top level)", raw, "must be a mapping with blocks study, analysis, report")
-            return StudyConfig(source=source)
-        for unknown in sorted(set(raw) - {"study", "analysis", "report"}):
-            self.unknown(unknown, {"study", "analysis", "report"}, what="block")
-        return StudyConfig(
-            study=self.read_study(raw),
-            analysis=self.read_analysis(raw),
-            report=self.read_report(raw),
-            source=source,
-        )
-
-    def read_study(self, raw: dict) -> StudyMetadata:
-        keys = {"title", "subtitle", "authors", "institution", "period", "review_board", "setting", "keywords"}
-        block = self.block(raw, "study", keys)
-        defaults = StudyMetadata()
-        period = block.get("period") or {}
-        if not isinstance(period, dict):
-            self.problem("study.period", period, "must be a mapping with start and end dates")
-            period = {}
-        start = self.date(period, "study.period", "start")
-        end = self.date(period, "study.period", "end")
-        if start and end and end < start:
-            self.problem("study.period.end", str(end), "is before study.period.start")
-        return StudyMetadata(
-            title=self.text(block, "study", "title", defaults.title) or defaults.title,
-            subtitle=self.text(block, "study", "subtitle", None),
-            authors=self.read_authors(block.get("authors") or []),
-            institution=self.text(block, "study", "institution", None),
-            period_start=start,
-            period_end=end,
-            review_board=self.text(block, "study", "review_board", None),
-            setting=self.text(block, "study", "setting", None),
-            keywords=tuple(str(k) for k in (block.get("keywords") or [])),
-        )
-
-    def read_authors(self, raw: Any) -> tuple[Author, ...]:
-        if not isinstance(raw, list):
-            self.problem("study.authors", raw, "must be a list of {name, affiliation}")
-            return ()
-        authors = []
-        for position, item in enumerate(raw, start=1):
-            if isinstance(item, str):
-                authors.append(Author(item))
-            elif isinstance(item, dict) and isinstance(item.get("name"), str):
-                authors.append(Author(item["name"], item.get("affiliation")))
-            else:
-                self.problem(f"study.authors[{position}]", item, "must be a name or {name, affiliation}")
-        return tuple(authors)
-
-    def read_analysis(self, raw: dict) -> AnalysisOptions:
-        keys = {"index_diagnosis", "index_label", "comparison_label", "conf_level", "difference_test", "relief", "sensitivity_model"}
-        block = self.block(raw, "analysis", keys)
-        defaults = AnalysisOptions()
-        relief = self.block(block, "relief", {"method", "conf_level", "thresholds"}) if "relief" in block else {}
-        index = self.text(block, "analysis", "index_diagnosis", defaults.index_diagnosis) or defaults.index_diagnosis
-        sensitivity = block.get("sensitivity_model", True)
-        if not isinstance(sensitivity, bool):
-            self.problem("analysis.sensitivity_model", sensitivity, "must be true or false")
-            sensitivity = True
-        return AnalysisOptions(
-            index_diagnosis=normalise_diagnosis(index),
-            index_label=self.text(block, "analysis", "index_label", defaults.index_label) or defaults.index_label,
-            comparison_label=self.text(block, "analysis", "comparison_label", defaults.comparison_label) or defaults.comparison_label,
-            conf_level=self.number(block, "analysis", "conf_level", defaults.conf_level, 0, 1, open_interval=True),
-            difference_test=self.choice(block, "analysis", "difference_test", defaults.difference_test, DIFFERENCE_TESTS),
-            relief_method=self.choice(relief, "analysis.relief", "method", defaults.relief_method, RELIEF_METHODS),
-            relief_conf_level=self.number(relief, "analysis.relief", "conf_level", defaults.relief_conf_level, 0, 1, open_interval=True),
-            relief_thresholds=self.read_thresholds(relief.get("thresholds"), defaults.relief_thresholds),
-            sensitivity_model=sensitivity,
-        )
-
-    def read_thresholds(self, raw: Any, defaults: tuple[ReliefThreshold, ...]) -> tuple[ReliefThreshold, ...]:
-        if raw is None:
-            return defaults
-        if not isinstance(raw, list) or not raw:
-            self.problem("analysis.relief.thresholds", raw, "must be a non-empty list of {name, days, inclusive, label}")
-            return defaults
-        thresholds = []
-        for position, item in enumerate(raw, start=1):
-            key = f"analysis.relief.thresholds[{position}]"
-            if not isinstance(item, dict):
-                self.problem(key, item, "must be a mapping {name, days, inclusive, label}")
-                continue
-            name = item.get("name")
-            if not isinstance(name, str) or not name.isidentifier():
-                self.problem(f"{key}.name", name, "must be a short identifier such as lasting")
-                continue
-            days = self.number(item, key, "days", 0, 0, None)
-            inclusive = item.get("inclusive", True)
-            if not isinstance(inclusive, bool):
-                self.problem(f"{key}.inclusive", inclusive, "must be true (>= days) or false (> days)")
-                inclusive = True
-            label = item.get("label") or name.replace("_", " ").capitalize()
-            thresholds.append(ReliefThreshold(name, days, inclusive, str(label)))
-        names = [t.name for t in thresholds]
-        for duplicate in sorted({n for n in names if names.count(n) > 1}):
-            self.problem("analysis.relief.thresholds", duplicate, "names a threshold twice")
-        return tuple(thresholds) or defaults
-
-    def read_report(self, raw: dict) -> ReportOptions:
-        block = self.block(raw, "report", {"page_size", "name"})
-        defaults = ReportOptions()
-        name = self.text(block, "report", "name", defaults.name) or defaults.name
-        if not name.replace("-", "").replace("_", "").isalnum():
-            self.problem("report.name", name, "must be a file name of letters, digits, - and _")
-            name = defaults.name
-        return ReportOptions(
-            page_size=self.choice(block, "report", "page_size", defaults.page_size, PAGE_SIZES),
-            name=name,
-        )

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .cohort import Cohort
-from .validate import NO_SIDE_EFFECT
+from .contract import NO_SIDE_EFFECT, sentence_start
 from .results import (
     CharacteristicRow, CharacteristicsColumn, CharacteristicsTable, ContinuousCell, CountCell,
 )
@@ -90,7 +90,7 @@ def patient_characteristics(cohort: Cohort) -> CharacteristicsTable:
     table = _TableBuilder(patients, cohort, "patients")
     diagnoses = patients["diagnosis"].value_counts().sort_values(ascending=False, kind="stable")
     for label in diagnoses.index:
-        table.counts("Diagnosis", _display(label) if label != "crps" else "CRPS", patients["diagnosis"] == label)
+        table.counts("Diagnosis", sentence_start(cohort.diagnosis_labels[label]), patients["diagnosis"] == label)
     table.counts("Sex", "Female", patients["sex"] == "F")
     table.counts("Sex", "Male", patients["sex"] == "M")
     if patients["sex"].isna().any():

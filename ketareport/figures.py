@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .present import ANALYSIS_COLUMN_LABELS, format_count, format_mean, format_proportion
+from .present.formats import ANALYSIS_COLUMN_LABELS, format_count, format_mean, format_proportion
 
 if TYPE_CHECKING:
     from .pipeline import AnalysisRun
 
 FONT_DIR = Path(__file__).parent / "fonts"
-FIGURE_FILES = {"flow": "figure-1-flow.svg", "vas": "figure-2-vas.svg", "relief": "figure-3-relief.svg"}
 INK = "#1a1a1a"
 GREY = "#6b6b6b"
 INDEX_COLOUR = "#1f4e79"

@@ -20,13 +20,13 @@ from . import __version__
 from .analyze import analyze_cohort
 from .cohort import Cohort, build_cohort
 from .config import StudyConfig, find_config, load_config
-from .load import RawDataset, load_dataset, sha256_file
+from .load import InputFile, RawDataset, load_dataset, sha256_file
 from .output import StagedOutput
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
 from .validate import Dataset, validate_dataset
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
-REPORTED_PACKAGES = ("numpy", "pandas", "scipy", "PyYAML", "Jinja2", "matplotlib", "weasyprint", "rdata", "pyreadr")
+REPORTED_PACKAGES = ("numpy", "pandas", "scipy", "PyYAML", "pydantic", "Jinja2", "matplotlib", "weasyprint", "rdata", "pyreadr")
 
 Progress = Callable[[str], None]
 
@@ -44,7 +44,7 @@ class AnalysisRun:
     dataset: Dataset
     cohort: Cohort
     results: StudyResults
-    provenance: dict[str, Any]
+    provenance: Provenance
 
     def document(self) -> dict[str, Any]:
         """The plain-data tree of ``results.json`` / ``results.rds``."""
@@ -69,23 +69,52 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def provenance(dataset_path: Path, raw: RawDataset, config: StudyConfig, command: list[str] | None) -> dict[str, Any]:
-    return {
-        "ketareport_version": __version__,
-        "python_version": platform.python_version(),
-        "packages": package_versions(),
-        "command": shlex.join(command if command is not None else ["ketareport", *sys.argv[1:]]),
-        "generated_at": generation_time().isoformat(),
-        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH"),
-        "dataset": {
-            "path": str(dataset_path),
-            "container": raw.container,
-            "files": [{"path": f.path, "sha256": f.sha256, "size_bytes": f.size_bytes} for f in raw.files],
-            "rows": {"patients": len(raw.patients.frame), "infusions": len(raw.infusions.frame)},
-        },
-        "config_file": str(config.source) if config.source else None,
-        "config_sha256": sha256_file(config.source) if config.source else None,
-    }
+@dataclass(frozen=True)
+class DatasetProvenance:
+    path: str
+    container: str
+    """How the tables were stored: ``directory of CSV files``, ``Excel workbook`` ..."""
+    files: list[InputFile]
+    rows: dict[str, int]
+    """Table name -> rows read."""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the numbers came from: inputs with their digests, configuration, software, command and time."""
+
+    ketareport_version: str
+    python_version: str
+    packages: dict[str, str]
+    command: str
+    generated_at: str
+    """ISO 8601, UTC: now, or ``SOURCE_DATE_EPOCH`` when set."""
+    source_date_epoch: str | None
+    dataset: DatasetProvenance
+    config_file: str | None
+    config_sha256: str | None
+    config_size_bytes: int | None
+
+
+def provenance(dataset_path: Path, raw: RawDataset, config: StudyConfig, command: list[str] | None) -> Provenance:
+    source = config.source
+    return Provenance(
+        ketareport_version=__version__,
+        python_version=platform.python_version(),
+        packages=package_versions(),
+        command=shlex.join(command if command is not None else ["ketareport", *sys.argv[1:]]),
+        generated_at=generation_time().isoformat(),
+        source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
+        dataset=DatasetProvenance(
+            path=str(dataset_path),
+            container=raw.container,
+            files=list(raw.files),
+            rows={"patients": len(raw.patients.frame), "infusions": len(raw.infusions.frame)},
+        ),
+        config_file=str(source) if source else None,
+        config_sha256=sha256_file(source) if source else None,
+        config_size_bytes=source.stat().st_size if source else None,
+    )
 
 
 def run_analysis(
@@ -108,16 +137,17 @@ def run_analysis(
     raw = load_dataset(dataset_path)
     progress(f"validating {len(raw.patients.frame)} patients and {len(raw.infusions.frame)} infusions")
     dataset = validate_dataset(raw)
-    cohort = build_cohort(dataset, config.analysis)
+    cohort = build_cohort(dataset, config.analysis, config.labels)
     progress("analysing")
     results = analyze_cohort(cohort)
     return AnalysisRun(config, raw, dataset, cohort, results, provenance(dataset_path, raw, config, command))
 
 
-def write_results(run: AnalysisRun, staged: StagedOutput) -> list[str]:
-    """Stage the contract's three result files; returns their names."""
+def write_results(run: AnalysisRun, staged: StagedOutput) -> dict[str, Path]:
+    """Stage the three result files; returns their staged paths by name."""
     document = run.document()
-    staged.path("estimates.csv").write_text(estimates_csv(run.results.estimates()), encoding="utf-8")
-    staged.path("results.json").write_text(results_json(document), encoding="utf-8")
-    write_results_rds(staged.path("results.rds"), document)
-    return list(RESULT_FILES)
+    paths = {name: staged.path(name) for name in RESULT_FILES}
+    paths["estimates.csv"].write_text(estimates_csv(run.results.estimates()), encoding="utf-8")
+    paths["results.json"].write_text(results_json(document), encoding="utf-8")
+    write_results_rds(paths["results.rds"], document)
+    return paths

@@ -48,7 +48,6 @@ from .pipeline import RESULT_FILES
 LOCK_FILE = ".publish.lock"
 VERSION_FILE = "version.json"
 VERSION_FOLDER = re.compile(r"^v(\d+)$")
-STATUSES = ("draft", "final")
 SITE_TEMPLATES = "site"
 
 Progress = Callable[[str], None]
@@ -65,7 +64,10 @@ class PublishedVersion:
     number: int
     key: str
     title: str
+    report_version: str | None
+    """``report.version`` of the study configuration, when it sets one."""
     status: str
+    """``report.status`` of the study configuration: draft or final."""
     report_date: str
     data_digest: str
     published_at: str
@@ -180,7 +182,6 @@ def publish(
     *,
     config_path: Path | None = None,
     suppress_below: int | None = None,
-    status: str = "draft",
     command: list[str] | None = None,
     progress: Progress = lambda message: None,
 ) -> PublishOutcome:
@@ -189,8 +190,6 @@ def publish(
     Returns the new version, or the existing one (``created`` False) when the
     same data, configuration and suppression threshold are already published.
     """
-    if status not in STATUSES:
-        raise PublishError(f"status {status!r} is not one of {', '.join(STATUSES)}")
     source, site = Path(source), Path(site)
     site.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=site))
@@ -221,7 +220,7 @@ def publish(
             if existing is not None:  # another publish of the same inputs finished while this one rendered
                 return PublishOutcome(existing, created=False)
             previous = versions[-1] if versions else None
-            version = _finish_version(staging, site, document, key, threshold, status, previous,
+            version = _finish_version(staging, site, document, key, threshold, previous,
                                       number=previous.number + 1 if previous else 1)
             _readable_by_all(staging, 0o777)
             staging.rename(site / version.folder)  # a new name: never replaces a version
@@ -251,8 +250,8 @@ def _with_threshold(run, suppress_below: int | None):
         return run
     from dataclasses import replace
 
-    config = replace(run.config, report=replace(run.config.report, suppress_below=suppress_below))
-    return replace(run, config=config)
+    report = run.config.report.model_copy(update={"suppress_below": suppress_below})
+    return replace(run, config=run.config.model_copy(update={"report": report}))
 
 
 def _render_folder_threshold(document: dict[str, Any], requested: int | None) -> int | None:
@@ -271,13 +270,11 @@ def _published_files(threshold: int | None) -> tuple[str, ...]:
 
 
 def _render_into(run, folder: Path, threshold: int | None, progress: Progress) -> None:
-    from .pipeline import write_results
-    from .render import render_report
+    from . import report as manuscript
 
+    built = manuscript.build(run, progress=progress)
     with StagedOutput(folder) as staged:
-        if _published_files(threshold):
-            write_results(run, staged)
-        render_report(run, staged, progress=progress)
+        manuscript.write(built, staged, results=bool(_published_files(threshold)), progress=progress)
         staged.publish()
 
 
@@ -297,11 +294,11 @@ def _copy_render_folder(source: Path, folder: Path, document: dict[str, Any], th
 
 
 def _finish_version(staging: Path, site: Path, document: dict[str, Any], key: str, threshold: int | None,
-                    status: str, previous: PublishedVersion | None, *, number: int) -> PublishedVersion:
+                    previous: PublishedVersion | None, *, number: int) -> PublishedVersion:
     """Write the version page and version.json into the staged folder; returns the index entry."""
     from markupsafe import Markup
 
-    from .present import format_date
+    from .present.formats import format_date
 
     name = document["config"]["report"]["name"]
     if previous is None:
@@ -313,10 +310,12 @@ def _finish_version(staging: Path, site: Path, document: dict[str, Any], key: st
         if data_digest(document) == previous.data_digest and not differences:
             changes = "Same data; the configuration changed, no printed value did."
         fragment = diff_html(differences, f"What changed since version {previous.number}, as printed")
-    generated = dt.datetime.fromisoformat(document["provenance"]["generated_at"])
+    report = document["config"]["report"]
+    date = report.get("date") or document["provenance"]["generated_at"]
     version = PublishedVersion(
-        number=number, key=key, title=document["config"]["study"]["title"], status=status,
-        report_date=format_date(generated.date()), data_digest=data_digest(document),
+        number=number, key=key, title=document["config"]["study"]["title"],
+        report_version=report.get("version"), status=report.get("status", "draft"),
+        report_date=format_date(dt.datetime.fromisoformat(str(date)).date()), data_digest=data_digest(document),
         published_at=dt.datetime.now(tz=dt.timezone.utc).replace(microsecond=0).isoformat(),
         report_html=f"{name}.html", report_pdf=f"{name}.pdf",
         result_files=[REPORT_VALUES_FILE, *(f for f in RESULT_FILES if (staging / f).is_file())],

@@ -40,9 +40,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from .errors import KetareportError
-from .figures import FIGURE_FILES
 from .paths import repository_file
-from .present import ReportContext, Table
+from .present.context import FIGURE_FILES, ReportContext, Table
 
 if TYPE_CHECKING:
     from .output import StagedOutput
@@ -160,7 +159,7 @@ def _paragraphs(paragraphs: list[str]) -> dict[str, str]:
 def quarto_variables(context: ReportContext) -> dict[str, Any]:
     """The variables, as plain text (before :func:`escape_markdown`).
 
-    ``context.variables()`` (present.py: ``cohort.*``, ``vas.*``, ``relief.*``,
+    ``context.values`` (present.py: ``cohort.*``, ``vas.*``, ``relief.*``,
     ``sensitivity.*``, ``labels.*``, ``study.*``, ``text.*``) plus the body
     prose, one paragraph per variable: ``sections.introduction.p1``,
     ``sections.methods.<heading>.p1`` ..., ``sections.results.<heading>.pN``,
@@ -180,7 +179,7 @@ def quarto_variables(context: ReportContext) -> dict[str, Any]:
     if appendix.verification_versions:
         appendix_values["verification_versions"] = "; ".join(f"{n} {v}" for n, v in appendix.verification_versions) + "."
     figures = {key: {"caption": f.caption, "alt": f.alt} for key, f in context.figures.items()}
-    return {**context.variables(), "sections": sections, "appendix": appendix_values, "figures": figures}
+    return {**context.values, "sections": sections, "appendix": appendix_values, "figures": figures}
 
 
 def _escaped(value: Any, path: str = "") -> Any:
@@ -214,7 +213,7 @@ def study_metadata(run: AnalysisRun, context: ReportContext) -> dict[str, Any]:
     study = run.config.study
     metadata: dict[str, Any] = {
         "title": context.title.title,
-        "date": run.provenance["generated_at"][:10],
+        "date": run.provenance.generated_at[:10],
         "date-format": DATE_FORMAT,
         "papersize": PAPER_SIZES[context.page_size],
         "lang": "en",
@@ -259,7 +258,7 @@ def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str,
     ``{{< var >}}``. Exhibits are inlined, not included: Quarto resolves an
     include inside an included file inconsistently (quarto-cli issue 7123).
     """
-    text_keys = context.variables().get("text", {})
+    text_keys = context.values.get("text", {})
     abstract = []
     for section in context.abstract:
         key = section.heading.lower()
@@ -317,9 +316,13 @@ def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str,
 # -------------------------------------------------------------------- write --
 
 def write_quarto_project(
-    run: AnalysisRun, context: ReportContext, figures: dict[str, str], staged: StagedOutput, subdir: str = "quarto",
+    run: AnalysisRun, context: ReportContext, figures: dict[str, str], staged: StagedOutput,
+    result_files: dict[str, Path], subdir: str = "quarto",
 ) -> list[str]:
-    """Stage the Quarto project under ``subdir``; returns the relative paths written."""
+    """Stage the Quarto project under ``subdir``; returns the relative paths written.
+
+    ``result_files`` are the staged result files (name -> path) that the R template reads.
+    """
     exhibits = exhibit_files(context)
     files: dict[str, str] = {
         "_quarto.yml": PROJECT_FILE.read_text(encoding="utf-8"),
@@ -341,10 +344,8 @@ def write_quarto_project(
         written.append(f"{subdir}/{relative}")
     # The R template reads the same result files as the user does (copies: the project is self-contained).
     for name in ("results.rds", "estimates.csv"):
-        source = staged.path(name)
-        if source.exists():
-            shutil.copyfile(source, staged.path(f"{subdir}/templates/{name}"))
-            written.append(f"{subdir}/templates/{name}")
+        shutil.copyfile(result_files[name], staged.path(f"{subdir}/templates/{name}"))
+        written.append(f"{subdir}/templates/{name}")
     return written
 
 

@@ -1,7 +1,7 @@
 """Render the manuscript: Jinja templates -> self-contained HTML -> PDF (WeasyPrint).
 
 One Jinja environment (autoescape on, ``StrictUndefined`` so a missing value
-fails the render instead of printing blank, every filter registered here).
+fails the render instead of printing blank, the one filter CSS needs registered here).
 The HTML carries everything inline: CSS, fonts (subsets of the shipped TeX
 Gyre Pagella as data URIs) and figures (SVG). The PDF is made from the same
 HTML, with the same fonts embedded, so it does not depend on the machine's
@@ -15,16 +15,10 @@ import functools
 import io
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .output import write_atomic
 from .paths import repository_file
-from .present import FILTERS, ReportContext
-
-if TYPE_CHECKING:
-    from .output import StagedOutput
-    from .pipeline import AnalysisRun
-    from .verify import VerificationReport
+from .present.context import ReportContext
 
 TEMPLATES = repository_file("templates")
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -57,7 +51,6 @@ def template_environment(templates: Path = TEMPLATES):
         trim_blocks=False,
         keep_trailing_newline=True,
     )
-    environment.filters.update(FILTERS)
     environment.filters["css_string"] = css_string
     return environment
 
@@ -153,31 +146,3 @@ def render_pdf(html: str) -> bytes:
 
     # A fixed base_url: relative URLs (there are none) could otherwise reach the file system.
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
-
-
-def render_report(
-    run: AnalysisRun,
-    staged: StagedOutput,
-    *,
-    verification: VerificationReport | None = None,
-    progress=lambda message: None,
-) -> tuple[ReportContext, dict[str, str]]:
-    """Stage ``<name>.html``, ``<name>.pdf`` and ``figures/*.svg``; returns the context and figures (Quarto reuses them)."""
-    from .diff import REPORT_VALUES_FILE, report_values_json
-    from .figures import FIGURE_FILES, render_figures
-    from .present import build_context
-
-    progress("drawing figures")
-    figures = render_figures(run)
-    context = build_context(run, verification)
-    progress("rendering HTML")
-    html = render_html(context, figures, run.provenance["generated_at"])
-    progress("rendering PDF")
-    pdf = render_pdf(html)
-    name = run.config.report.name
-    for key, svg in figures.items():
-        staged.path(f"figures/{FIGURE_FILES[key]}").write_text(svg, encoding="utf-8")
-    staged.path(f"{name}.html").write_text(html, encoding="utf-8")
-    staged.path(f"{name}.pdf").write_bytes(pdf)
-    staged.path(REPORT_VALUES_FILE).write_text(report_values_json(context), encoding="utf-8")
-    return context, figures

@@ -56,6 +56,9 @@ class CohortSummary:
     """Normalised diagnosis label -> number of patients (all patients), most frequent first."""
     diagnoses_percent: dict[str, float]
     """Same labels -> percent of all patients."""
+    diagnosis_labels: dict[str, str]
+    """Same normalised labels -> how the report prints them: as study.yml's ``labels:`` maps them, else the
+    canonical label (crps -> CRPS), else the most frequent spelling in the data (see contract.diagnosis_labels)."""
     excluded_infusion_ids: list[str]
     excluded_missing_by_column: dict[str, int]
     """Analysis column -> number of excluded infusions missing it (an infusion may miss several)."""
@@ -88,6 +91,8 @@ class VasResults:
     difference: Estimate
     difference_test: str
     """``welch`` or ``pooled``."""
+    n_patients_improved: int
+    """Analysed patients whose mean VAS fell (mean reduction > 0)."""
 
 
 @dataclass(frozen=True)
@@ -222,7 +227,7 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def results_document(results: StudyResults, provenance: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+def results_document(results: StudyResults, provenance: Any, config: dict[str, Any]) -> dict[str, Any]:
     """The tree written to ``results.json`` and ``results.rds``."""
     return {
         "cohort": to_plain(results.cohort),
@@ -235,7 +240,7 @@ def results_document(results: StudyResults, provenance: dict[str, Any], config: 
         },
         "estimates": [to_plain(row) for row in results.estimates()],
         "config": config,
-        "provenance": provenance,
+        "provenance": to_plain(provenance),
     }
 
 

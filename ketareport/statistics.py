@@ -100,14 +100,6 @@ def two_sample_difference(first: np.ndarray, second: np.ndarray, conf_level: flo
     return _t_inference(difference, std_error, df, conf_level, n1 + n2)
 
 
-RELIEF_METHOD_DESCRIPTIONS = {
-    "bernoulli": "Bernoulli model with a uniform Beta(1, 1) prior: equal-tailed interval of the Beta(x + 1, n − x + 1) posterior",
-    "jeffreys": "Jeffreys interval: equal-tailed interval of the Beta(x + ½, n − x + ½) posterior",
-    "clopper-pearson": "exact Clopper–Pearson interval",
-    "wilson": "Wilson score interval without continuity correction",
-}
-
-
 def proportion_interval(x: int, n: int, conf_level: float, method: str) -> tuple[float | None, float | None]:
     """Interval for a probability from x successes in n Bernoulli trials.
 

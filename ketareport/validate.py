@@ -1,4 +1,7 @@
-"""Check a loaded dataset against contract section 1 and type its columns.
+"""Check a loaded dataset against the data dictionary and type its columns.
+
+The columns and their rules are declared in :mod:`ketareport.contract` and
+stated for users in ``docs/data-dictionary.md``.
 
 Every rule is applied to whole columns at once (no loop over rows), and
 every broken rule in both tables is collected before anything is raised, so
@@ -17,22 +20,13 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .contract import (
+    ANALYSIS_COLUMNS, FALSE_TEXT, INFUSION_COLUMNS, MISSING_TEXT, PATIENT_COLUMNS, REQUIRED_INFUSION_COLUMNS,
+    REQUIRED_PATIENT_COLUMNS, TRUE_TEXT, normalise_diagnoses,
+)
 from .errors import DatasetInvalid, Problem
 from .load import RawDataset, RawTable
 
-ANALYSIS_COLUMNS = ("ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post")
-PATIENT_COLUMNS = (
-    "patient_id", "diagnosis", "sex", "age_years", "previous_interventions",
-    "relief_duration_days", "relief_ongoing",
-)
-INFUSION_COLUMNS = (
-    "infusion_id", "patient_id", "infusion_date", *ANALYSIS_COLUMNS,
-    "midazolam", "ondansetron", "side_effects",
-)
-MISSING_TEXT = ("", "NA")
-TRUE_TEXT = ("true", "yes", "1", "1.0")
-FALSE_TEXT = ("false", "no", "0", "0.0")
-NO_SIDE_EFFECT = "none"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?: 00:00:00)?$")
 
 
@@ -40,7 +34,8 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?: 00:00:00)?$")
 class Dataset:
     """A valid dataset with typed columns; ``row`` keeps each record's data row number.
 
-    patients: patient_id, diagnosis (normalised), sex (F/M/None),
+    patients: patient_id, diagnosis (normalised: the grouping key),
+    diagnosis_as_written (the label as the data spells it), sex (F/M/None),
     age_years, previous_interventions (``;``-joined lower-case labels), relief_duration_days
     (NaN = not recorded), relief_ongoing (bool).
 
@@ -173,19 +168,13 @@ def _label_list(series: pd.Series) -> pd.Series:
     )
 
 
-def _normalised_diagnoses(diagnosis: pd.Series) -> pd.Series:
-    """Vectorised :func:`ketareport.config.normalise_diagnosis`."""
-    text = diagnosis.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
-    return text.astype(object).where(diagnosis.notna(), None)
-
-
 def validate_dataset(raw: RawDataset) -> Dataset:
     """Typed, checked tables, or :class:`DatasetInvalid` listing every problem."""
     problems: list[Problem] = []
 
     patients_check = _Checker(raw.patients, problems)
     patients_check.duplicate_headers()
-    column = {name: patients_check.column(name, required=name in ("patient_id", "diagnosis")) for name in PATIENT_COLUMNS}
+    column = {name: patients_check.column(name, required=name in REQUIRED_PATIENT_COLUMNS) for name in PATIENT_COLUMNS}
     patient_id = patients_check.text(column["patient_id"], required=True)
     patients_check.unique(column["patient_id"], patient_id, "patient_id")
     diagnosis = patients_check.text(column["diagnosis"], required=True)
@@ -194,7 +183,8 @@ def validate_dataset(raw: RawDataset) -> Dataset:
     patients = pd.DataFrame({
         "row": np.arange(1, len(raw.patients.frame) + 1),
         "patient_id": patient_id,
-        "diagnosis": _normalised_diagnoses(diagnosis),
+        "diagnosis": normalise_diagnoses(diagnosis),
+        "diagnosis_as_written": diagnosis,
         "sex": sex.where(sex.isin(["F", "M"]), None),
         "age_years": patients_check.number(column["age_years"], 0, 120),
         "previous_interventions": _label_list(patients_check.text(column["previous_interventions"], required=False)),
@@ -204,7 +194,7 @@ def validate_dataset(raw: RawDataset) -> Dataset:
 
     infusions_check = _Checker(raw.infusions, problems)
     infusions_check.duplicate_headers()
-    required = {"infusion_id", "patient_id", "infusion_date", *ANALYSIS_COLUMNS}
+    required = {*REQUIRED_INFUSION_COLUMNS, *ANALYSIS_COLUMNS}
     column = {name: infusions_check.column(name, required=name in required) for name in INFUSION_COLUMNS}
     infusion_id = infusions_check.text(column["infusion_id"], required=True)
     infusions_check.unique(column["infusion_id"], infusion_id, "infusion_id")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from ketareport import cli
-from ketareport.config import AnalysisOptions, ReportOptions, StudyMetadata
 
 from ..conftest import REPO
 
@@ -28,12 +26,32 @@ def test_readme_gives_exactly_two_setup_commands_that_exist():
     assert "scripts/test.sh" in (REPO / ".ci" / "run").read_text()
 
 
+def test_configuration_page_is_generated_from_the_schema():
+    from ketareport.config_docs import configuration_markdown
+
+    assert CONFIGURATION == configuration_markdown(), "regenerate: python -m ketareport.config_docs > docs/configuration.md"
+
+
 def test_every_config_option_is_documented():
-    study_keys = {f.name for f in dataclasses.fields(StudyMetadata)} - {"period_start", "period_end"} | {"period"}
-    analysis_keys = {f.name for f in dataclasses.fields(AnalysisOptions)} - {
-        "relief_method", "relief_conf_level", "relief_thresholds"
-    } | {"relief.method", "relief.conf_level", "relief.thresholds"}
-    report_keys = {f.name for f in dataclasses.fields(ReportOptions)}
+    from ketareport.config_docs import Option, schema_entries
+
     documented = set(re.findall(r"^\| `([a-z_.]+)` \|", CONFIGURATION, flags=re.MULTILINE))
-    expected = {f"study.{k}" for k in study_keys} | {f"analysis.{k}" for k in analysis_keys} | {f"report.{k}" for k in report_keys}
-    assert documented == expected
+    options = {entry.key for entry in schema_entries() if isinstance(entry, Option)}
+    assert documented == options and "analysis.relief.thresholds" in options
+
+
+DATA_DICTIONARY = (REPO / "docs" / "data-dictionary.md").read_text()
+
+
+def _documented_columns(table: str) -> list[tuple[str, str, str, str]]:
+    section = DATA_DICTIONARY.split(f"\n## {table}\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z_]+)` \| (.+?) \| (.+?) \| (.+) \|$", section, flags=re.MULTILINE)
+    return [tuple(cell.strip() for cell in row) for row in rows]
+
+
+def test_data_dictionary_is_the_contract():
+    from ketareport.contract import TABLES
+
+    for table, columns in TABLES.items():
+        declared = [(c.name, c.type, c.required, c.rule) for c in columns]
+        assert _documented_columns(table) == declared, table

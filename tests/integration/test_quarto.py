@@ -16,10 +16,9 @@ import yaml
 from click.testing import CliRunner
 
 from ketareport import cli
-from ketareport.figures import render_figures
 from ketareport.output import StagedOutput
-from ketareport.pipeline import run_analysis, write_results
-from ketareport.present import build_context
+from ketareport import report
+from ketareport.pipeline import run_analysis
 from ketareport.quarto import (
     INCLUDE,
     VARIABLE,
@@ -29,7 +28,6 @@ from ketareport.quarto import (
     render_quarto,
     substitute_shortcodes,
     variables_yaml,
-    write_quarto_project,
 )
 
 from ..conftest import DEMO, REPO
@@ -61,12 +59,11 @@ def pandoc():
 def build(folder: Path, dataset: Path) -> dict:
     """Run the engine in process and write results and the Quarto project, as `render --quarto` does."""
     run = run_analysis(dataset, command=["ketareport", "render", str(dataset), "--quarto"])
-    context = build_context(run)
+    built = report.build(run, pdf=False)
     with StagedOutput(folder) as staged:
-        write_results(run, staged)
-        write_quarto_project(run, context, render_figures(run), staged)
+        report.write(built, staged, quarto=True)
         staged.publish()
-    return {"project": folder / "quarto", "context": context, "variables": quarto_variables(context)}
+    return {"project": folder / "quarto", "context": built.context, "variables": quarto_variables(built.context)}
 
 
 # Two patients, one per group: no SE, no test, no mixed model, no relief recorded, no side effect.

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from ketareport import cli
-from ketareport.present import (
+from ketareport.present.formats import (
     format_count, format_count_cell, format_interval, format_mean, format_mean_sd, format_median_iqr, format_p,
     format_proportion, format_proportion_interval, format_se, median_iqr_decimals,
 )
@@ -149,10 +149,13 @@ def test_demo_abstract_reads_like_the_published_one(rendered):
         "We identified 49 patients undergoing 369 outpatient ketamine infusions.",
         "We excluded 36 infusions because of missing data.",
         "18 (37%) had a diagnosis of complex regional pain syndrome (CRPS)",
-        "The difference of 2.1 between groups was statistically significant (SE 0.64, P = 0.002).",
         "All patients were pretreated with midazolam and ondansetron.",
     ]:
         assert sentence in html
+    # The paper's sentence, with the interval every comparison now carries.
+    assert re.search(r"The difference of 2\.1 cm between groups was statistically significant "
+                     r"\(SE 0\.64, 95% CI [0-9.]+ to [0-9.]+, P = 0\.002\)\.", html)
+    assert re.search(r"All patients reported a significant reduction in VAS score of 5\.9 cm \(standard error \[SE\] 0\.35,", html)
 
 
 class _Resources(HTMLParser):

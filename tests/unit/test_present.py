@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ketareport.present import (
+from ketareport.present.formats import (
     format_count, format_interval, format_mean, format_median_iqr, format_p, format_p_statement, format_percent,
     format_proportion, format_proportion_interval, format_se, median_iqr_decimals, no_break,
 )
@@ -65,7 +65,7 @@ def _conclusions_for(tmp_path, index_diagnosis):
     import shutil
 
     from ketareport.pipeline import run_analysis
-    from ketareport.present import build_context
+    from ketareport.present.build import build_context
 
     from ..conftest import DEMO
 
@@ -85,13 +85,15 @@ def test_a_difference_is_described_only_when_significant(tmp_path, index_diagnos
     if difference.p_value < 0.05:
         assert "The reduction was larger" in conclusions or "The reduction was smaller" in conclusions
     else:
-        assert "do not show a difference" in conclusions
+        # A non-significant comparison keeps its estimate, interval and P, and is named as such.
+        assert "was not statistically significant" in conclusions and "95%\u00a0CI" not in conclusions
+        assert "95% CI" in conclusions and "P\u00a0=" in conclusions
         assert "larger" not in conclusions and "smaller" not in conclusions
+    assert "no evidence" not in conclusions and "no evidence" not in sensitivity
     if model_effect.p_value < 0.05:
-        assert "gave a difference between groups of" in sensitivity
+        assert "statistically significant" in sensitivity and "not statistically significant," not in sensitivity
     else:
-        assert "gave an estimated group effect of" in sensitivity and "no evidence of a difference" in sensitivity
-        assert "a difference between groups" not in sensitivity
+        assert "not statistically significant" in sensitivity
 
 
 def test_the_rule_is_exercised_both_ways(tmp_path):
@@ -132,7 +134,7 @@ def _all_text(context) -> str:
 def test_a_single_patient_group_is_reported_without_a_test(tmp_path):
     """A group of one has a mean but no SE or P: the prose says so, and makes no claim about a difference."""
     from ketareport.pipeline import run_analysis
-    from ketareport.present import build_context
+    from ketareport.present.build import build_context
 
     def one_sciatica(patients):
         patients[0]["diagnosis"] = "sciatica"
@@ -140,14 +142,15 @@ def test_a_single_patient_group_is_reported_without_a_test(tmp_path):
     dataset = _edited_demo(tmp_path, "patients", one_sciatica, "analysis: {index_diagnosis: sciatica, index_label: sciatica}\n")
     text = _all_text(build_context(run_analysis(dataset)))
     assert "(a single patient: no test)" in text
-    assert "the groups could not be compared by a test" in text
+    assert "with a single patient in a group it could not be tested" in text
+    assert "could not be compared with patients with other diagnoses by a test" in text
     assert "not estimable" not in text and "SE –" not in text
-    assert "The difference between groups was" not in text and "The reduction was larger" not in text
+    assert "The reduction was larger" not in text and "The reduction was smaller" not in text
 
 
 def test_patients_left_without_an_analysed_infusion_are_counted(tmp_path):
     from ketareport.pipeline import run_analysis
-    from ketareport.present import build_context
+    from ketareport.present.build import build_context
 
     def first_patient_without_vas_after(infusions):
         for infusion in infusions:
@@ -165,7 +168,7 @@ def test_patients_left_without_an_analysed_infusion_are_counted(tmp_path):
 def test_groups_without_variation_are_reported_without_a_test(tmp_path):
     """Every patient in a group with the same reduction: SE 0, no test, and said so in words."""
     from ketareport.pipeline import run_analysis
-    from ketareport.present import build_context
+    from ketareport.present.build import build_context
 
     def constant_within_groups(infusions):
         index_patients = {row["patient_id"] for row in _demo_patients() if row["diagnosis"].lower() == "crps"}
@@ -175,7 +178,7 @@ def test_groups_without_variation_are_reported_without_a_test(tmp_path):
 
     text = _all_text(build_context(run_analysis(_edited_demo(tmp_path, "infusions", constant_within_groups))))
     assert "every patient's reduction is the same, no test" in text
-    assert "The groups could not be compared by a test: within each group every patient's reduction is the same." in text
+    assert "within each group every patient's reduction is the same, so it could not be tested." in text
     assert "not estimable" not in text and "The reduction was larger" not in text
 
 
@@ -192,7 +195,7 @@ def test_methods_say_when_the_mixed_model_was_not_fitted(tmp_path):
     import shutil
 
     from ketareport.pipeline import run_analysis
-    from ketareport.present import build_context
+    from ketareport.present.build import build_context
 
     from ..conftest import DEMO
 

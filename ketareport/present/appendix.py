@@ -1,0 +1,71 @@
+"""The reproducibility appendix, formatted from the run's provenance (pure: no file is read here)."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+import yaml
+
+from .context import Appendix, Table, TableRow
+from .formats import MINUS, MISSING, format_count
+
+if TYPE_CHECKING:
+    from ..pipeline import AnalysisRun
+    from ..verify import VerificationReport
+
+
+def appendix(run: AnalysisRun, verification: VerificationReport | None) -> Appendix:
+    provenance = run.provenance
+    dataset = provenance.dataset
+    files = [[PurePath(f.path).name, f.sha256, f"{f.size_bytes:,} bytes"] for f in dataset.files]
+    if provenance.config_file:
+        files.append([PurePath(provenance.config_file).name, provenance.config_sha256,
+                      f"{provenance.config_size_bytes:,} bytes"])
+    versions = [["ketareport", provenance.ketareport_version], ["Python", provenance.python_version]]
+    versions += [[name, version] for name, version in provenance.packages.items()]
+    config_yaml = yaml.safe_dump(run.config.as_dict(), sort_keys=False, allow_unicode=True, width=80)
+    if verification is None:
+        summary = (
+            "The independent R cross-check was not run for this report. To run it, render with "
+            "“ketareport render DATASET --verify” (or run “ketareport verify DATASET”) where R with lme4 and jsonlite is installed."
+        )
+        table, r_versions = None, []
+    else:
+        agreeing = len(verification.rows) - verification.n_disagreeing
+        summary = (
+            f"Every reported estimate was recomputed by an independent R program (reproduce.R). "
+            f"{agreeing} of {len(verification.rows)} quantities agree within tolerance"
+            + ("." if verification.all_agree else f"; {verification.n_disagreeing} DISAGREE (marked below).")
+            + " The comparison is also written as verification.csv beside this report."
+        )
+        table = Table(
+            "tbl-verification", 6,
+            "Python versus R, quantity by quantity: values to ten significant digits, their absolute difference "
+            "and the tolerance within which they must agree (relative; see the verify command for the rule).",
+            ["Quantity", "Python", "R", "Difference", "Tolerance", "Agrees"],
+            [TableRow(row.quantity, [_full(row.python), _full(row.r), _full(row.abs_difference),
+                                     _tolerance(row.tolerance), "yes" if row.agrees else "NO"])
+             for row in verification.rows],
+        )
+        r_versions = [["R", verification.r_version]] + [[name, version] for name, version in verification.r_packages.items()]
+    return Appendix(
+        input_files=files,
+        row_counts=[[table_name, format_count(rows)] for table_name, rows in dataset.rows.items()],
+        config_yaml=config_yaml, command=provenance.command,
+        generated_at=provenance.generated_at + (" (SOURCE_DATE_EPOCH)" if provenance.source_date_epoch else ""),
+        versions=versions, verification_summary=summary,
+        verification_failed=verification is not None and not verification.all_agree, verification_table=table,
+        verification_versions=r_versions,
+    )
+
+
+def _full(value: float | None) -> str:
+    """A number at full precision for the verification table (it shows agreement to 1e-8)."""
+    return MISSING if value is None else f"{value:.10g}".replace("-", MINUS)
+
+
+def _tolerance(value: float) -> str:
+    """1e-08 -> ``1e−8``."""
+    mantissa, exponent = f"{value:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}".replace("-", MINUS)

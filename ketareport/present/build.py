@@ -1,0 +1,362 @@
+"""Assemble the :class:`~.context.ReportContext` of a run: title, abstract, sections, tables, figures, appendix.
+
+The sentences that depend on the results come from :mod:`.narrative`; the
+tables from :mod:`.tables`; the appendix from :mod:`.appendix`. What is
+left here is the manuscript's fixed prose around them and the formatted
+values Quarto reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from ..results import CharacteristicsTable, Estimate
+from . import narrative
+from .appendix import appendix
+from .context import FIGURE_FILES, Author, Figure, FormattedEstimate, ReportContext, Section, TitleBlock
+from .formats import (
+    ANALYSIS_COLUMN_LABELS, NBSP, WORD_JOINER, format_count, format_date, format_df, format_interval,
+    format_level, format_mean, format_number, format_p, format_p_statement, format_percent, format_proportion,
+    format_proportion_interval, format_se, format_statistic, no_break, plural,
+)
+from .tables import report_tables
+
+if TYPE_CHECKING:
+    from ..pipeline import AnalysisRun
+    from ..verify import VerificationReport
+
+
+def build_context(run: AnalysisRun, verification: VerificationReport | None = None) -> ReportContext:
+    """Format the run's results into the report's strings."""
+    facts = gather_facts(run)
+    config, results = run.config, run.results
+    title = _title_block(run)
+    sentences = narrative.sentences(facts)
+    conclusions = narrative.conclusions(facts)
+    abstract = _abstract(run, facts, sentences, conclusions)
+    tables = report_tables(results, facts.estimates, facts.level, facts.relief_level,
+                           config.analysis.index_label, config.analysis.comparison_label)
+    return ReportContext(
+        title=title, abstract=abstract,
+        introduction=[
+            "Ketamine, an N-methyl-D-aspartate receptor antagonist, is used at subanaesthetic doses for chronic "
+            "pain that has not responded to other treatment. This report analyses every outpatient ketamine "
+            "infusion in the study period and asks how much pain scores fell after an infusion, whether the "
+            f"response differed between patients with {facts.index_name} and those with other diagnoses, and "
+            "how long relief lasted."
+        ],
+        methods=_methods(run, facts), results=_results(facts, sentences), tables=tables, figures=_figures(facts),
+        conclusions=conclusions, appendix=appendix(run, verification), page_size=config.report.page_size,
+        values=_values(run, facts, title, abstract, conclusions, sentences),
+    )
+
+
+def gather_facts(run: AnalysisRun) -> narrative.Facts:
+    """What the reporting rules need, from the run."""
+    config, results = run.config, run.results
+    options, cohort, vas = config.analysis, results.cohort, results.vas
+    index_label, comparison_label = options.index_label, options.comparison_label
+    comparison_diagnoses = [
+        (diagnosis_label(label), count) for label, count in cohort.diagnoses.items()
+        if label not in (options.index_diagnosis, "other")
+    ][:2]
+    return narrative.Facts(
+        alpha=1 - options.conf_level,
+        level=format_level(options.conf_level),
+        relief_level=format_level(options.relief_conf_level),
+        index_label=index_label,
+        comparison_label=comparison_label,
+        index_name="complex regional pain syndrome (CRPS)" if options.index_diagnosis == "crps" else index_label,
+        cohort=cohort, vas=vas, relief=results.relief, sensitivity=results.sensitivity,
+        estimates={
+            "overall": formatted_estimate("All patients", vas.overall),
+            "index": formatted_estimate(index_label, vas.index),
+            "comparison": formatted_estimate(comparison_label, vas.comparison),
+            "difference": formatted_estimate(f"Difference ({index_label} − {comparison_label.lower()})", vas.difference),
+        },
+        side_effects=_side_effects(results.infusion_characteristics),
+        period=_period(run),
+        comparison_diagnoses=comparison_diagnoses,
+        n_diagnoses=len(cohort.diagnoses),
+    )
+
+
+def formatted_estimate(label: str, estimate: Estimate) -> FormattedEstimate:
+    return FormattedEstimate(
+        label=label, n=format_count(estimate.n), estimate=format_mean(estimate.estimate),
+        std_error=format_se(estimate.std_error), conf_int=format_interval(estimate.conf_low, estimate.conf_high),
+        statistic=format_statistic(estimate.statistic), df=format_df(estimate.df),
+        p=format_p(estimate.p_value), p_statement=format_p_statement(estimate.p_value),
+    )
+
+
+def diagnosis_label(diagnosis: str) -> str:
+    return "CRPS" if diagnosis == "crps" else diagnosis.replace("_", " ")
+
+
+def _period(run: AnalysisRun) -> narrative.Period:
+    study, cohort = run.config.study, run.results.cohort
+    if study.period_start and study.period_end:
+        return narrative.Period(study.period_start, study.period_end, from_configuration=True)
+    first, last = cohort.first_infusion_date, cohort.last_infusion_date
+    return narrative.Period(
+        dt.date.fromisoformat(first) if first else None, dt.date.fromisoformat(last) if last else None,
+        from_configuration=False,
+    )
+
+
+def _side_effects(table: CharacteristicsTable) -> narrative.SideEffects:
+    rows = [row for row in table.rows if row.section == "Side effects"]
+    any_row = next((row for row in rows if row.label == "Any"), None)
+    labelled = [row for row in rows if row.label != "Any" and row.cells["all"].n > 0]
+    return narrative.SideEffects(
+        percent=any_row.cells["all"].percent if any_row else None,
+        most_frequent=labelled[0].label.lower() if labelled else None,
+    )
+
+
+def missing_metadata(run: AnalysisRun) -> list[str]:
+    """What a submitted manuscript needs from study.yml but the configuration lacks."""
+    study = run.config.study
+    if run.config.source is None:
+        return ["the study configuration (study.yml)"]
+    missing = []
+    if not study.authors:
+        missing.append("authors")
+    if not study.review_board:
+        missing.append("review-board statement")
+    if not (study.period_start and study.period_end):
+        missing.append("study period")
+    return missing
+
+
+def _title_block(run: AnalysisRun) -> TitleBlock:
+    study = run.config.study
+    affiliations: list[str] = []
+    authors = []
+    for author in study.authors:
+        marks = ""
+        if author.affiliation:
+            if author.affiliation not in affiliations:
+                affiliations.append(author.affiliation)
+            marks = str(affiliations.index(author.affiliation) + 1)
+        authors.append(Author(author.name, marks))
+    missing = missing_metadata(run)
+    return TitleBlock(
+        title=study.title, subtitle=study.subtitle or "", authors=authors, affiliations=affiliations,
+        institution=study.institution or "",
+        date=format_date(dt.datetime.fromisoformat(run.provenance.generated_at).date()),
+        review_board=study.review_board or "Review-board approval: not stated in the study configuration.",
+        keywords=", ".join(study.keywords), running_head=_running_head(study.title),
+        pdf_author=", ".join(a.name for a in study.authors) or "ketareport",
+        draft_notice=f"DRAFT — not for submission: missing {', '.join(missing)}." if missing else "",
+    )
+
+
+def _running_head(title: str) -> str:
+    short = title.split(":")[0]
+    return short if len(short) <= 70 else short[:67].rsplit(" ", 1)[0] + "…"
+
+
+def _period_clause(facts: narrative.Facts) -> str:
+    """``from January 2004 to December 2009``, saying when the dates come from the data."""
+    period = facts.period
+    if period.from_configuration or period.start is None:
+        return period.phrase
+    return f"{period.phrase} (the first and last infusion dates in the data; no study period was configured)"
+
+
+def _abstract(run: AnalysisRun, facts: narrative.Facts, sentences: dict[str, str], conclusions: list[str]) -> list[Section]:
+    study = run.config.study
+    results = " ".join(part for part in (
+        sentences["cohort"], sentences["overall_reduction"], sentences["group_reductions"],
+        sentences["group_difference"], sentences["relief"],
+    ) if part)
+    return [
+        Section("Objective", [
+            "We evaluated whether outpatient intravenous ketamine infusions were satisfactory for pain relief in "
+            "patients suffering from various chronic intractable pain syndromes."
+        ]),
+        Section("Design", ["Retrospective chart review."]),
+        Section("Setting", [
+            (f"{study.setting}. " if study.setting else "")
+            + f"All ketamine infusions administered {_period_clause(facts)} were analysed."
+        ]),
+        Section("Methods", [
+            "Data reviewed included doses of intravenous ketamine, infusion duration, pain scores on a visual "
+            "analogue scale (VAS) before and after each infusion, duration of pain relief, previous interventions "
+            f"and side effects. {sentences['premedication']}"
+        ]),
+        Section("Results", [results]),
+        Section("Conclusions", conclusions),
+    ]
+
+
+def _methods(run: AnalysisRun, facts: narrative.Facts) -> list[Section]:
+    config, results = run.config, run.results
+    options, cohort = config.analysis, results.cohort
+    thresholds = "; ".join(f"{t.label.lower()}, a duration {no_break(t.rule)}" for t in options.relief_thresholds)
+    versions = run.provenance.packages
+    test = (
+        "Welch's two-sample t test (unequal variances, Welch–Satterthwaite degrees of freedom)"
+        if options.difference_test == "welch" else "the pooled-variance two-sample t test"
+    )
+    alpha = format_number(1 - options.conf_level, 2)
+    excluded_columns = ", ".join(
+        f"{ANALYSIS_COLUMN_LABELS[column]} ({count})" for column, count in cohort.excluded_missing_by_column.items() if count
+    ) or "none"
+    return [
+        Section("Design and setting", [
+            f"Retrospective chart review of all outpatient intravenous ketamine infusions {_period_clause(facts)}"
+            + (f" at {config.study.institution}" if config.study.institution else "") + ". "
+            + (config.study.review_board + "." if config.study.review_board else
+               "The study configuration does not state a review-board approval.")
+        ]),
+        Section("Data reviewed", [
+            "For each infusion: date, ketamine dose (mg), infusion duration (min), pain on a 10-cm visual analogue "
+            "scale (VAS) before and after the infusion, premedication and side effects. For each patient: "
+            f"diagnosis, sex, age, previous interventions and the duration of pain relief. {narrative.premedication(facts)}"
+        ]),
+        Section("Exclusions", [
+            "An infusion missing the dose, the duration or either VAS score was excluded for missing data "
+            f"(missing, by item: {excluded_columns}). A patient's VAS reduction is the mean over the patient's "
+            "analysed infusions; patients with no analysed infusion were left out of the VAS analysis."
+        ]),
+        Section("Outcomes", [
+            "The primary outcome was the reduction in VAS score (before minus after the infusion). Lasting relief "
+            f"was defined by thresholds on the recorded duration of relief: {thresholds}. A patient whose relief "
+            "was still ongoing at last contact was counted only for thresholds the recorded duration already met."
+        ]),
+        Section("Statistical analysis", [
+            "Patients, not infusions, were the unit of analysis. For all patients and for each group (patients with "
+            f"{options.index_label} versus all others) we report the mean of the patients' reductions with its standard "
+            f"error (SD/{WORD_JOINER}√{WORD_JOINER}n), a one-sample t test of no change and a {facts.level} t confidence "
+            f"interval; the groups were compared by {test}. The probability of lasting relief was estimated as the "
+            f"proportion of evaluable patients, with a {facts.relief_level} interval ({results.relief.method_description}). "
+            + _sensitivity_method(run)
+            + f" Two-sided P values; {no_break(f'α = {alpha}')}.",
+            f"Analyses were run with ketareport {run.provenance.ketareport_version} (Python "
+            f"{run.provenance.python_version}, NumPy {versions['numpy']}, pandas {versions['pandas']}, SciPy "
+            f"{versions['scipy']}). Reporting rules: an effect is called statistically significant only when P{NBSP}<{NBSP}α; "
+            "every comparison is given with its estimate, confidence interval and P, significant or not. Conclusions "
+            "are generated from the results by these rules.",
+        ]),
+    ]
+
+
+def _sensitivity_method(run: AnalysisRun) -> str:
+    """The mixed model's methods sentence — or why it was not fitted (switched off, or not estimable)."""
+    model_description = (
+        "a linear mixed model of the per-infusion reductions with a random intercept per patient, fitted by "
+        "restricted maximum likelihood (REML)"
+    )
+    if run.results.sensitivity is not None:
+        return (
+            f"As a sensitivity analysis we fitted {model_description}, with standard errors from the inverse of "
+            "X′WX (W the inverse of the fitted covariance matrix, as lme4 reports them) and Wald intervals."
+        )
+    if not run.config.analysis.sensitivity_model:
+        return f"The sensitivity analysis by {model_description} was switched off in the study configuration."
+    return (
+        f"The sensitivity analysis by {model_description} was not fitted: these data cannot estimate it (it needs "
+        "both groups, at least three patients and variation between a patient's infusions)."
+    )
+
+
+def _results(facts: narrative.Facts, sentences: dict[str, str]) -> list[Section]:
+    reduction = " ".join(part for part in (
+        sentences["overall_reduction"], sentences["group_reductions"], sentences["group_difference"],
+    ) if part)
+    sections = [
+        Section("Patients and infusions", [
+            sentences["cohort"] + " Figure 1 shows the flow of infusions and patients, Table 1 the patients and "
+            "Table 2 the analysed infusions.",
+        ], ["figure:flow", "table:patients", "table:infusions"]),
+        Section("Reduction in pain scores", [reduction + " (Table 3, Figure 2.)"], ["table:vas", "figure:vas"]),
+        Section("Duration of relief", [f"{sentences['relief']} (Table 4, Figure 3.)"], ["table:relief", "figure:relief"]),
+    ]
+    if sentences["side_effects"]:
+        sections.append(Section("Side effects", [sentences["side_effects"]]))
+    if sentences["sensitivity"]:
+        sections.append(Section("Sensitivity analysis", [sentences["sensitivity"]], ["table:sensitivity"]))
+    return sections
+
+
+def _figures(facts: narrative.Facts) -> dict[str, Figure]:
+    cohort, e, relief = facts.cohort, facts.estimates, facts.relief
+    flow_alt = (
+        f"Flow diagram: {plural(cohort.n_infusions, 'infusion')} in {plural(cohort.n_patients, 'patient')} identified; "
+        f"{plural(cohort.n_infusions_excluded, 'infusion')} excluded for missing data"
+        + (f" ({plural(cohort.n_patients_not_analyzed, 'patient')} left with no analysed infusion); "
+           if cohort.n_patients_not_analyzed else "; ")
+        + f"{plural(cohort.n_infusions_analyzed, 'infusion')} in {plural(cohort.n_patients_analyzed, 'patient')} analysed "
+        f"({format_count(cohort.n_index_analyzed)} {facts.index_label}, "
+        f"{format_count(cohort.n_comparison_analyzed)} {facts.comparison_label.lower()})."
+    )
+    vas_alt = (
+        f"Dot plot of patient mean VAS reductions: {facts.index_label} mean {e['index'].estimate} cm "
+        f"({facts.level} CI {e['index'].conf_int}); {facts.comparison_label} mean {e['comparison'].estimate} cm "
+        f"({facts.level} CI {e['comparison'].conf_int})."
+    )
+    relief_alt = "Relief probabilities: " + "; ".join(
+        f"{o.label} {format_proportion(o.estimate)} ({format_proportion_interval(o.conf_low, o.conf_high)})"
+        for o in relief.outcomes
+    )
+    return {
+        "flow": Figure("fig-flow", 1, "Flow of infusions and patients through the analysis.", flow_alt, FIGURE_FILES["flow"]),
+        "vas": Figure(
+            "fig-vas", 2,
+            f"Mean reduction in VAS score per patient, by group. Each point is a patient (mean over the "
+            f"patient's analysed infusions); the bar and whiskers show the group mean and its {facts.level} confidence interval.",
+            vas_alt, FIGURE_FILES["vas"],
+        ),
+        "relief": Figure(
+            "fig-relief", 3,
+            f"Probability of pain relief lasting beyond each threshold, with {facts.relief_level} intervals "
+            f"({relief.method_description}).",
+            relief_alt, FIGURE_FILES["relief"],
+        ),
+    }
+
+
+def _values(run: AnalysisRun, facts: narrative.Facts, title: TitleBlock, abstract: list[Section],
+            conclusions: list[str], sentences: dict[str, str]) -> dict[str, Any]:
+    cohort, relief, model = facts.cohort, facts.relief, facts.sensitivity
+    values: dict[str, Any] = {
+        "study": {"title": title.title, "subtitle": title.subtitle, "date": title.date, "review_board": title.review_board,
+                  "period": facts.period.text},
+        "labels": {"index": facts.index_label, "comparison": facts.comparison_label, "level": facts.level,
+                   "relief_level": facts.relief_level},
+        "cohort": {
+            "n_patients": format_count(cohort.n_patients), "n_infusions": format_count(cohort.n_infusions),
+            "n_infusions_excluded": format_count(cohort.n_infusions_excluded),
+            "n_infusions_analyzed": format_count(cohort.n_infusions_analyzed),
+            "n_patients_analyzed": format_count(cohort.n_patients_analyzed),
+            "n_index": format_count(cohort.n_index), "index_percent": format_percent(cohort.index_percent),
+            "n_comparison": format_count(cohort.n_comparison), "comparison_percent": format_percent(cohort.comparison_percent),
+            "n_index_analyzed": format_count(cohort.n_index_analyzed),
+            "n_comparison_analyzed": format_count(cohort.n_comparison_analyzed),
+        },
+        "vas": {key: vars(value) for key, value in facts.estimates.items()},
+        "relief": {
+            "n_recorded": format_count(relief.n_recorded), "n_censored": format_count(relief.n_censored),
+            "method": relief.method_description, "level": facts.relief_level,
+            **{o.name: {"label": o.label, "rule": o.rule, "x": str(o.x), "n": str(o.n_evaluable),
+                        "estimate": format_proportion(o.estimate),
+                        "interval": format_proportion_interval(o.conf_low, o.conf_high)} for o in relief.outcomes},
+        },
+        "narrative": sentences,
+        "text": {
+            **{section.heading.lower(): " ".join(section.paragraphs) for section in abstract},
+            "conclusions_full": " ".join(conclusions),
+        },
+    }
+    if model is not None:
+        values["sensitivity"] = {
+            "n_infusions": format_count(model.n_infusions), "n_patients": format_count(model.n_patients),
+            "estimate": format_mean(model.index.estimate), "std_error": format_se(model.index.std_error),
+            "conf_int": format_interval(model.index.conf_low, model.index.conf_high),
+            "p_statement": format_p_statement(model.index.p_value),
+        }
+    return values

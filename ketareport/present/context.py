@@ -1,0 +1,128 @@
+"""The report context: typed, string-only inputs of the templates.
+
+Every field is already formatted (see :mod:`.formats`); the Jinja templates
+(HTML, PDF) and the Quarto project only lay these strings out. Field
+docstrings say what each holds, as datasette documents its template contexts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+FIGURE_FILES = {"flow": "figure-1-flow.svg", "vas": "figure-2-vas.svg", "relief": "figure-3-relief.svg"}
+"""Figure key -> file name under ``figures/`` (written beside the report and inlined in the HTML)."""
+
+
+@dataclass(frozen=True)
+class FormattedEstimate:
+    """One row of the VAS table, formatted: mean, SE, interval, t, df and P."""
+
+    label: str
+    n: str
+    estimate: str
+    std_error: str
+    conf_int: str
+    statistic: str
+    df: str
+    p: str
+    p_statement: str
+    """``P < 0.001`` / ``P = 0.002`` with no-break spaces, for running text."""
+
+
+@dataclass(frozen=True)
+class TableRow:
+    label: str
+    cells: list[str]
+    kind: str = "row"
+    """``section`` (a heading row spanning the table), ``row`` or ``subrow`` (indented)."""
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    """Anchor and Quarto cross-reference id (``tbl-vas``)."""
+    number: int
+    caption: str
+    columns: list[str]
+    rows: list[TableRow]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Figure:
+    id: str
+    number: int
+    caption: str
+    alt: str
+    """Text alternative for screen readers: the figure's numbers in words."""
+    file: str
+    """File name under ``figures/`` (from :data:`FIGURE_FILES`)."""
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    paragraphs: list[str]
+    exhibits: list[str] = field(default_factory=list)
+    """Tables and figures placed after the section: ``table:vas``, ``figure:flow`` ..."""
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    affiliation_marks: str
+    """Superscript numbers of the author's affiliations (``1``), empty when none."""
+
+
+@dataclass(frozen=True)
+class TitleBlock:
+    title: str
+    subtitle: str
+    authors: list[Author]
+    affiliations: list[str]
+    """Numbered in order of first mention."""
+    institution: str
+    date: str
+    review_board: str
+    keywords: str
+    running_head: str
+    pdf_author: str
+    draft_notice: str
+    """``DRAFT — not for submission: missing …`` when the study metadata is incomplete, else empty."""
+
+
+@dataclass(frozen=True)
+class Appendix:
+    input_files: list[list[str]]
+    """Rows: file, SHA-256, size."""
+    row_counts: list[list[str]]
+    config_yaml: str
+    command: str
+    generated_at: str
+    versions: list[list[str]]
+    verification_summary: str
+    verification_failed: bool
+    verification_table: Table | None
+    verification_versions: list[list[str]]
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Everything the templates print, as strings."""
+
+    title: TitleBlock
+    abstract: list[Section]
+    introduction: list[str]
+    methods: list[Section]
+    results: list[Section]
+    tables: dict[str, Table]
+    figures: dict[str, Figure]
+    conclusions: list[str]
+    appendix: Appendix
+    page_size: str
+    values: dict[str, Any]
+    """Formatted key numbers and result-dependent phrases, nested: ``study.*``, ``labels.*``,
+    ``cohort.*``, ``vas.<overall|index|comparison|difference>.*``, ``relief.*``, ``sensitivity.*``,
+    ``narrative.*`` (one sentence per reporting rule) and ``text.*`` (the abstract's paragraphs).
+    Quarto's ``_variables.yml`` is written from it."""
