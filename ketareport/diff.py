@@ -170,7 +170,7 @@ def report_values_json(context) -> str:
          "rows": [{"label": row.label, "cells": list(row.cells)} for row in table.rows]}
         for table in context.tables.values()
     ]
-    return json.dumps({"values": context.variables(), "tables": tables}, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps({"values": context.values, "tables": tables}, indent=2, ensure_ascii=False) + "\n"
 
 
 # ---------------------------------------------------------------- comparing --
