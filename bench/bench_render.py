@@ -20,17 +20,22 @@ def timed(label, action):
 
 
 def bench(dataset: Path) -> None:
+    import datetime as dt
+
     from ketareport.figures import render_figures
     from ketareport.pipeline import run_analysis
     from ketareport.present.build import build_context
-    from ketareport.render import embedded_fonts, render_html, render_pdf
+    from ketareport.render import PdfMetadata, embedded_fonts, render_html, render_pdf
+    from ketareport.report import data_files
 
     run = timed("analysis", lambda: run_analysis(dataset))
     figures = timed("figures", lambda: render_figures(run))
     context = timed("context", lambda: build_context(run))
     timed("font subsets", embedded_fonts)  # from the cache after the first render on a machine
     html = timed("HTML", lambda: render_html(context, figures, run.provenance.generated_at))
-    pdf = timed("PDF", lambda: render_pdf(html))
+    metadata = PdfMetadata(subject=context.values["text"]["objective"],
+                           created=dt.datetime.fromisoformat(run.provenance.generated_at))
+    pdf = timed("PDF (PDF/A-3a, tagged)", lambda: render_pdf(html, metadata, data_files(run, None)))
     print(f"  HTML {len(html.encode()) / 1024:.0f} kB, PDF {len(pdf) / 1024:.0f} kB")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .aggregates import VasAggregates, vas_aggregates
 from .cohort import Cohort
 from .config import AnalysisOptions
 from .contract import ANALYSIS_COLUMNS, MIXED_MODEL_ANALYSIS, RELIEF_METHODS, VAS_ANALYSIS
@@ -13,7 +14,7 @@ from .results import (
     CohortSummary, Estimate, MixedModelResult, ReliefOutcome, ReliefSummary, StudyResults, VasResults,
 )
 from .statistics import (
-    TestResult, one_sample_t, proportion_interval, random_intercept_reml,
+    TestResult, one_sample_t, proportion_interval, random_intercept_reml_from_cells,
     two_sample_difference, wald_inference,
 )
 WITHIN_PATIENT_RESOLUTION = 1e-6
@@ -21,11 +22,12 @@ WITHIN_PATIENT_RESOLUTION = 1e-6
 
 
 def analyze_cohort(cohort: Cohort) -> StudyResults:
+    aggregates = vas_aggregates(cohort.patient_aggregates())
     return StudyResults(
         cohort=summarise_cohort(cohort),
-        vas=vas_reduction(cohort.analyzed_patients, cohort.options),
+        vas=vas_reduction(aggregates, cohort.options),
         relief=relief(cohort.patients, cohort.options),
-        sensitivity=mixed_model(cohort.analyzed_infusions, cohort.options),
+        sensitivity=mixed_model(aggregates, cohort.options),
         patient_characteristics=patient_characteristics(cohort),
         infusion_characteristics=infusion_characteristics(cohort),
     )
@@ -82,22 +84,19 @@ def _estimate(analysis: str, term: str, result: TestResult, conf_level: float) -
     )
 
 
-def vas_reduction(analysed_patients: pd.DataFrame, options: AnalysisOptions) -> VasResults:
+def vas_reduction(aggregates: VasAggregates, options: AnalysisOptions) -> VasResults:
     """One-sample t overall and per group on patient means, and the group difference."""
-    reductions = analysed_patients["reduction"].to_numpy(dtype=float)
-    is_index = analysed_patients["is_index"].to_numpy(dtype=bool)
-    index_values, comparison_values = reductions[is_index], reductions[~is_index]
     level = options.conf_level
     return VasResults(
-        overall=_estimate(VAS_ANALYSIS, "overall", one_sample_t(reductions, level), level),
-        index=_estimate(VAS_ANALYSIS, options.index_diagnosis, one_sample_t(index_values, level), level),
-        comparison=_estimate(VAS_ANALYSIS, "other", one_sample_t(comparison_values, level), level),
+        overall=_estimate(VAS_ANALYSIS, "overall", one_sample_t(aggregates.overall, level), level),
+        index=_estimate(VAS_ANALYSIS, options.index_diagnosis, one_sample_t(aggregates.index, level), level),
+        comparison=_estimate(VAS_ANALYSIS, "other", one_sample_t(aggregates.comparison, level), level),
         difference=_estimate(
             VAS_ANALYSIS, "difference",
-            two_sample_difference(index_values, comparison_values, level, options.difference_test), level,
+            two_sample_difference(aggregates.index, aggregates.comparison, level, options.difference_test), level,
         ),
         difference_test=options.difference_test,
-        n_patients_improved=int((reductions > 0).sum()),
+        n_patients_improved=aggregates.n_patients_improved,
     )
 
 
@@ -136,8 +135,8 @@ def relief(patients: pd.DataFrame, options: AnalysisOptions) -> ReliefSummary:
     )
 
 
-def mixed_model(analysed_infusions: pd.DataFrame, options: AnalysisOptions) -> MixedModelResult | None:
-    """Sensitivity analysis on infusions: ``reduction ~ index + (1 | patient_id)``, REML.
+def mixed_model(aggregates: VasAggregates, options: AnalysisOptions) -> MixedModelResult | None:
+    """Sensitivity analysis on infusions: ``reduction ~ index + (1 | patient_id)``, REML, from the cells.
 
     None when it is switched off or not estimable: both groups need patients;
     the between-patient variance needs more patients than fixed effects (3 or
@@ -148,18 +147,16 @@ def mixed_model(analysed_infusions: pd.DataFrame, options: AnalysisOptions) -> M
     patient with one infusion) or the REML fit degenerates (residual
     variance 0), so there is no model to report.
     """
-    if not options.sensitivity_model or analysed_infusions.empty:
+    cells = aggregates.cells
+    if not options.sensitivity_model or not cells:
         return None
-    is_index = analysed_infusions["is_index"].to_numpy(dtype=float)
-    n_obs = len(analysed_infusions)
-    by_patient = analysed_infusions.groupby("patient_id", sort=False)["reduction"]
-    within_patient_variation = bool(((by_patient.max() - by_patient.min()) > WITHIN_PATIENT_RESOLUTION).any())
-    if is_index.min() == is_index.max() or by_patient.ngroups <= 2 or not within_patient_variation:
+    n_index = sum(cell.n_patients for cell in cells if cell.is_index)
+    n_patients = sum(cell.n_patients for cell in cells)
+    n_obs = sum(cell.n_patients * cell.n_infusions for cell in cells)
+    within_patient_variation = any(cell.max_range > WITHIN_PATIENT_RESOLUTION for cell in cells)
+    if n_index in (0, n_patients) or n_patients <= 2 or not within_patient_variation:
         return None
-    design = np.column_stack([np.ones(n_obs), is_index])
-    fit = random_intercept_reml(
-        analysed_infusions["reduction"].to_numpy(dtype=float), design, analysed_infusions["patient_id"].to_numpy(),
-    )
+    fit = random_intercept_reml_from_cells(cells)
     standard_errors = np.sqrt(np.diag(fit.covariance))
     estimates = []
     for term, coefficient, std_error in zip(("intercept", options.index_diagnosis), fit.coefficients, standard_errors, strict=True):
@@ -171,7 +168,7 @@ def mixed_model(analysed_infusions: pd.DataFrame, options: AnalysisOptions) -> M
     total = fit.variance_group + fit.variance_residual
     return MixedModelResult(
         n_infusions=n_obs,
-        n_patients=int(analysed_infusions["patient_id"].nunique()),
+        n_patients=n_patients,
         intercept=estimates[0],
         index=estimates[1],
         variance_patient=fit.variance_group,

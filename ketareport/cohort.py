@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .aggregates import PatientAggregates, patient_aggregates
 from .config import AnalysisOptions
 from .contract import ANALYSIS_COLUMNS, diagnosis_labels
 from .validate import Dataset
@@ -25,7 +26,9 @@ class Cohort:
 
     patients: the validated columns plus ``is_index`` (diagnosis is the index
     diagnosis), ``n_infusions``, ``n_infusions_analyzed`` and ``reduction``
-    (mean VAS reduction over analysed infusions; NaN when there are none).
+    (mean VAS reduction over analysed infusions; NaN when there are none),
+    ``reduction_within_ss`` and ``reduction_range`` (sum of squared deviations
+    from that mean, and max minus min; NaN when there are none).
 
     infusions: the validated columns plus ``is_index``, ``excluded`` (an
     analysis column is missing), ``missing_columns`` (which, ``;``-joined) and
@@ -46,6 +49,18 @@ class Cohort:
     def analyzed_patients(self) -> pd.DataFrame:
         return self.patients[self.patients["n_infusions_analyzed"] > 0]
 
+    def patient_aggregates(self) -> PatientAggregates:
+        """Table 1 of :mod:`ketareport.aggregates`: the analysed patients' sufficient statistics."""
+        analysed = self.analyzed_patients
+        return PatientAggregates(
+            patient_id=analysed["patient_id"].to_numpy(),
+            is_index=analysed["is_index"].to_numpy(dtype=bool),
+            n_infusions=analysed["n_infusions_analyzed"].to_numpy(dtype=np.int64),
+            mean_reduction=analysed["reduction"].to_numpy(dtype=float),
+            within_ss=analysed["reduction_within_ss"].to_numpy(dtype=float),
+            reduction_range=analysed["reduction_range"].to_numpy(dtype=float),
+        )
+
 
 def build_cohort(dataset: Dataset, options: AnalysisOptions, labels: Mapping[str, str] | None = None) -> Cohort:
     """The cohort of ``dataset``; ``labels`` is study.yml's diagnosis label map (normalised keys)."""
@@ -61,14 +76,14 @@ def build_cohort(dataset: Dataset, options: AnalysisOptions, labels: Mapping[str
     joined = missing.to_numpy() @ names if len(infusions) else np.array([], dtype=object)
     infusions["missing_columns"] = pd.Series(joined, index=infusions.index, dtype=object).astype(str).str.rstrip(";")
     infusions["reduction"] = (infusions["vas_pre"] - infusions["vas_post"]).where(~infusions["excluded"])
-    index_by_patient = patients.set_index("patient_id")["is_index"]
-    infusions["is_index"] = infusions["patient_id"].map(index_by_patient).astype(bool)
-
-    by_patient = infusions.groupby("patient_id", sort=False)
-    patients["n_infusions"] = patients["patient_id"].map(by_patient.size()).fillna(0).astype(int)
-    patients["n_infusions_analyzed"] = (
-        patients["patient_id"].map((~infusions["excluded"]).groupby(infusions["patient_id"]).sum()).fillna(0).astype(int)
-    )
-    patients["reduction"] = patients["patient_id"].map(by_patient["reduction"].mean())
+    # One pass over the infusions per sum: each infusion's patient position, then bincounts.
+    codes = pd.Index(patients["patient_id"]).get_indexer(infusions["patient_id"])
+    infusions["is_index"] = patients["is_index"].to_numpy(dtype=bool)[codes]
+    patients["n_infusions"] = np.bincount(codes, minlength=len(patients))
+    counts, means, within_ss, spread = patient_aggregates(codes, infusions["reduction"].to_numpy(dtype=float), len(patients))
+    patients["n_infusions_analyzed"] = counts
+    patients["reduction"] = means
+    patients["reduction_within_ss"] = within_ss
+    patients["reduction_range"] = spread
     printed = diagnosis_labels(patients["diagnosis"], patients["diagnosis_as_written"], labels)
     return Cohort(patients=patients, infusions=infusions, options=options, diagnosis_labels=printed)

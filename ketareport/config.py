@@ -301,6 +301,14 @@ class DataOptions(_Block):
         {}, description="map from a data-dictionary column to the source's column name",
         json_schema_extra={"default_text": "none", "example": {"vas_pre": "vas_before", "vas_post": "vas_after"}},
     )
+    engine: Literal["duckdb", "postgres", "spark"] | None = Field(
+        None, description="database engine holding the tables (as `--engine`); a DuckDB file or a database URL names its own",
+        json_schema_extra={"default_text": "the files' own reader, or the engine DATASET names", "example": "spark"},
+    )
+    spark_master: Text = Field(
+        "local[*]", description="Spark master URL for `--engine spark`: a cluster instead of local mode",
+        json_schema_extra={"example": "spark://spark-master:7077"},
+    )
 
     @field_validator("columns")
     @classmethod

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import KetareportError
+from .errors import QuartoFailed
 from .paths import repository_file
 from .present.context import FIGURE_FILES, ReportContext, Table
 
@@ -56,10 +56,6 @@ PAPER_SIZES = {"A4": "a4", "Letter": "us-letter"}
 DATE_FORMAT = "D MMMM YYYY"  # Quarto (dayjs) date format: 24 November 2026, as in the HTML report
 VARIABLE = re.compile(r"\{\{<\s*var\s+([^\s>]+)\s*>\}\}")
 INCLUDE = re.compile(r"\{\{<\s*include\s+([^\s>]+)\s*>\}\}")
-
-
-class QuartoFailed(KetareportError):
-    """``quarto render`` stopped with an error."""
 
 
 # ------------------------------------------------------------- Markdown text --

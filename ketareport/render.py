@@ -1,7 +1,7 @@
 """Render the manuscript: Jinja templates -> self-contained HTML -> PDF (WeasyPrint).
 
 One Jinja environment (autoescape on, ``StrictUndefined`` so a missing value
-fails the render instead of printing blank, the one filter CSS needs registered here).
+fails the render instead of printing blank, its filters registered here).
 The HTML carries everything inline: CSS, fonts (subsets of the shipped TeX
 Gyre Pagella as data URIs) and figures (SVG). The PDF is made from the same
 HTML, with the same fonts embedded, so it does not depend on the machine's
@@ -11,9 +11,13 @@ fontconfig.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
 import io
 import os
+import re
+from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 from .output import write_atomic
@@ -52,12 +56,28 @@ def template_environment(templates: Path = TEMPLATES):
         keep_trailing_newline=True,
     )
     environment.filters["css_string"] = css_string
+    environment.filters["svg_inline"] = svg_inline
     return environment
 
 
 def css_string(text: str) -> str:
     """Text for a CSS string literal: backslashes, quotes and line breaks escaped (CSS is not autoescaped)."""
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ").replace("<", "\\3C ")
+
+
+def svg_inline(svg: str, prefix: str, title: str) -> str:
+    """An SVG document ready to sit inside the HTML beside others.
+
+    Its ids (and the references to them) get ``prefix``, since the figures, drawn separately, reuse the same
+    ids and an HTML page must not; ``title`` becomes its first child: the accessible name a browser reads
+    out, and the /Alt text WeasyPrint gives the figure in the tagged PDF.
+    """
+    opening = re.match(r"\s*<svg\b[^>]*>", svg)
+    if opening is None:
+        raise ValueError("not an SVG document: it does not start with an <svg> element")
+    body = re.sub(r'\bid="', f'id="{prefix}-', svg[opening.end():])
+    body = re.sub(r'((?:xlink:)?href="|url\()#', rf"\1#{prefix}-", body)
+    return f"{opening.group(0)}<title>{escape(title, quote=False)}</title>{body}"
 
 
 FONT_FEATURES = ("kern", "liga", "lnum", "tnum", "onum", "pnum")
@@ -140,9 +160,75 @@ def render_html(context: ReportContext, figures: dict[str, str], generated_at: s
     )
 
 
-def render_pdf(html: str) -> bytes:
-    """The PDF of the same HTML (title, author and dates from its <meta> tags)."""
-    from weasyprint import HTML
+PDF_VARIANT = "pdf/a-3a"
+"""PDF/A-3, level a (accessible): archival (fonts embedded, sRGB output intent, XMP) and tagged, and PDF/A-3
+is the part that allows the data files to travel inside the PDF as associated files."""
+
+
+@dataclass(frozen=True)
+class EmbeddedFile:
+    """A file carried inside the PDF (a PDF/A-3 associated file), the same bytes as the one written beside it."""
+
+    name: str
+    data: bytes
+    relationship: str
+    """The associated-file relationship: ``Data`` (numbers the report prints) or ``Source`` (what produced them)."""
+    description: str
+
+
+@dataclass(frozen=True)
+class PdfMetadata:
+    """What the PDF says about itself beyond the HTML's <title>, author and keyword <meta> tags."""
+
+    subject: str
+    created: dt.datetime
+
+
+def render_pdf(html: str, metadata: PdfMetadata, embedded_files: tuple[EmbeddedFile, ...] = ()) -> bytes:
+    """The PDF/A-3a of the same HTML, carrying ``embedded_files``.
+
+    Title, authors, keywords and dates come from the HTML's <title> and <meta> tags, the language from
+    ``<html lang>``; the subject is set here.
+    """
+    from weasyprint import HTML, Attachment
 
     # A fixed base_url: relative URLs (there are none) could otherwise reach the file system.
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    document = HTML(string=html, base_url=str(TEMPLATES)).render()
+    document.metadata.description = metadata.subject
+    # The attachments' dates are the report's: WeasyPrint would otherwise stamp them with the clock.
+    created = metadata.created.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    attachments = [
+        Attachment(file_obj=io.BytesIO(file.data), name=file.name, description=file.description,
+                   relationship=file.relationship, created=created, modified=created)
+        for file in embedded_files
+    ]
+    return document.write_pdf(
+        pdf_variant=PDF_VARIANT, attachments=attachments,
+        finisher=_finish_pdf,
+    )
+
+
+def _finish_pdf(document, pdf) -> None:
+    """Complete what WeasyPrint leaves out: page labels (1, 2, ... as the footers number the pages), one /AF
+    entry per associated file, and the document language in the XMP (dc:language; WeasyPrint writes it only
+    as the catalog's /Lang)."""
+    import pydyf
+
+    language = document.metadata.lang
+    if not language:
+        raise ValueError("the manuscript's <html> element has no lang attribute: PDF/A-3a needs the document language")
+    pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array([0, pydyf.Dictionary({"S": "/D"})])})
+    if "AF" in pdf.catalog:
+        # WeasyPrint lists each associated file twice (from the name tree and from the file specifications).
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+    metadata = pdf.objects[int(pdf.catalog["Metadata"].split()[0])]
+    language_description = (
+        '<rdf:Description xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" rdf:about="">'
+        f"<dc:language><rdf:Bag><rdf:li>{escape(language)}</rdf:li></rdf:Bag></dc:language>"
+        "</rdf:Description></rdf:RDF>"
+    ).encode("utf-8")
+    (packet,) = metadata.stream
+    if packet.count(b"</rdf:RDF>") != 1:
+        raise RuntimeError("unexpected XMP packet from WeasyPrint: expected one rdf:RDF element")
+    metadata.stream = [packet.replace(b"</rdf:RDF>", language_description)]

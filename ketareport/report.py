@@ -8,6 +8,7 @@ command line, the tests and the benchmarks all go through these two calls.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -15,6 +16,7 @@ from .present.context import FIGURE_FILES, ReportContext
 
 if TYPE_CHECKING:
     from .output import StagedOutput
+    from .render import EmbeddedFile
     from .pipeline import AnalysisRun
     from .verify import VerificationReport
 
@@ -37,6 +39,8 @@ class Report:
     html: str
     pdf: bytes | None
     """None when the PDF was not asked for."""
+    data_files: tuple[EmbeddedFile, ...]
+    """The files the PDF carries (result files, verification.csv, the configuration used), written beside it."""
 
     @property
     def name(self) -> str:
@@ -50,37 +54,67 @@ def build(
     """Format the run, draw the figures and render the HTML (and, unless ``pdf=False``, the PDF)."""
     from .figures import render_figures
     from .present.build import build_context
-    from .render import render_html, render_pdf
+    from .render import PdfMetadata, render_html, render_pdf
 
     progress("drawing figures")
     figures = render_figures(run)
     context = build_context(run, verification)
     progress("rendering HTML")
     html = render_html(context, figures, run.provenance.generated_at)
+    files = data_files(run, verification)
     document = None
     if pdf:
         progress("rendering PDF")
-        document = render_pdf(html)
-    return Report(run, verification, context, figures, html, document)
+        metadata = PdfMetadata(subject=context.values["text"]["objective"],
+                               created=dt.datetime.fromisoformat(run.provenance.generated_at))
+        document = render_pdf(html, metadata, files)
+    return Report(run, verification, context, figures, html, document, files)
+
+
+CONFIG_USED = "study-used.yml"
+"""The configuration the run used, as a study.yml (not named study.yml: the output folder may be the dataset's
+own folder, whose commented study.yml must not be replaced by this dump)."""
+
+
+def data_files(run: AnalysisRun, verification: VerificationReport | None) -> tuple[EmbeddedFile, ...]:
+    """The numbers as data, and what produced them: the PDF's associated files, each also written beside it."""
+    from .pipeline import result_texts
+    from .render import EmbeddedFile
+
+    texts = result_texts(run)
+    files = [
+        EmbeddedFile("estimates.csv", texts["estimates.csv"].encode("utf-8"), "Data",
+                     "Every estimate at full precision, broom-style: one row per estimate."),
+        EmbeddedFile("results.json", texts["results.json"].encode("utf-8"), "Data",
+                     "Every number the report prints, the configuration and the provenance."),
+    ]
+    if verification is not None:
+        from .verify import verification_csv
+
+        files.append(EmbeddedFile("verification.csv", verification_csv(verification).encode("utf-8"), "Data",
+                                  "The independent R cross-check, quantity by quantity."))
+    files.append(EmbeddedFile(CONFIG_USED, run.config.study_yml().encode("utf-8"), "Source",
+                              "The study configuration used for this report, as a study.yml."))
+    return tuple(files)
 
 
 def write(
     report: Report, staged: StagedOutput, *, quarto: bool = False, results: bool = True, progress: Progress = _silent,
 ) -> None:
     """Stage the result files (unless ``results=False``: a site with small-cell suppression publishes none),
-    report-values.json, the figures, the HTML, the PDF (when built), verification.csv and the Quarto project."""
+    report-values.json, the figures, the HTML, the PDF (when built), the files the PDF carries
+    (verification.csv, the configuration used) and the Quarto project."""
     from .diff import REPORT_VALUES_FILE, report_values_json
-    from .pipeline import write_results
+    from .pipeline import RESULT_FILES, write_results
 
     result_files = []
     if results:
         progress("writing result files")
         result_files = write_results(report.run, staged)
     staged.path(REPORT_VALUES_FILE).write_text(report_values_json(report.context), encoding="utf-8")
-    if report.verification is not None:
-        from .verify import verification_csv
-
-        staged.path("verification.csv").write_text(verification_csv(report.verification), encoding="utf-8")
+    for file in report.data_files:
+        if file.name not in RESULT_FILES:
+            staged.path(file.name).write_bytes(file.data)
     for key, svg in report.figures.items():
         staged.path(f"figures/{FIGURE_FILES[key]}").write_text(svg, encoding="utf-8")
     staged.path(f"{report.name}.html").write_text(report.html, encoding="utf-8")

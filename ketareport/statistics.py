@@ -14,6 +14,8 @@ import numpy as np
 # same numerical routines, without scipy.stats's ~0.7 s import on every run.
 from scipy.special import betaincinv, ndtr, ndtri, stdtr, stdtrit
 
+from .aggregates import MixedModelCell, Moments, PatientAggregates, patient_aggregates, vas_aggregates
+
 
 @dataclass(frozen=True)
 class TestResult:
@@ -39,19 +41,26 @@ def _t_inference(estimate: float, std_error: float, df: float, conf_level: float
     return TestResult(estimate, std_error, statistic, df, p_value, estimate - half_width, estimate + half_width, n)
 
 
-def one_sample_t(values: np.ndarray, conf_level: float) -> TestResult:
-    """Mean, SE = SD/sqrt(n), t on n-1 df for mean = 0 (R: ``t.test(x)``)."""
-    values = np.asarray(values, dtype=float)
-    n = int(values.size)
+def one_sample_t(sample: Moments | np.ndarray, conf_level: float) -> TestResult:
+    """Mean, SE = SD/sqrt(n), t on n-1 df for mean = 0 (R: ``t.test(x)``).
+
+    ``sample`` is the values or their :class:`~ketareport.aggregates.Moments`.
+    """
+    moments = _moments(sample)
+    n = moments.n
     if n == 0:
         return TestResult(None, None, None, None, None, None, None, 0)
-    mean = float(values.mean())
+    mean = moments.mean
     if n < 2:
         return TestResult(mean, None, None, None, None, None, None, n)
-    std_error = float(values.std(ddof=1)) / math.sqrt(n)
+    std_error = math.sqrt(moments.variance) / math.sqrt(n)
     if _essentially_constant(std_error, mean):
         std_error = 0.0
     return _t_inference(mean, std_error, n - 1, conf_level, n)
+
+
+def _moments(sample: Moments | np.ndarray) -> Moments:
+    return sample if isinstance(sample, Moments) else Moments.of(sample)
 
 
 def _essentially_constant(std_error: float, *means: float) -> bool:
@@ -64,24 +73,25 @@ def _essentially_constant(std_error: float, *means: float) -> bool:
     return std_error <= 10 * np.finfo(float).eps * max(abs(mean) for mean in means)
 
 
-def two_sample_difference(first: np.ndarray, second: np.ndarray, conf_level: float, test: str) -> TestResult:
-    """Mean of ``first`` minus mean of ``second``.
+def two_sample_difference(
+    first: Moments | np.ndarray, second: Moments | np.ndarray, conf_level: float, test: str,
+) -> TestResult:
+    """Mean of ``first`` minus mean of ``second`` (the values or their moments).
 
     ``welch``: SE = sqrt(SE1^2 + SE2^2) on Welch-Satterthwaite df
     (R: ``t.test(x, y)``); ``pooled``: pooled-variance SE on n1 + n2 - 2 df
     (R: ``t.test(x, y, var.equal = TRUE)``). With fewer than 2 values in
     either group only the difference of the means is given.
     """
-    first = np.asarray(first, dtype=float)
-    second = np.asarray(second, dtype=float)
-    n1, n2 = int(first.size), int(second.size)
+    first, second = _moments(first), _moments(second)
+    n1, n2 = first.n, second.n
     if n1 == 0 or n2 == 0:
         return TestResult(None, None, None, None, None, None, None, n1 + n2)
-    mean1, mean2 = float(first.mean()), float(second.mean())
+    mean1, mean2 = first.mean, second.mean
     difference = mean1 - mean2
     if n1 < 2 or n2 < 2:
         return TestResult(difference, None, None, None, None, None, None, n1 + n2)
-    var1, var2 = float(first.var(ddof=1)), float(second.var(ddof=1))
+    var1, var2 = first.variance, second.variance
     if test == "welch":
         se1_sq, se2_sq = var1 / n1, var2 / n2
         std_error = math.sqrt(se1_sq + se2_sq)
@@ -142,41 +152,81 @@ class RandomInterceptFit:
 
 
 def random_intercept_reml(y: np.ndarray, design: np.ndarray, groups: np.ndarray) -> RandomInterceptFit:
-    """REML for a linear model with one random intercept per group (R: ``lme4::lmer(REML = TRUE)``).
+    """REML of ``y ~ x + (1 | group)`` from the raw values, for a 0/1 covariate constant within each group.
 
-    With V_i = s2 (I + theta J) for a group of size n_i, every quantity the
-    restricted likelihood needs reduces to per-group sums, so the profiled
-    REML criterion is a cheap function of theta = tau2 / s2 alone: it is
-    minimised over lme4's parameter sqrt(theta) >= 0 (boundary included), and
-    the fixed effects and s2 follow in closed form. Vectorised over groups.
+    ``design`` is ``[1, x]``. The values are reduced to the cells of
+    :mod:`ketareport.aggregates` and fitted by :func:`random_intercept_reml_from_cells`.
     """
     y = np.asarray(y, dtype=float)
     design = np.asarray(design, dtype=float)
-    _, group_index = np.unique(groups, return_inverse=True)
-    n_obs, n_coef = design.shape
-    n_groups = int(group_index.max()) + 1
-    sizes = np.bincount(group_index, minlength=n_groups).astype(float)
-    # Per-group sums: X_i'1 (groups x p), y_i'1 (groups).
-    x_sums = np.zeros((n_groups, n_coef))
-    np.add.at(x_sums, group_index, design)
-    y_sums = np.bincount(group_index, weights=y, minlength=n_groups)
-    xtx = design.T @ design
-    xty = design.T @ y
-    yty = float(y @ y)
-    residual_df = n_obs - n_coef
+    if design.ndim != 2 or design.shape[1] != 2 or not np.all(design[:, 0] == 1) or not np.isin(design[:, 1], (0, 1)).all():
+        raise ValueError("the design must be an intercept and one 0/1 covariate")
+    _, codes = np.unique(groups, return_inverse=True)
+    codes = codes.ravel()
+    n_groups = int(codes.max()) + 1
+    covariate = np.zeros(n_groups)
+    covariate[codes] = design[:, 1]
+    if not np.array_equal(covariate[codes], design[:, 1]):
+        raise ValueError("the covariate must be constant within each group")
+    counts, means, within_ss, spread = patient_aggregates(codes, y, n_groups)
+    patients = PatientAggregates(np.arange(n_groups), covariate == 1, counts, means, within_ss, spread)
+    return random_intercept_reml_from_cells(vas_aggregates(patients).cells)
+
+
+def random_intercept_reml_from_cells(cells: tuple[MixedModelCell, ...] | list[MixedModelCell]) -> RandomInterceptFit:
+    """REML for ``y ~ group + (1 | patient)`` (R: ``lme4::lmer(REML = TRUE)``) from per-cell sufficient statistics.
+
+    A patient i with n_i infusions has V_i = s2 (I + theta J). With the
+    covariate constant within patients, every quadratic form of the
+    restricted likelihood is a sum over the cells (group, n_i) of
+    :mod:`ketareport.aggregates`, with weight a = n / (1 + n theta) per patient:
+
+    * X'H^-1 X = [[T0 + T1, T1], [T1, T1]], T_g = sum of a K over group g's cells
+      (K patients per cell), so log det = log T0 + log T1;
+    * the GLS estimates are the a-weighted group means mu_g of the patient
+      means: intercept mu_0, group effect mu_1 - mu_0;
+    * the residual quadratic form is, centred,
+      sum W + sum a (M2 + K (mean - mu_g)^2) (W within-patient SS, M2 the
+      cell's centred SS of patient means);
+    * log det H = sum K log(1 + n theta).
+
+    The profiled REML criterion is then a function of theta = tau2 / s2
+    alone, minimised over lme4's parameter sqrt(theta) >= 0 (boundary
+    included); s2 and the fixed effects follow in closed form. Each
+    evaluation costs one pass over the cells, whatever the number of infusions.
+    """
+    group = np.array([cell.is_index for cell in cells], dtype=bool)
+    sizes = np.array([cell.n_infusions for cell in cells], dtype=float)
+    patients = np.array([cell.n_patients for cell in cells], dtype=float)
+    cell_means = np.array([cell.mean_of_means for cell in cells], dtype=float)
+    cell_m2 = np.array([cell.m2_of_means for cell in cells], dtype=float)
+    within = float(sum(cell.within_ss for cell in cells))
+    n_obs = float(np.sum(sizes * patients))
+    residual_df = n_obs - 2
 
     def profile(ratio: float):
-        weights = ratio / (1 + sizes * ratio)  # H_i^-1 = I - w_i J
-        xhx = xtx - (x_sums * weights[:, None]).T @ x_sums
-        xhy = xty - (x_sums * weights[:, None]).T @ y_sums
-        yhy = yty - float(np.sum(weights * y_sums**2))
-        coefficients = np.linalg.solve(xhx, xhy)
-        quadratic = yhy - float(coefficients @ xhy)
+        per_patient = sizes / (1 + sizes * ratio)  # a
+        weights = per_patient * patients  # a K per cell
+        totals = np.array([weights[~group].sum(), weights[group].sum()])
+        group_means = np.array([
+            np.sum(weights[~group] * cell_means[~group]) / totals[0],
+            np.sum(weights[group] * cell_means[group]) / totals[1],
+        ])
+        deviations = cell_means - group_means[group.astype(int)]
+        quadratic = within + float(np.sum(per_patient * cell_m2) + np.sum(weights * deviations**2))
         sigma2 = quadratic / residual_df
-        log_det_h = float(np.sum(np.log1p(sizes * ratio)))
-        _, log_det_xhx = np.linalg.slogdet(xhx)
+        log_det_h = float(np.sum(patients * np.log1p(sizes * ratio)))
+        log_det_xhx = float(np.log(totals[0]) + np.log(totals[1]))
         deviance = residual_df * (math.log(2 * math.pi * sigma2) + 1) + log_det_h + log_det_xhx
-        return deviance, coefficients, sigma2, xhx
+        return deviance, group_means, sigma2, totals, per_patient, deviations, quadratic
+
+    def slope(ratio: float) -> float:
+        """d deviance / d theta, analytically (da/dtheta = -a^2; mu_g is stationary in the quadratic form)."""
+        _, _, _, totals, per_patient, deviations, quadratic = profile(ratio)
+        squared = per_patient**2
+        d_quadratic = -float(np.sum(squared * cell_m2) + np.sum(squared * patients * deviations**2))
+        d_totals = np.array([-np.sum((squared * patients)[~group]), -np.sum((squared * patients)[group])])
+        return residual_df * d_quadratic / quadratic + float(np.sum(patients * per_patient)) + float(np.sum(d_totals / totals))
 
     def criterion(relative_sd: float) -> float:
         return profile(relative_sd**2)[0]
@@ -194,14 +244,30 @@ def random_intercept_reml(y: np.ndarray, design: np.ndarray, groups: np.ndarray)
     best = int(np.argmin(values))
     low = grid[max(best - 1, 0)]
     high = grid[min(best + 1, grid.size - 1)]
-    from scipy.optimize import minimize_scalar  # only runs that fit the model pay for it
+    from scipy.optimize import brentq, minimize_scalar  # only runs that fit the model pay for them
 
     search = minimize_scalar(criterion, bounds=(low, high), method="bounded", options={"xatol": 1e-12})
     relative_sd = float(search.x) if search.fun <= values[best] else float(grid[best])
-    deviance, coefficients, sigma2, xhx = profile(relative_sd**2)
+    # A minimiser of a function that is flat at its minimum locates it only to
+    # about sqrt(machine epsilon); the root of the slope is located to full
+    # precision, so that engines whose sums differ in the last bits agree.
+    ratio = relative_sd**2
+    if ratio > 0:
+        below, above = ratio * (1 - 1e-6), ratio * (1 + 1e-6)
+        for _ in range(50):  # widen until the slope changes sign across the bracket
+            if slope(below) < 0 < slope(above):
+                ratio = brentq(slope, below, above, xtol=1e-15 * ratio, rtol=4 * np.finfo(float).eps)
+                break
+            below, above = (below / 2 if slope(below) >= 0 else below), (above * 2 if slope(above) <= 0 else above)
+        relative_sd = math.sqrt(ratio)
+    deviance, group_means, sigma2, totals, *_ = profile(ratio)
+    comparison_variance = sigma2 / totals[0]
     return RandomInterceptFit(
-        coefficients=coefficients,
-        covariance=sigma2 * np.linalg.inv(xhx),
+        coefficients=np.array([group_means[0], group_means[1] - group_means[0]]),
+        covariance=np.array([
+            [comparison_variance, -comparison_variance],
+            [-comparison_variance, comparison_variance + sigma2 / totals[1]],
+        ]),
         variance_group=sigma2 * relative_sd**2,
         variance_residual=sigma2,
         reml_log_likelihood=-deviance / 2,

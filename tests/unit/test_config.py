@@ -112,7 +112,7 @@ def problems(tmp_path, text) -> list[str]:
     ("labels: {crps: CRPS, '-CRPS': Complex}", "'-CRPS' and 'crps' are the same diagnosis"),
     ("labels: [crps]", "labels is ['crps']; must be a mapping"),
     ("data: {columns: {vas: VAS}}", "data.columns is {'vas': 'VAS'}; has keys that are not data-dictionary columns: vas"),
-    ("data: {sheets: 2}", "data.sheets is not a known option (known: columns, infusions, patients)"),
+    ("data: {sheets: 2}", "data.sheets is not a known option (known: columns, engine, infusions, patients, spark_master)"),
     ("analysis: {relief: {colour: 1}}", "analysis.relief.colour is not a known option (known: conf_level, method, thresholds)"),
     ("[1, 2]", "(top level) is [1, 2]; must be a mapping"),
 ])

@@ -1,0 +1,152 @@
+"""Open a dataset in its engine: an Ibis connection and the two tables, columns matched to the contract.
+
+Column names are matched ignoring case, through the ``data.columns`` map of
+study.yml where the source names a column differently; the tables come back
+with the contract's column names, so every later query is written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import DatasetInvalid, Problem
+from ..contract import INFUSION_COLUMNS, PATIENT_COLUMNS
+from . import SourceSpec
+
+CONTRACT_COLUMNS = {"patients": PATIENT_COLUMNS, "infusions": INFUSION_COLUMNS}
+FILE_FORMATS = ("parquet", "csv")
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """One table in the engine, its columns renamed to the contract's."""
+
+    name: str
+    """``patients`` or ``infusions``."""
+    label: str
+    """How messages name it: ``infusions (research.ketamine_infusions)``."""
+    table: Any
+    """The Ibis table: the contract columns the source has, under their contract names."""
+    source_columns: dict[str, str]
+    """Contract column -> the source's own column name (for messages)."""
+    duplicated: tuple[str, ...]
+    """Source column names that appear more than once ignoring case."""
+
+
+@dataclass(frozen=True)
+class Source:
+    spec: SourceSpec
+    backend: Any
+    patients: SourceTable
+    infusions: SourceTable
+    container: str
+    """Human description for the appendix, e.g. ``PostgreSQL database``."""
+
+
+def open_source(spec: SourceSpec) -> Source:
+    """Connect and find both tables; :class:`DatasetInvalid` when either cannot be reached."""
+    backend, container = _connect(spec)
+    problems: list[Problem] = []
+    tables = {}
+    for name, wanted in (("patients", spec.patients_table), ("infusions", spec.infusions_table)):
+        try:
+            tables[name] = _table(backend, spec, name, wanted)
+        except DatasetInvalid as error:
+            problems += error.problems
+    if problems:
+        raise DatasetInvalid(problems)
+    return Source(spec, backend, tables["patients"], tables["infusions"], container)
+
+
+def _connect(spec: SourceSpec) -> tuple[Any, str]:
+    try:
+        if spec.engine == "duckdb":
+            return _connect_duckdb(spec.location), "DuckDB database"
+        if spec.engine == "postgres":
+            import ibis
+
+            return ibis.connect(spec.location), "PostgreSQL database"
+        if spec.engine == "spark":
+            return _connect_spark(spec), f"Spark ({spec.spark_master})"
+    except DatasetInvalid:
+        raise
+    except ImportError as error:
+        extra = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}[spec.engine]
+        raise DatasetInvalid([Problem(
+            _shown(spec.location), f"needs the {spec.engine} engine, which is not installed: "
+            f"pip install 'ketareport[{extra}]' ({error})",
+        )]) from error
+    except Exception as error:  # each driver raises its own connection errors
+        raise DatasetInvalid([Problem(_shown(spec.location), f"cannot be opened with {spec.engine}: {error}")]) from error
+    raise DatasetInvalid([Problem(_shown(spec.location), f"unknown engine {spec.engine!r}")])
+
+
+def _shown(location: str) -> str:
+    """A location fit for a message: a URL's password is never printed."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(location)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return location
+
+
+def _connect_duckdb(location: str):
+    import ibis
+
+    path = location.removeprefix("duckdb://")
+    if not Path(path).is_file():
+        raise DatasetInvalid([Problem(path, "does not exist (a DuckDB database file)")])
+    return ibis.duckdb.connect(path, read_only=True)
+
+
+def _connect_spark(spec: SourceSpec):
+    """A Spark session (``local[*]`` unless study.yml names a master) and its Ibis backend.
+
+    Table names are looked up in the session's catalog; where they are not
+    there, the location is a folder whose ``patients`` and ``infusions``
+    Parquet or CSV files Spark reads itself (CSV cells as text, as the file
+    path reads them).
+    """
+    import ibis
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master(spec.spark_master).appName("ketareport")
+        .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    backend = ibis.pyspark.connect(session)
+    folder = Path(spec.location)
+    for table in (spec.patients_table, spec.infusions_table):
+        if session.catalog.tableExists(table):
+            continue
+        files = {fmt: folder / f"{table}.{fmt}" for fmt in FILE_FORMATS}
+        if files["parquet"].exists():
+            backend.read_parquet(str(files["parquet"]), table_name=table)
+        elif files["csv"].exists():
+            backend.read_csv(str(files["csv"]), table_name=table, header=True, inferSchema=False, encoding="UTF-8")
+    return backend
+
+
+def _table(backend, spec: SourceSpec, name: str, wanted: str) -> SourceTable:
+    database, _, table_name = wanted.rpartition(".")
+    label = name if wanted == name else f"{name} ({wanted})"
+    try:
+        table = backend.table(table_name, database=database or None)
+    except Exception as error:  # a missing table is a different exception in each backend
+        raise DatasetInvalid([Problem(label, f"cannot be read from {_shown(spec.location)}: no table {wanted} ({type(error).__name__})")]) from error
+    by_lower: dict[str, list[str]] = {}
+    for column in table.columns:
+        by_lower.setdefault(column.strip().lower(), []).append(column)
+    duplicated = tuple(sorted(lower for lower, names in by_lower.items() if len(names) > 1))
+    source_columns = {}
+    for column in CONTRACT_COLUMNS[name]:
+        wanted_column = spec.columns.get(column, column).strip().lower()
+        if wanted_column in by_lower:
+            source_columns[column] = by_lower[wanted_column][0]
+    renamed = table.select(**{column: table[source] for column, source in source_columns.items()})
+    return SourceTable(name, label, renamed, source_columns, duplicated)

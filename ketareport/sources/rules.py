@@ -1,0 +1,319 @@
+"""The data dictionary's rules as queries, run in the engine that holds the data.
+
+Each rule is a boolean expression over one table. One query per table
+counts the rows breaking every rule at once; for each rule that is broken,
+a second query fetches the first rows (ordered by key) with their key
+values: a database row has no line number, so a problem names the table,
+the row's key, the column and the value, in the same words as the file
+path's :mod:`ketareport.validate`. Every broken rule is reported; nothing
+is analysed when any is.
+
+Once every rule holds, :func:`check_source` returns the two tables typed
+(numbers as float64, dates as dates, yes/no as booleans, labels normalised)
+as Ibis expressions, still in the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..contract import (
+    ANALYSIS_COLUMNS, FALSE_TEXT, INFUSION_COLUMNS, MISSING_TEXT, PATIENT_COLUMNS, REQUIRED_INFUSION_COLUMNS,
+    REQUIRED_PATIENT_COLUMNS, TRUE_TEXT,
+)
+from ..errors import DatasetInvalid, Problem
+from .connect import Source, SourceTable
+
+ROWS_SHOWN = 20
+"""Offending rows fetched per broken rule; the rest are counted."""
+NUMBER_PATTERN = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+ISO_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}( 00:00:00)?$"
+DIAGNOSIS_SEPARATORS = r"[\s\-_]+"
+
+
+@dataclass(frozen=True)
+class TypedSource:
+    """Both tables checked and typed, as Ibis expressions in the engine."""
+
+    source: Source
+    patients: Any
+    """patient_id, diagnosis (grouping key), diagnosis_as_written, sex, age_years,
+    previous_interventions (normalised ``;`` labels), relief_duration_days, relief_ongoing (bool, never null)."""
+    infusions: Any
+    """infusion_id, patient_id, infusion_date (date), the analysis columns (float64, null = missing),
+    midazolam, ondansetron (nullable bool), side_effects (normalised ``;`` labels)."""
+
+
+@dataclass(frozen=True)
+class _Rule:
+    column: str
+    bad: Any
+    shown: Any
+    message: Callable[[str], str]
+
+
+class _Column:
+    """One contract column of a source table: its text, its missing mask, its engine type."""
+
+    def __init__(self, table: SourceTable, name: str):
+        import ibis
+
+        self.name = name
+        self.source_name = table.source_columns.get(name, name)
+        self.present = name in table.source_columns
+        if self.present:
+            self.raw = table.table[name]
+            self.dtype = self.raw.type()
+            self.text = self.raw.cast("string").strip()
+            self.missing = self.raw.isnull()
+            if self.dtype.is_string():
+                self.missing = self.missing | self.text.isin(MISSING_TEXT)
+            elif self.dtype.is_floating():
+                self.missing = self.missing | self.raw.isnan()
+        else:
+            self.raw = ibis.null("string")
+            self.dtype = self.raw.type()
+            self.text = ibis.null("string")
+            self.missing = ibis.literal(True)
+
+
+class _TableRules:
+    """The rules of one table and the typed columns they guard."""
+
+    def __init__(self, table: SourceTable, problems: list[Problem]):
+        self.table = table
+        self.problems = problems
+        self.rules: list[_Rule] = []
+        for name in table.duplicated:
+            problems.append(Problem(table.label, "appears more than once (names are matched ignoring case)", column=name))
+
+    def column(self, name: str, *, required: bool) -> _Column:
+        column = _Column(self.table, name)
+        if required and not column.present:
+            self.problems.append(Problem(self.table.label, "required column is absent", column=column.source_name))
+        return column
+
+    def rule(self, column: _Column, bad, message: Callable[[str], str]) -> None:
+        if column.present:
+            self.rules.append(_Rule(column.source_name, bad, column.text, message))
+
+    def text(self, column: _Column, *, required: bool, what: str = "") -> Any:
+        import ibis
+
+        if required:
+            self.rule(column, column.missing, lambda v: f"is empty but required{what}")
+        return ibis.ifelse(column.missing, ibis.null("string"), column.text)
+
+    def number(self, column: _Column, low: float | None, high: float | None, *, low_open: bool = False) -> Any:
+        import ibis
+
+        if not column.present:
+            return ibis.null("float64")
+        if column.dtype.is_numeric():
+            value = column.raw.cast("float64")
+            unparsable = (column.raw.isinf() & ~column.missing) if column.dtype.is_floating() else ibis.literal(False)
+        else:
+            shaped = column.text.re_search(NUMBER_PATTERN)
+            unparsable = ~column.missing & ~shaped
+            value = ibis.ifelse(column.missing | ~shaped, ibis.null("float64"), column.text.cast("float64"))
+        self.rule(column, unparsable, lambda v: f"{v!r} is not a number")
+        parsed = ~column.missing & ~unparsable
+        too_low = (value <= low if low_open else value < low) if low is not None else ibis.literal(False)
+        too_high = value > high if high is not None else ibis.literal(False)
+        if low is not None and high is not None:
+            self.rule(column, parsed & (too_low | too_high), lambda v: f"{v} is outside {low:g} to {high:g}")
+        elif low is not None:
+            relation = "greater than" if low_open else "at least"
+            self.rule(column, parsed & too_low, lambda v: f"{v} must be {relation} {low:g}")
+        return ibis.ifelse(column.missing, ibis.null("float64"), value)
+
+    def boolean(self, column: _Column) -> Any:
+        import ibis
+
+        if not column.present:
+            return ibis.null("boolean")
+        if column.dtype.is_boolean():
+            return column.raw
+        lowered = column.text.lower()
+        truthy, falsy = lowered.isin(TRUE_TEXT), lowered.isin(FALSE_TEXT)
+        self.rule(column, ~column.missing & ~truthy & ~falsy, lambda v: f"{v!r} is not a yes/no value (true/false, yes/no, 1/0)")
+        return ibis.cases((column.missing, ibis.null("boolean")), (truthy, True), (falsy, False), else_=ibis.null("boolean"))
+
+    def date(self, column: _Column) -> Any:
+        import ibis
+
+        self.rule(column, column.missing, lambda v: "is empty but required (a date YYYY-MM-DD)")
+        if not column.present:
+            return ibis.null("date")
+        if column.dtype.is_date():
+            return column.raw
+        if column.dtype.is_timestamp():
+            return column.raw.date()
+        shaped = ~column.missing & column.text.re_search(ISO_DATE_PATTERN)
+        self.rule(column, ~column.missing & ~(shaped & _calendar_date(column.text, shaped)), lambda v: f"{v!r} is not a date YYYY-MM-DD")
+        return ibis.ifelse(shaped, column.text.substr(0, 10).cast("date"), ibis.null("date"))
+
+    def unique(self, column: _Column, values, what: str) -> Any:
+        """Duplicated ids: one query (grouped), not a rule of single rows."""
+        if not column.present:
+            return None
+        counts = (
+            self.table.table.select(value=values).filter(lambda t: t.value.notnull())
+            .group_by("value").aggregate(n=lambda t: t.count()).filter(lambda t: t.n > 1)
+        )
+        return counts, column, what
+
+    def run(self, key_columns: tuple[str, ...]) -> None:
+        """Count every rule's offending rows in one query, then fetch the first of each broken rule."""
+        if not self.rules:
+            return
+        table = self.table.table
+        counts = table.aggregate(**{f"rule_{i}": rule.bad.cast("int64").sum() for i, rule in enumerate(self.rules)}).to_pandas()
+        keys = {name: table[name].cast("string").strip() for name in key_columns if name in self.table.source_columns}
+        for i, rule in enumerate(self.rules):
+            count = int(counts.iat[0, i] or 0)
+            if count == 0:
+                continue
+            rows = (
+                table.filter(rule.bad).select(**{f"key_{name}": expression for name, expression in keys.items()}, value=rule.shown)
+                .order_by([f"key_{name}" for name in keys] or ["value"]).limit(ROWS_SHOWN).to_pyarrow().to_pylist()
+            )
+            for record in rows:
+                shown = "" if record["value"] is None else str(record["value"])
+                self.problems.append(Problem(
+                    self.table.label, rule.message(shown), column=rule.column, value=shown,
+                    key=_key_text({name: record[f"key_{name}"] for name in keys}),
+                ))
+            if count > len(rows):
+                self.problems.append(Problem(
+                    self.table.label, f"{count - len(rows)} more rows break the same rule (the first {len(rows)} are listed)",
+                    column=rule.column,
+                ))
+
+    def report_duplicates(self, grouped) -> None:
+        if grouped is None:
+            return
+        counts, column, what = grouped
+        total = int(counts.count().to_pyarrow().as_py())
+        if total == 0:
+            return
+        rows = counts.order_by("value").limit(ROWS_SHOWN).to_pyarrow().to_pylist()
+        for value, n in ((row["value"], row["n"]) for row in rows):
+            self.problems.append(Problem(
+                self.table.label, f"duplicate {what} {value!r} ({int(n)} rows)", column=column.source_name,
+                value=str(value), key=f"{column.name} {value!r}",
+            ))
+        if total > len(rows):
+            self.problems.append(Problem(self.table.label, f"{total - len(rows)} more duplicated {what} values", column=column.source_name))
+
+
+def _key_text(keys: dict[str, Any]) -> str:
+    """``infusion_id 'I0042'``; a row without its id is named by the other key columns."""
+    names = list(keys)
+    if not names:
+        return "(no key)"
+    if keys[names[0]] not in (None, ""):
+        return f"{names[0]} {keys[names[0]]!r}"
+    others = [f"{name} {keys[name]!r}" for name in names[1:] if keys[name] not in (None, "")]
+    return ", ".join([f"(no {names[0]})", *others])
+
+
+def _calendar_date(text, shaped) -> Any:
+    """Does ``YYYY-MM-DD`` name a real day (30 February does not)? Only where ``shaped``."""
+    import ibis
+
+    year = ibis.ifelse(shaped, text.substr(0, 4).cast("int64"), ibis.null("int64"))
+    month = ibis.ifelse(shaped, text.substr(5, 2).cast("int64"), ibis.null("int64"))
+    day = ibis.ifelse(shaped, text.substr(8, 2).cast("int64"), ibis.null("int64"))
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    days_in_month = ibis.cases(
+        (month.isin([4, 6, 9, 11]), 30), ((month == 2) & leap, 29), (month == 2, 28), else_=31,
+    )
+    return (month >= 1) & (month <= 12) & (day >= 1) & (day <= days_in_month)
+
+
+def normalised_labels(text) -> Any:
+    """``A ; b;`` -> ``a;b``, as :func:`ketareport.validate._label_list` (missing -> "")."""
+    import ibis
+
+    lowered = ibis.coalesce(text, "").lower().re_replace(r"\s*;\s*", ";").strip()
+    return lowered.re_replace(r"^;+|;+$", "")
+
+
+def normalised_diagnoses(text) -> Any:
+    """The diagnosis grouping key, as :func:`ketareport.contract.normalise_diagnoses`."""
+    return text.lower().re_replace(DIAGNOSIS_SEPARATORS, "_").re_replace(r"^_+|_+$", "")
+
+
+def check_source(source: Source) -> TypedSource:
+    """Run every rule in the engine; the typed tables, or :class:`DatasetInvalid` listing every problem."""
+    import ibis
+
+    problems: list[Problem] = []
+
+    patients = _TableRules(source.patients, problems)
+    column = {name: patients.column(name, required=name in REQUIRED_PATIENT_COLUMNS) for name in PATIENT_COLUMNS}
+    patient_id = patients.text(column["patient_id"], required=True)
+    duplicated_patients = patients.unique(column["patient_id"], patient_id, "patient_id")
+    diagnosis = patients.text(column["diagnosis"], required=True)
+    sex = patients.text(column["sex"], required=False)
+    patients.rule(column["sex"], sex.notnull() & ~sex.isin(["F", "M"]), lambda v: f"{v!r} must be F, M or blank")
+    typed_patients = source.patients.table.select(
+        patient_id=patient_id,
+        diagnosis=normalised_diagnoses(diagnosis),
+        diagnosis_as_written=diagnosis,
+        sex=ibis.ifelse(sex.isin(["F", "M"]), sex, ibis.null("string")),
+        age_years=patients.number(column["age_years"], 0, 120),
+        previous_interventions=normalised_labels(patients.text(column["previous_interventions"], required=False)),
+        relief_duration_days=patients.number(column["relief_duration_days"], 0, None),
+        relief_ongoing=ibis.coalesce(patients.boolean(column["relief_ongoing"]), False),
+    )
+
+    infusions = _TableRules(source.infusions, problems)
+    required = {*REQUIRED_INFUSION_COLUMNS, *ANALYSIS_COLUMNS}
+    column = {name: infusions.column(name, required=name in required) for name in INFUSION_COLUMNS}
+    infusion_id = infusions.text(column["infusion_id"], required=True)
+    duplicated_infusions = infusions.unique(column["infusion_id"], infusion_id, "infusion_id")
+    owner = infusions.text(column["patient_id"], required=True)
+    typed_infusions = source.infusions.table.select(
+        infusion_id=infusion_id,
+        patient_id=owner,
+        infusion_date=infusions.date(column["infusion_date"]),
+        ketamine_dose_mg=infusions.number(column["ketamine_dose_mg"], 0, None, low_open=True),
+        infusion_duration_min=infusions.number(column["infusion_duration_min"], 0, None, low_open=True),
+        vas_pre=infusions.number(column["vas_pre"], 0, 10),
+        vas_post=infusions.number(column["vas_post"], 0, 10),
+        midazolam=infusions.boolean(column["midazolam"]),
+        ondansetron=infusions.boolean(column["ondansetron"]),
+        side_effects=normalised_labels(infusions.text(column["side_effects"], required=False)),
+    )
+
+    patients.run(("patient_id",))
+    patients.report_duplicates(duplicated_patients)
+    infusions.run(("infusion_id", "patient_id"))
+    infusions.report_duplicates(duplicated_infusions)
+    if column["patient_id"].present and "patient_id" in source.patients.source_columns:
+        _unknown_patients(source, typed_patients, typed_infusions, column["patient_id"], problems)
+    if problems:
+        raise DatasetInvalid(problems)
+    return TypedSource(source, typed_patients, typed_infusions)
+
+
+def _unknown_patients(source: Source, patients, infusions, column: _Column, problems: list[Problem]) -> None:
+    """Infusions whose patient_id is not in the patients table (an anti-join in the engine)."""
+    known = patients.select(known_id="patient_id").filter(lambda t: t.known_id.notnull())
+    orphans = infusions.filter(infusions.patient_id.notnull()).anti_join(known, infusions.patient_id == known.known_id)
+    total = int(orphans.count().to_pyarrow().as_py())
+    if total == 0:
+        return
+    rows = orphans.select("infusion_id", "patient_id").order_by(["infusion_id", "patient_id"]).limit(ROWS_SHOWN).to_pyarrow().to_pylist()
+    for infusion_id, patient_id in ((row["infusion_id"], row["patient_id"]) for row in rows):
+        problems.append(Problem(
+            source.infusions.label, f"{patient_id!r} is not a patient_id in {source.patients.label}",
+            column=column.source_name, value=str(patient_id),
+            key=_key_text({"infusion_id": infusion_id, "patient_id": patient_id}),
+        ))
+    if total > len(rows):
+        problems.append(Problem(source.infusions.label, f"{total - len(rows)} more rows break the same rule (the first {len(rows)} are listed)", column=column.source_name))
+
