@@ -57,29 +57,6 @@ def progress(message: str) -> None:
         click.echo(f"ketareport: {message}", err=True)
 
 
-<<<<<<< HEAD
-def dataset_options(command):
-    """DATASET, --config, --out and --debug, shared by the commands that analyse."""
-    command = config_option(reported_errors(command))
-    command = click.option(
-        "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports"),
-        show_default=True, help="Directory for the result files; created if missing.",
-    )(command)
-    return click.argument("dataset", type=click.Path(path_type=Path))(command)
-
-
-config_option = click.option(
-    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-    help="Study configuration (YAML). Default: study.yml beside or inside DATASET, else built-in defaults.",
-)
-
-
-def reported_errors(command):
-    """--debug, and the engine's exceptions turned into messages and exit codes."""
-    @click.option("--debug", is_flag=True, help="Show the full traceback of an unexpected error.")
-    @functools.wraps(command)
-    def wrapper(*args, debug: bool, **kwargs):
-=======
 class KetareportGroup(click.Group):
     """The command group: adds the global options to every command and handles the engine's errors once."""
 
@@ -88,7 +65,6 @@ class KetareportGroup(click.Group):
         super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context):
->>>>>>> main
         try:
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
@@ -463,11 +439,11 @@ def demo_data(out_dir: Path, patients: int | None, seed: int | None, rdata: bool
 @click.argument("source", type=click.Path(path_type=Path, exists=True))
 @click.option("--site", "site_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="The site folder (created if missing): index.html, latest.html and one folder per version.")
-@config_option
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Study configuration (YAML). Default: study.yml beside or inside SOURCE, else built-in defaults.")
 @click.option("--suppress-below", type=click.IntRange(min=2), default=None,
               help="Small-cell protection: counts from 1 to N-1 print as \"<N\", their percentages hidden "
                    "(overrides report.suppress_below).")
-@reported_errors
 def publish(source: Path, site_dir: Path, config_path: Path | None, suppress_below: int | None) -> None:
     """Publish SOURCE as the next version of a static site.
 
@@ -503,7 +479,6 @@ def publish(source: Path, site_dir: Path, config_path: Path | None, suppress_bel
 @click.argument("new", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write the table as an HTML fragment to this file.")
-@reported_errors
 def diff(old: Path, new: Path, html_path: Path | None) -> None:
     """List every estimate, count and table cell that differs between OLD and NEW.
 
