@@ -1,7 +1,7 @@
 """Shared fixtures.
 
-Tests that need R or Chromium skip on a user's machine without them, but
-fail in CI (environment variable ``CI`` set), where they must run.
+Tests that need R, Chromium or Quarto skip on a user's machine without them,
+but fail in CI (environment variable ``CI`` set), where they must run.
 """
 
 from __future__ import annotations
@@ -65,3 +65,25 @@ def knitr(rscript) -> None:
     """R's knitr package, the engine of the R Quarto template (templates/results-r.qmd)."""
     if _missing_r_packages(rscript, ("knitr",)):
         _missing_tool("R package knitr is missing (apt-get install r-cran-knitr)")
+
+
+QUARTO_INSTALLER = REPO.parent / "shared" / "quarto" / "install.sh"
+"""Builds the real Quarto CLI from its source (npm and PyPI only); CI's clone has shared/ beside it."""
+
+
+@pytest.fixture(scope="session")
+def quarto() -> Path:
+    """The Quarto CLI: in CI installed by ../shared/quarto/install.sh (about 35 s the first time, under
+    a second after), elsewhere the ``quarto`` on the PATH."""
+    if os.environ.get("CI"):
+        if not QUARTO_INSTALLER.is_file():
+            _missing_tool(f"the Quarto installer {QUARTO_INSTALLER} is missing")
+        completed = subprocess.run(["bash", str(QUARTO_INSTALLER)], capture_output=True, text=True)
+        ready = [line for line in completed.stdout.splitlines() if line.startswith("quarto ready: ")]
+        if completed.returncode != 0 or not ready:
+            _missing_tool(f"installing Quarto failed:\n{completed.stdout[-2000:]}\n{completed.stderr[-2000:]}")
+        return Path(ready[-1].removeprefix("quarto ready: ").rsplit(" (", 1)[0])
+    path = shutil.which("quarto")
+    if path is None:
+        _missing_tool("the Quarto CLI is not on the PATH (bash ../shared/quarto/install.sh installs it)")
+    return Path(path)
