@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Run the whole test suite: creates .venv if needed. In CI (CI set), also
 # installs from Debian what the cross-checks need (R with lme4, jsonlite,
-# knitr and rmarkdown; Chromium; poppler; npm and python3-venv for the Quarto
+# knitr and rmarkdown; Chromium; poppler; PostgreSQL and Java for the engine
+# tests; npm and python3-venv for the Quarto
 # installer, ../shared/quarto/install.sh, which the Quarto tests run) — on a
 # user's machine those tests skip when the tools are missing, in CI they fail.
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh"
 
-DEBIAN_PACKAGES="r-base-core r-cran-lme4 r-cran-jsonlite r-cran-knitr r-cran-rmarkdown chromium poppler-utils python3-venv xz-utils"
+# postgresql and openjdk-17-jre-headless: the database engine tests (a PostgreSQL server per test session; Spark's JVM).
+DEBIAN_PACKAGES="r-base-core r-cran-lme4 r-cran-jsonlite r-cran-knitr r-cran-rmarkdown chromium poppler-utils python3-venv xz-utils postgresql openjdk-17-jre-headless"
 if [ -n "${CI:-}" ]; then
     missing=$(dpkg-query -W -f='${Status} ${Package}\n' $DEBIAN_PACKAGES 2>/dev/null | grep -c "install ok installed" || true)
     if [ "$missing" -ne "$(echo $DEBIAN_PACKAGES | wc -w)" ]; then

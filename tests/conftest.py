@@ -94,3 +94,51 @@ def quarto() -> Path:
     if path is None:
         _missing_tool("the Quarto CLI is not on the PATH (bash ../shared/quarto/install.sh installs it)")
     return Path(path)
+
+
+def _engine_module(name: str, extra: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(name) is None:
+        _missing_tool(f"Python package {name} is not installed (pip install 'ketareport[{extra}]')")
+
+
+@pytest.fixture(scope="session")
+def duckdb_engine() -> None:
+    """DuckDB through Ibis (embedded: nothing else to install)."""
+    _engine_module("ibis", "duckdb")
+    _engine_module("duckdb", "duckdb")
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A real PostgreSQL server (Debian's postgresql package) on a Unix socket, for the whole session."""
+    from .engines import PostgresServer, find_postgres_bin
+
+    _engine_module("ibis", "postgres")
+    _engine_module("psycopg", "postgres")
+    bin_dir = find_postgres_bin()
+    if bin_dir is None:
+        _missing_tool("PostgreSQL is not installed (apt-get install postgresql)")
+    server = PostgresServer(bin_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_engine() -> None:
+    """PySpark with a Java runtime (Debian's openjdk-17-jre-headless); the session itself is made by ketareport."""
+    _engine_module("ibis", "spark")
+    _engine_module("pyspark", "spark")
+    if shutil.which("java") is None:
+        _missing_tool("Java is not installed (apt-get install openjdk-17-jre-headless)")
+
+
+@pytest.fixture(scope="session")
+def generated_3000(tmp_path_factory) -> Path:
+    """A generated dataset of 3,000 patients (the demo's design, uncalibrated), as CSV."""
+    from ketareport import demo
+
+    folder = tmp_path_factory.mktemp("generated-3000")
+    demo.write_demo(folder, patients=3000, seed=3000, rdata=False)
+    return folder
