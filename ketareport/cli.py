@@ -88,6 +88,18 @@ class KetareportGroup(click.Group):
             ctx.exit(EXIT_UNEXPECTED)
 
 
+def rows_of(run, dataset: str):
+    """The run, if it holds the tables' rows: the figures and the R cross-check need them, a database run has none."""
+    from .errors import DatasetInvalid, Problem
+    from .pipeline import AnalysisRun
+
+    if not isinstance(run, AnalysisRun):
+        raise DatasetInvalid([Problem(dataset, "is a database: only `ketareport analyze` runs there (the report's "
+                                               "figures and the R cross-check need the rows); export the two tables "
+                                               "to files to render or verify")])
+    return run
+
+
 def dataset_options(command):
     """DATASET, --out and --config, shared by the commands that analyse."""
     command = click.option(
@@ -98,7 +110,8 @@ def dataset_options(command):
         "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports"),
         show_default=True, help="Directory for the result files; created if missing.",
     )(command)
-    return click.argument("dataset", type=click.Path(path_type=Path))(command)
+    # Text, not a Path: a database URL (postgresql://host/db) must keep its "//".
+    return click.argument("dataset", type=click.Path())(command)
 
 
 @click.group(cls=KetareportGroup, context_settings={"help_option_names": ["-h", "--help"]}, params=_global_options())
@@ -132,23 +145,36 @@ def main() -> None:
 
 @main.command()
 @dataset_options
-def analyze(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
+@click.option("--engine", type=click.Choice(["duckdb", "postgres", "spark"]), default=None,
+              help="Check and analyse DATASET in this database engine (default: the engine DATASET names — "
+                   "a .duckdb file, a postgresql:// URL — else the files' own reader). With spark, DATASET "
+                   "is a folder of patients/infusions Parquet or CSV files, or tables of the session's catalog "
+                   "named in study.yml (data.patients, data.infusions); data.spark_master picks a cluster.")
+def analyze(dataset: str, out_dir: Path, config_path: Path | None, engine: str | None) -> None:
     """Validate DATASET and compute the results (no report).
 
     Writes OUT/estimates.csv, OUT/results.json and OUT/results.rds, all or
     none: invalid input exits with status 2, lists every problem and leaves
     OUT as it was.
 
+    DATASET may also be a database: a DuckDB file (study.duckdb,
+    duckdb:///path), a PostgreSQL URL (postgresql://user@host/db), or
+    tables read by Spark (--engine spark). The rules are then checked and
+    the analysis aggregated where the data are; only aggregates come back.
+
     \b
-    Example:
+    Examples:
       ketareport analyze data/demo --out reports/demo
+      ketareport analyze study.duckdb --out reports/study
+      ketareport analyze postgresql://analyst@warehouse/research --config study.yml --out reports/study
+      ketareport analyze /data/registry --engine spark --out reports/registry
     """
     from .output import StagedOutput, check_writable
 
     check_writable(out_dir)  # before the heavy imports and the analysis: a bad folder fails at once
     from .pipeline import run_analysis, write_results
 
-    run = run_analysis(dataset, config_path, progress=progress)
+    run = run_analysis(dataset, config_path, progress=progress, engine=engine)
     with StagedOutput(out_dir) as staged:
         write_results(run, staged)
         written = staged.publish()
@@ -203,7 +229,7 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
         raise MissingMetadata(f"--strict: the study configuration lacks {_listing(missing)}")
     if missing:
         click.echo(f"ketareport: draft, not for submission: missing {_listing(missing)}", err=True)
-    run = run_analysis(dataset, config_path, progress=progress)
+    run = rows_of(run_analysis(dataset, config_path, progress=progress), dataset)
     verification = None
     if cross_check:
         from .verify import cross_check as run_cross_check
@@ -286,7 +312,7 @@ def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
     from .pipeline import run_analysis
     from .verify import cross_check, summary_lines, verification_csv
 
-    run = run_analysis(dataset, config_path, progress=progress)
+    run = rows_of(run_analysis(dataset, config_path, progress=progress), dataset)
     progress("recomputing every estimate in R (reproduce.R)")
     with StagedOutput(out_dir) as staged:
         # R's input, program and output are staged beside verification.csv, to rerun by hand.

@@ -26,6 +26,7 @@ from .errors import NothingToAnalyse
 from .load import InputFile, RawDataset, RawTable, load_dataset, sha256_file
 from .output import StagedOutput
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
+from .sources import engine_for
 from .validate import Dataset, validate_dataset
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
@@ -104,6 +105,18 @@ class Provenance:
 def provenance(dataset_path: Path, raw: RawDataset, config: StudyConfig, command: list[str] | None) -> Provenance:
     """Where the numbers came from. Paths are relative to the working directory and the output folder is not
     recorded: the report prints this, and must be the same bytes wherever it is written."""
+    dataset = DatasetProvenance(
+        path=relative_path(str(dataset_path)),
+        container=raw.container,
+        files=[replace(file, path=relative_path(file.path)) for file in raw.files],
+        rows={"patients": len(raw.patients.frame), "infusions": len(raw.infusions.frame)},
+        digest=data_digest(raw),
+    )
+    return provenance_of(dataset, config, command)
+
+
+def provenance_of(dataset: DatasetProvenance, config: StudyConfig, command: list[str] | None) -> Provenance:
+    """The provenance of a run on ``dataset`` (files, or tables in a database engine)."""
     source = config.source
     return Provenance(
         ketareport_version=__version__,
@@ -112,13 +125,7 @@ def provenance(dataset_path: Path, raw: RawDataset, config: StudyConfig, command
         command=recorded_command(command if command is not None else ["ketareport", *sys.argv[1:]]),
         generated_at=generation_time().isoformat(),
         source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
-        dataset=DatasetProvenance(
-            path=relative_path(str(dataset_path)),
-            container=raw.container,
-            files=[replace(file, path=relative_path(file.path)) for file in raw.files],
-            rows={"patients": len(raw.patients.frame), "infusions": len(raw.infusions.frame)},
-            digest=data_digest(raw),
-        ),
+        dataset=dataset,
         config_file=relative_path(str(source)) if source else None,
         config_sha256=sha256_file(source) if source else None,
         config_size_bytes=source.stat().st_size if source else None,
@@ -236,9 +243,23 @@ def run_analysis(
     *,
     command: list[str] | None = None,
     progress: Progress = _silent,
+    engine: str | None = None,
 ) -> AnalysisRun:
-    """Load, validate and analyse a dataset (:func:`prepare_cohort`, then the statistics)."""
+    """Load, validate and analyse a dataset (:func:`prepare_cohort`, then the statistics).
+
+    A dataset in a database engine (a DuckDB file, a ``postgresql://`` URL,
+    ``engine`` or the configuration's ``data.engine``) is checked and
+    analysed in that engine instead (:mod:`ketareport.sources`); the result
+    then holds no row-level tables.
+    """
+    location = os.fspath(dataset_path)  # a URL keeps its "//", which a Path would fold
     dataset_path = Path(dataset_path)
+    config = resolve_config(dataset_path, config_path)
+    database = engine_for(location, engine or config.data.engine)
+    if database is not None:
+        from .sources.run import run_source_analysis
+
+        return run_source_analysis(location, database, config, command=command, progress=progress)
     prepared = prepare_cohort(dataset_path, config_path, progress=progress)
     progress("analysing")
     results = analyze_cohort(prepared.cohort)
