@@ -160,7 +160,8 @@ def prepare_cohort(
     dataset_path = Path(dataset_path)
     config = resolve_config(dataset_path, config_path)
     progress(f"reading {dataset_path}")
-    raw = rename_columns(load_dataset(dataset_path), config.data.columns)
+    tables = {"patients": config.data.patients, "infusions": config.data.infusions}
+    raw = rename_columns(load_dataset(dataset_path, tables), config.data.columns)
     progress(f"validating {len(raw.patients.frame)} patients and {len(raw.infusions.frame)} infusions")
     dataset = validate_dataset(raw)
     cohort = build_cohort(dataset, config.analysis, config.labels)
