@@ -110,7 +110,7 @@ def test_generated_datasets_agree_with_r(rscript, tmp_path, patients, seed, opti
 
 
 def shaped_dataset(folder, shape: str):
-    """Small datasets at the edges of the analysis (every rule of contract section 2)."""
+    """Small datasets at the edges of the analysis (every rule of docs/methods.md)."""
     rng = np.random.default_rng(len(shape))
     n = 12
     diagnosis = np.where(np.arange(n) < 5, "crps", "other")

@@ -1,4 +1,4 @@
-"""Every container of contract section 1 gives the same analysis."""
+"""Every container of docs/data-dictionary.md gives the same analysis."""
 
 from __future__ import annotations
 
