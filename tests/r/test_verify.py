@@ -265,6 +265,7 @@ def test_missing_r_package_exits_4_naming_it(rscript, tmp_path, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ci", [False, True])
 def test_without_r_these_tests_skip_but_fail_in_ci(ci):
     env = {key: value for key, value in os.environ.items() if key != "CI"}
