@@ -300,7 +300,9 @@ def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str,
         appendix_blocks.append(_var("appendix.verification_versions"))
     if appendix.verification_table is not None:
         appendix_blocks.append(markdown_table(appendix.verification_table).rstrip("\n"))
-    appendix_blocks += ["### Study configuration", code_block(appendix.config_yaml, "yaml")]
+    config_table = Table("tbl-config", 0, "The study configuration used (attached to the PDF as study-used.yml).",
+                         ["Option", "Value"], appendix.config_options)
+    appendix_blocks += ["### Study configuration", markdown_table(config_table, numbered=False).rstrip("\n")]
 
     bodies = {
         "abstract": abstract,
