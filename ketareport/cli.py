@@ -1,18 +1,21 @@
 """The ``ketareport`` command: a thin layer over the engine.
 
-The engine raises its own exceptions; this module alone turns them into
-messages and exit codes:
+The engine raises its own exceptions (:mod:`ketareport.errors`, each with its
+exit status); this module alone turns them into messages, in one place:
+:class:`KetareportGroup` catches them for every command. Two options work
+for every command, before or after its name: ``--debug`` (the traceback of
+an unexpected error) and ``--quiet`` (no progress messages).
 
   0  success
   1  an unexpected error, or R / Quarto failing (a message, not a traceback, unless --debug)
-  2  invalid dataset or study configuration (every problem listed; nothing written)
+  2  invalid dataset, configuration or output folder, nothing to analyse, or
+     (render --strict) missing metadata: every problem listed, nothing written
   3  verify: Python and R disagree
   4  verify: R or an R package is missing
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from pathlib import Path
@@ -20,59 +23,98 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import InvalidInputError, KetareportError, RNotAvailable, VerificationMismatch
+from .errors import EXIT_INVALID_INPUT, EXIT_UNEXPECTED, InvalidInputError, KetareportError, VerificationMismatch
 
-EXIT_UNEXPECTED = 1
-EXIT_INVALID_INPUT = 2
-EXIT_DISAGREEMENT = 3
-EXIT_R_MISSING = 4
+_DEBUG = "ketareport.debug"
+_QUIET = "ketareport.quiet"
+
+
+def _flag(key: str):
+    """Callback of a global flag: remember it on the root context, for the handler and :func:`progress`."""
+    def remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.find_root().meta[key] = True
+    return remember
+
+
+def _global_options() -> list[click.Option]:
+    return [
+        click.Option(["--debug"], is_flag=True, expose_value=False, is_eager=True, callback=_flag(_DEBUG),
+                     help="Show the full traceback of an unexpected error."),
+        click.Option(["--quiet", "-q"], is_flag=True, expose_value=False, is_eager=True, callback=_flag(_QUIET),
+                     help="No progress messages on stderr (errors and the paths written still appear)."),
+    ]
+
+
+def _root_meta() -> dict:
+    context = click.get_current_context(silent=True)
+    return context.find_root().meta if context is not None else {}
 
 
 def progress(message: str) -> None:
-    click.echo(f"ketareport: {message}", err=True)
+    """The progress hook every command passes to the engine: one line on stderr, nothing under --quiet."""
+    if not _root_meta().get(_QUIET):
+        click.echo(f"ketareport: {message}", err=True)
 
 
-def dataset_options(command):
-    """DATASET, --config, --out and --debug, shared by the commands that analyse."""
-    @click.argument("dataset", type=click.Path(path_type=Path))
-    @click.option(
-        "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports"),
-        show_default=True, help="Directory for the result files; created if missing.",
-    )
-    @click.option(
-        "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-        help="Study configuration (YAML). Default: study.yml beside or inside DATASET, else built-in defaults.",
-    )
-    @click.option("--debug", is_flag=True, help="Show the full traceback of an unexpected error.")
-    @functools.wraps(command)
-    def wrapper(*args, debug: bool, **kwargs):
+class KetareportGroup(click.Group):
+    """The command group: adds the global options to every command and handles the engine's errors once."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        cmd.params.extend(_global_options())
+        super().add_command(cmd, name)
+
+    def invoke(self, ctx: click.Context):
         try:
-            return command(*args, **kwargs)
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
         except InvalidInputError as error:
             click.echo(error.report(), err=True)
             click.echo("Nothing was written.", err=True)
-            sys.exit(EXIT_INVALID_INPUT)
-        except VerificationMismatch as error:
-            click.echo(f"ketareport: {error}", err=True)
-            sys.exit(EXIT_DISAGREEMENT)
-        except RNotAvailable as error:
-            click.echo(f"ketareport: {error}", err=True)
-            sys.exit(EXIT_R_MISSING)
-        except KetareportError as error:  # a failure the engine names (R or Quarto stopped with an error)
-            if debug:
+            ctx.exit(error.exit_code)
+        except KetareportError as error:
+            if ctx.meta.get(_DEBUG) and error.exit_code == EXIT_UNEXPECTED:
                 raise
             click.echo(f"ketareport: {error}", err=True)
-            sys.exit(EXIT_UNEXPECTED)
+            if error.exit_code == EXIT_INVALID_INPUT:
+                click.echo("Nothing was written.", err=True)
+            ctx.exit(error.exit_code)
         except Exception as error:
-            if debug:
+            if ctx.meta.get(_DEBUG):
                 raise
             click.echo(f"ketareport: unexpected error: {type(error).__name__}: {error}", err=True)
             click.echo("Run again with --debug for the full traceback.", err=True)
-            sys.exit(EXIT_UNEXPECTED)
-    return wrapper
+            ctx.exit(EXIT_UNEXPECTED)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def rows_of(run, dataset: str):
+    """The run, if it holds the tables' rows: the figures and the R cross-check need them, a database run has none."""
+    from .errors import DatasetInvalid, Problem
+    from .pipeline import AnalysisRun
+
+    if not isinstance(run, AnalysisRun):
+        raise DatasetInvalid([Problem(dataset, "is a database: only `ketareport analyze` runs there (the report's "
+                                               "figures and the R cross-check need the rows); export the two tables "
+                                               "to files to render or verify")])
+    return run
+
+
+def dataset_options(command):
+    """DATASET, --out and --config, shared by the commands that analyse."""
+    command = click.option(
+        "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+        help="Study configuration (YAML). Default: study.yml beside or inside DATASET, else built-in defaults.",
+    )(command)
+    command = click.option(
+        "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports"),
+        show_default=True, help="Directory for the result files; created if missing.",
+    )(command)
+    # Text, not a Path: a database URL (postgresql://host/db) must keep its "//".
+    return click.argument("dataset", type=click.Path())(command)
+
+
+@click.group(cls=KetareportGroup, context_settings={"help_option_names": ["-h", "--help"]}, params=_global_options())
 @click.version_option(__version__, prog_name="ketareport")
 def main() -> None:
     """Turn a ketamine-infusion chart-review dataset into a manuscript.
@@ -103,21 +145,36 @@ def main() -> None:
 
 @main.command()
 @dataset_options
-def analyze(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
+@click.option("--engine", type=click.Choice(["duckdb", "postgres", "spark"]), default=None,
+              help="Check and analyse DATASET in this database engine (default: the engine DATASET names — "
+                   "a .duckdb file, a postgresql:// URL — else the files' own reader). With spark, DATASET "
+                   "is a folder of patients/infusions Parquet or CSV files, or tables of the session's catalog "
+                   "named in study.yml (data.patients, data.infusions); data.spark_master picks a cluster.")
+def analyze(dataset: str, out_dir: Path, config_path: Path | None, engine: str | None) -> None:
     """Validate DATASET and compute the results (no report).
 
     Writes OUT/estimates.csv, OUT/results.json and OUT/results.rds, all or
     none: invalid input exits with status 2, lists every problem and leaves
     OUT as it was.
 
+    DATASET may also be a database: a DuckDB file (study.duckdb,
+    duckdb:///path), a PostgreSQL URL (postgresql://user@host/db), or
+    tables read by Spark (--engine spark). The rules are then checked and
+    the analysis aggregated where the data are; only aggregates come back.
+
     \b
-    Example:
+    Examples:
       ketareport analyze data/demo --out reports/demo
+      ketareport analyze study.duckdb --out reports/study
+      ketareport analyze postgresql://analyst@warehouse/research --config study.yml --out reports/study
+      ketareport analyze /data/registry --engine spark --out reports/registry
     """
-    from .output import StagedOutput
+    from .output import StagedOutput, check_writable
+
+    check_writable(out_dir)  # before the heavy imports and the analysis: a bad folder fails at once
     from .pipeline import run_analysis, write_results
 
-    run = run_analysis(dataset, config_path, progress=progress)
+    run = run_analysis(dataset, config_path, progress=progress, engine=engine)
     with StagedOutput(out_dir) as staged:
         write_results(run, staged)
         written = staged.publish()
@@ -138,7 +195,10 @@ def analyze(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
 @click.option("--quarto", is_flag=True,
               help="Also write a ready-to-render Quarto project to OUT/quarto/ (and run `quarto render` "
                    "there when the quarto command is installed).")
-def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: bool, quarto: bool) -> None:
+@click.option("--strict", is_flag=True,
+              help="Stop (exit status 2, nothing written) when study.yml lacks what a submission needs: "
+                   "title, authors, review-board statement, study period. Without it the report is marked as a draft.")
+def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: bool, quarto: bool, strict: bool) -> None:
     """Analyse DATASET and write the manuscript as HTML and PDF.
 
     Writes, all or none, to OUT: the result files of `analyze`, the report
@@ -146,20 +206,30 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     size from study.yml), the figures as SVG under figures/ and, with
     --verify, verification.csv. Progress goes to stderr, the paths written
     to stdout. With SOURCE_DATE_EPOCH set, the same inputs give
-    byte-identical files.
+    byte-identical files. What study.yml lacks for a submission is listed
+    on stderr (the report is then a draft); --strict stops instead.
 
     \b
     Examples:
       ketareport render data/demo --out reports/demo
       ketareport render data/demo --out reports/demo --verify --quarto
+      ketareport render data/demo --out reports/demo --strict
     """
+    from .output import StagedOutput, check_writable
+
+    check_writable(out_dir)  # before the heavy imports and the analysis: a bad folder fails at once
     import tempfile
 
     from . import report as manuscript
-    from .output import StagedOutput
-    from .pipeline import run_analysis
+    from .errors import MissingMetadata
+    from .pipeline import resolve_config, run_analysis
 
-    run = run_analysis(dataset, config_path, progress=progress)
+    missing = resolve_config(dataset, config_path).missing_metadata()
+    if missing and strict:
+        raise MissingMetadata(f"--strict: the study configuration lacks {_listing(missing)}")
+    if missing:
+        click.echo(f"ketareport: draft, not for submission: missing {_listing(missing)}", err=True)
+    run = rows_of(run_analysis(dataset, config_path, progress=progress), dataset)
     verification = None
     if cross_check:
         from .verify import cross_check as run_cross_check
@@ -236,11 +306,13 @@ def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
     Example:
       ketareport verify data/demo --out reports/verify
     """
-    from .output import StagedOutput
+    from .output import StagedOutput, check_writable
+
+    check_writable(out_dir)  # before the heavy imports and the analysis: a bad folder fails at once
     from .pipeline import run_analysis
     from .verify import cross_check, summary_lines, verification_csv
 
-    run = run_analysis(dataset, config_path, progress=progress)
+    run = rows_of(run_analysis(dataset, config_path, progress=progress), dataset)
     progress("recomputing every estimate in R (reproduce.R)")
     with StagedOutput(out_dir) as staged:
         # R's input, program and output are staged beside verification.csv, to rerun by hand.
@@ -257,6 +329,57 @@ def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
         )
 
 
+def _listing(items: tuple[str, ...] | list[str]) -> str:
+    """``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+def init(folder: Path) -> None:
+    """Start a study in FOLDER: a commented study.yml and empty data tables.
+
+    Writes FOLDER/study.yml (every option with its default and meaning;
+    docs/configuration.md), patients.csv and infusions.csv holding only the
+    header row of the data dictionary's columns, and a README.md pointing to
+    docs/data-dictionary.md. Refuses (exit status 2, nothing written) when
+    any of these files already exists.
+
+    \b
+    Example:
+      ketareport init studies/my-clinic
+      ketareport check studies/my-clinic
+    """
+    from .scaffold import write_scaffold
+
+    for path in write_scaffold(folder):
+        click.echo(str(path))
+
+
+@main.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Study configuration (YAML). Default: study.yml beside or inside DATASET, else built-in defaults.")
+def check(dataset: Path, config_path: Path | None) -> None:
+    """Validate DATASET and summarise it, writing nothing.
+
+    Prints the patients, the infusions, the exclusions by reason, the groups
+    and how many patients have a relief duration recorded, then what
+    study.yml lacks for a submission. Invalid input, or nothing left to
+    analyse, exits with status 2 and lists every problem.
+
+    \b
+    Example:
+      ketareport check data/demo
+    """
+    from .pipeline import prepare_cohort
+    from .check import summary_lines
+
+    prepared = prepare_cohort(dataset, config_path, progress=progress)
+    for line in summary_lines(prepared.cohort, prepared.config):
+        click.echo(line)
+
+
 @main.command("import-redcap")
 @click.argument("records", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--dictionary", "dictionary", type=click.Path(path_type=Path, dir_okay=False), required=True,
@@ -268,9 +391,8 @@ def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
                    "(repeatable). Without it each column is read from the field of the same name.")
 @click.option("--instrument", "instrument", default=None,
               help="The repeating instrument holding the infusions. Default: the form of the vas_pre field.")
-@click.option("--debug", is_flag=True, help="Show the full traceback of an unexpected error.")
 def import_redcap(records: Path, dictionary: Path, out_dir: Path, field_map: tuple[str, ...],
-                  instrument: str | None, debug: bool) -> None:
+                  instrument: str | None) -> None:
     """Turn a REDCap export (RECORDS.csv and its data dictionary) into a dataset.
 
     The record id becomes patient_id; the rows of the repeating infusion
@@ -285,7 +407,11 @@ def import_redcap(records: Path, dictionary: Path, out_dir: Path, field_map: tup
       ketareport import-redcap export.csv --dictionary dictionary.csv --out data/study
       ketareport analyze data/study --out reports/study
     """
+    from .output import check_writable
+
+    check_writable(out_dir)
     from .redcap import import_redcap as read_export, write_import
+
 
     mapping = {}
     for entry in field_map:
@@ -293,18 +419,8 @@ def import_redcap(records: Path, dictionary: Path, out_dir: Path, field_map: tup
         if not separator or not column.strip() or not name.strip():
             raise click.BadParameter(f"{entry!r} is not COLUMN=FIELD", param_hint="--map")
         mapping[column.strip().lower()] = name.strip()
-    try:
-        result = read_export(records, dictionary, field_map=mapping, infusion_instrument=instrument)
-        written = write_import(result, out_dir, records.name, dictionary.name)
-    except InvalidInputError as error:
-        click.echo(error.report(), err=True)
-        click.echo("Nothing was written.", err=True)
-        sys.exit(EXIT_INVALID_INPUT)
-    except Exception as error:
-        if debug:
-            raise
-        click.echo(f"ketareport: unexpected error: {type(error).__name__}: {error}", err=True)
-        sys.exit(EXIT_UNEXPECTED)
+    result = read_export(records, dictionary, field_map=mapping, infusion_instrument=instrument)
+    written = write_import(result, out_dir, records.name, dictionary.name)
     progress(f"{len(result.patients)} patients, {len(result.infusions)} infusions")
     for path in written:
         click.echo(str(path))
@@ -330,6 +446,9 @@ def demo_data(out_dir: Path, patients: int | None, seed: int | None, rdata: bool
       ketareport demo-data --out data/demo
       ketareport demo-data --out /tmp/large --patients 3000 --seed 7
     """
+    from .output import check_writable
+
+    check_writable(out_dir)
     from . import demo
 
     written = demo.write_demo(

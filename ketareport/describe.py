@@ -88,7 +88,8 @@ def patient_characteristics(cohort: Cohort) -> CharacteristicsTable:
     """Table 1: every patient identified, by group."""
     patients = cohort.patients.reset_index(drop=True)
     table = _TableBuilder(patients, cohort, "patients")
-    diagnoses = patients["diagnosis"].value_counts().sort_values(ascending=False, kind="stable")
+    # Ties alphabetically, as in the cohort summary: the table must not depend on the order of the rows.
+    diagnoses = patients["diagnosis"].value_counts().sort_index().sort_values(ascending=False, kind="stable")
     for label in diagnoses.index:
         table.counts("Diagnosis", sentence_start(cohort.diagnosis_labels[label]), patients["diagnosis"] == label)
     table.counts("Sex", "Female", patients["sex"] == "F")

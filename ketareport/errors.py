@@ -1,7 +1,12 @@
-"""The engine's own exceptions.
+"""The engine's own exceptions, each with the exit status the command line gives it.
 
 The engine raises these; only the command line turns them into messages and
-exit codes (see :mod:`ketareport.cli`).
+exit codes (one handler in :mod:`ketareport.cli`):
+
+  1  an unexpected error, or R / Quarto failing
+  2  invalid dataset, configuration or output folder; nothing to analyse; missing metadata under --strict
+  3  verify: Python and R disagree
+  4  verify: R or an R package is missing
 """
 
 from __future__ import annotations
@@ -9,8 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+EXIT_UNEXPECTED = 1
+EXIT_INVALID_INPUT = 2
+EXIT_DISAGREEMENT = 3
+EXIT_R_MISSING = 4
+
+
 class KetareportError(Exception):
     """Base class of every error the engine raises on purpose."""
+
+    exit_code = EXIT_UNEXPECTED
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,8 @@ class Problem:
 class InvalidInputError(KetareportError):
     """The dataset or the study configuration has problems; nothing was written."""
 
+    exit_code = EXIT_INVALID_INPUT
+
     def __init__(self, problems: list[Problem], what: str = "dataset"):
         self.problems = list(problems)
         self.what = what
@@ -77,9 +92,45 @@ class ConfigInvalid(InvalidInputError):
         super().__init__(problems, what="study configuration")
 
 
+class NothingToAnalyse(KetareportError):
+    """No patient, or no infusion left once the exclusions are applied (docs/methods.md, Cohort)."""
+
+    exit_code = EXIT_INVALID_INPUT
+
+
+class OutputNotWritable(KetareportError):
+    """The output folder cannot be created or written; found before any work starts."""
+
+    exit_code = EXIT_INVALID_INPUT
+
+
+class WouldOverwrite(KetareportError):
+    """``ketareport init`` found files of its own names in the folder and wrote nothing."""
+
+    exit_code = EXIT_INVALID_INPUT
+
+
+class MissingMetadata(KetareportError):
+    """``render --strict``: study.yml lacks what a submitted manuscript needs."""
+
+    exit_code = EXIT_INVALID_INPUT
+
+
 class RNotAvailable(KetareportError):
     """Rscript, or an R package the cross-check needs, is not installed."""
+
+    exit_code = EXIT_R_MISSING
 
 
 class VerificationMismatch(KetareportError):
     """The R cross-check disagrees with the Python analysis."""
+
+    exit_code = EXIT_DISAGREEMENT
+
+
+class RFailed(KetareportError):
+    """reproduce.R stopped with an error."""
+
+
+class QuartoFailed(KetareportError):
+    """``quarto render`` stopped with an error."""

@@ -1,11 +1,16 @@
 """The report's figures as deterministic SVG (matplotlib).
 
-Glyphs are drawn as paths (``svg.fonttype = "path"``) in the report's own
-serif (TeX Gyre Pagella, shipped in ``ketareport/fonts``), so a figure looks
-the same in the HTML, in WeasyPrint's PDF and in Quarto, needs no font, and
-loads nothing. ``svg.hashsalt`` is fixed and no date is written, so the same
+Text is written as SVG text (``svg.fonttype = "none"``), not as glyph
+outlines, in the report's own serif (TeX Gyre Pagella, shipped in
+``ketareport/fonts``): the HTML and its PDF embed that face as ``Pagella``;
+Typst and stand-alone viewers find it as ``TeX Gyre Pagella`` (the Quarto
+project passes the font folder). A figure is then a few dozen nodes instead
+of thousands of outline paths, and its words are selectable and searchable
+in the PDF. ``svg.hashsalt`` is fixed and no date is written, so the same
 results give byte-identical files. Groups differ by marker shape and fill as
-well as by position — nothing is encoded by colour alone.
+well as by position — nothing is encoded by colour alone. Figure 2 draws
+one marker per patient, or, for large groups or when the caller asks
+(small-cell suppression), only each group's distribution in bands.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ if TYPE_CHECKING:
     from .pipeline import AnalysisRun
 
 FONT_DIR = Path(__file__).parent / "fonts"
+FONT_FAMILY = "TeX Gyre Pagella"
+FONT_STACK = f"font-family: Pagella, '{FONT_FAMILY}', serif"
 INK = "#1a1a1a"
 GREY = "#6b6b6b"
 INDEX_COLOUR = "#1f4e79"
@@ -29,8 +36,23 @@ COMPARISON_COLOUR = "#8c5a00"
 JITTER_SEED = 20120201
 MARKER_AREA = 22.0
 """Marker area (pt²) for a group of up to ``CROWDED_GROUP`` patients; larger groups get smaller, fainter
-markers (area ∝ 1/n) so that a cloud of thousands still shows where the patients lie."""
+markers (area ∝ 1/n) so that a cloud of hundreds still shows where the patients lie."""
 CROWDED_GROUP = 100
+VAS_DISPLAYS = ("points", "distribution")
+"""Figure 2 shows each patient's mean reduction as a marker (``points``), or only the share of each
+group's patients in bands of ``VAS_BAND_CM`` (``distribution``: no individual value is drawn)."""
+POINTS_UP_TO = 300
+"""Patients in the larger group up to which Figure 2 is drawn with ``points`` unless the caller chooses."""
+VAS_BAND_CM = 0.5
+
+
+def vas_display(n_index: int, n_comparison: int, requested: str | None = None) -> str:
+    """Figure 2's display: the caller's choice, else ``points`` up to ``POINTS_UP_TO`` patients per group."""
+    if requested is not None:
+        if requested not in VAS_DISPLAYS:
+            raise ValueError(f"unknown Figure 2 display {requested!r}: one of {', '.join(VAS_DISPLAYS)}")
+        return requested
+    return "points" if max(n_index, n_comparison) <= POINTS_UP_TO else "distribution"
 
 
 def _matplotlib():
@@ -44,8 +66,8 @@ def _matplotlib():
         font_manager.fontManager.addfont(str(font))
     matplotlib.rcParams.update({
         "svg.hashsalt": "ketareport",
-        "svg.fonttype": "path",
-        "font.family": "TeX Gyre Pagella",
+        "svg.fonttype": "none",
+        "font.family": FONT_FAMILY,
         "font.size": 10,
         "axes.edgecolor": INK,
         "axes.labelcolor": INK,
@@ -62,17 +84,20 @@ def _svg(figure) -> str:
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight", pad_inches=0.05)
     figure.clf()
     text = buffer.getvalue()
+    # Text is written as text: the report's documents embed the face as "Pagella" (@font-face);
+    # Typst and a stand-alone viewer find it installed as "TeX Gyre Pagella".
+    text = text.replace(f"font-family: '{FONT_FAMILY}'", FONT_STACK)
     # The XML declaration and DOCTYPE are not allowed inside HTML; the <svg> element is.
     return text[text.index("<svg"):]
 
 
-def render_figures(run: AnalysisRun) -> dict[str, str]:
-    """Figure name (``flow``, ``vas``, ``relief``) -> SVG text."""
+def render_figures(run: AnalysisRun, *, vas_display: str = "points") -> dict[str, str]:
+    """Figure name (``flow``, ``vas``, ``relief``) -> SVG text; ``vas_display`` is one of ``VAS_DISPLAYS``."""
     pyplot = _matplotlib()
     try:
         return {
             "flow": _flow(pyplot, run),
-            "vas": _vas(pyplot, run),
+            "vas": _vas(pyplot, run, vas_display),
             "relief": _relief(pyplot, run),
         }
     finally:
@@ -123,21 +148,19 @@ def _flow(pyplot, run: AnalysisRun) -> str:
     return _svg(figure)
 
 
-def _vas(pyplot, run: AnalysisRun) -> str:
+def _vas(pyplot, run: AnalysisRun, display: str) -> str:
     patients = run.cohort.analyzed_patients
     options, vas = run.config.analysis, run.results.vas
     groups = [
         (options.index_label, patients.loc[patients["is_index"], "reduction"].to_numpy(), vas.index, "o", INDEX_COLOUR, INDEX_COLOUR),
         (options.comparison_label, patients.loc[~patients["is_index"], "reduction"].to_numpy(), vas.comparison, "s", COMPARISON_COLOUR, "white"),
     ]
-    jitter = np.random.default_rng(JITTER_SEED)
     figure, axes = pyplot.subplots(figsize=(5.2, 3.6))
-    for position, (label, values, estimate, marker, edge, face) in enumerate(groups):
-        offsets = jitter.uniform(-0.16, 0.16, values.size)
-        crowding = min(1.0, CROWDED_GROUP / max(values.size, 1))
-        axes.scatter(position + offsets, values, marker=marker, s=max(3.0, MARKER_AREA * crowding),
-                     edgecolors=edge, facecolors=face, linewidths=0.9 * max(crowding, 0.5) ** 0.5,
-                     alpha=0.85 if crowding == 1 else 0.5, zorder=2, label=f"{label} (n = {values.size})")
+    if display == "points":
+        _patient_points(axes, groups)
+    else:
+        _patient_distribution(axes, groups)
+    for position, (_, _, estimate, *_) in enumerate(groups):
         if estimate.estimate is not None:
             axes.hlines(estimate.estimate, position + 0.24, position + 0.44, color=INK, linewidth=2, zorder=3)
             if estimate.conf_low is not None:
@@ -151,6 +174,41 @@ def _vas(pyplot, run: AnalysisRun) -> str:
     top = max(10.0, max((g[1].max() for g in groups if g[1].size), default=10.0))
     axes.set_ylim(min(0.0, min((g[1].min() for g in groups if g[1].size), default=0.0)) - 0.3, top + 0.3)
     return _svg(figure)
+
+
+def _patient_points(axes, groups) -> None:
+    """One marker per patient, jittered sideways (seeded)."""
+    jitter = np.random.default_rng(JITTER_SEED)
+    for position, (label, values, _, marker, edge, face) in enumerate(groups):
+        offsets = jitter.uniform(-0.16, 0.16, values.size)
+        crowding = min(1.0, CROWDED_GROUP / max(values.size, 1))
+        axes.scatter(position + offsets, values, marker=marker, s=max(3.0, MARKER_AREA * crowding),
+                     edgecolors=edge, facecolors=face, linewidths=0.9 * max(crowding, 0.5) ** 0.5,
+                     alpha=0.85 if crowding == 1 else 0.5, zorder=2, label=f"{label} (n = {values.size})")
+
+
+def _patient_distribution(axes, groups) -> None:
+    """Each group's patients as a mirrored histogram: bar width = share of the group's patients in the band.
+
+    Bands are ``VAS_BAND_CM`` wide on a grid anchored at 0; the widest band of
+    either group spans 0.4 of the space between groups, so the two shapes compare.
+    """
+    values = [g[1] for g in groups if g[1].size]
+    if not values:
+        return
+    low = np.floor(min(v.min() for v in values) / VAS_BAND_CM) * VAS_BAND_CM
+    high = np.ceil(max(v.max() for v in values) / VAS_BAND_CM) * VAS_BAND_CM
+    edges = np.arange(low, high + VAS_BAND_CM, VAS_BAND_CM)
+    if edges.size < 2:
+        edges = np.array([low, low + VAS_BAND_CM])
+    shares = [np.histogram(g[1], bins=edges)[0] / max(g[1].size, 1) for g in groups]
+    widest = max(float(share.max()) for share in shares) or 1.0
+    centres = (edges[:-1] + edges[1:]) / 2
+    for position, ((_, group_values, _, _, edge, face), share) in enumerate(zip(groups, shares, strict=True)):
+        half = 0.2 * share / widest
+        shown = share > 0
+        axes.barh(centres[shown], 2 * half[shown], left=position - 0.04 - half[shown], height=VAS_BAND_CM * 0.92,
+                  color=face, edgecolor=edge, linewidth=0.6, alpha=0.75 if face != "white" else 1.0, zorder=2)
 
 
 def _relief(pyplot, run: AnalysisRun) -> str:

@@ -21,9 +21,12 @@ from . import __version__
 from .analyze import analyze_cohort
 from .cohort import Cohort, build_cohort
 from .config import StudyConfig, find_config, load_config
-from .load import InputFile, RawDataset, load_dataset, sha256_file
+from .contract import ANALYSIS_COLUMNS, COLUMN_LABELS
+from .errors import NothingToAnalyse
+from .load import InputFile, RawDataset, RawTable, load_dataset, sha256_file
 from .output import StagedOutput
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
+from .sources import engine_for
 from .validate import Dataset, validate_dataset
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
@@ -102,6 +105,18 @@ class Provenance:
 def provenance(dataset_path: Path, raw: RawDataset, config: StudyConfig, command: list[str] | None) -> Provenance:
     """Where the numbers came from. Paths are relative to the working directory and the output folder is not
     recorded: the report prints this, and must be the same bytes wherever it is written."""
+    dataset = DatasetProvenance(
+        path=relative_path(str(dataset_path)),
+        container=raw.container,
+        files=[replace(file, path=relative_path(file.path)) for file in raw.files],
+        rows={"patients": len(raw.patients.frame), "infusions": len(raw.infusions.frame)},
+        digest=data_digest(raw),
+    )
+    return provenance_of(dataset, config, command)
+
+
+def provenance_of(dataset: DatasetProvenance, config: StudyConfig, command: list[str] | None) -> Provenance:
+    """The provenance of a run on ``dataset`` (files, or tables in a database engine)."""
     source = config.source
     return Provenance(
         ketareport_version=__version__,
@@ -110,17 +125,82 @@ def provenance(dataset_path: Path, raw: RawDataset, config: StudyConfig, command
         command=recorded_command(command if command is not None else ["ketareport", *sys.argv[1:]]),
         generated_at=generation_time().isoformat(),
         source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
-        dataset=DatasetProvenance(
-            path=relative_path(str(dataset_path)),
-            container=raw.container,
-            files=[replace(file, path=relative_path(file.path)) for file in raw.files],
-            rows={"patients": len(raw.patients.frame), "infusions": len(raw.infusions.frame)},
-            digest=data_digest(raw),
-        ),
+        dataset=dataset,
         config_file=relative_path(str(source)) if source else None,
         config_sha256=sha256_file(source) if source else None,
         config_size_bytes=source.stat().st_size if source else None,
     )
+
+
+def resolve_config(dataset_path: Path, config_path: Path | None = None) -> StudyConfig:
+    """``config_path`` if given, else the dataset's own ``study.yml`` if it has one, else the defaults."""
+    return load_config(config_path if config_path is not None else find_config(Path(dataset_path)))
+
+
+@dataclass(frozen=True)
+class PreparedCohort:
+    """A dataset read, checked and made into the analysis cohort: everything before the statistics."""
+
+    config: StudyConfig
+    raw: RawDataset
+    dataset: Dataset
+    cohort: Cohort
+
+
+def prepare_cohort(
+    dataset_path: Path, config_path: Path | None = None, *, progress: Progress = _silent,
+) -> PreparedCohort:
+    """Load and validate a dataset and build its cohort; stop when there is nothing to analyse.
+
+    Raises :class:`~ketareport.errors.ConfigInvalid` or
+    :class:`~ketareport.errors.DatasetInvalid` listing every problem, and
+    :class:`~ketareport.errors.NothingToAnalyse` (see :func:`require_analysable`).
+    """
+    dataset_path = Path(dataset_path)
+    config = resolve_config(dataset_path, config_path)
+    progress(f"reading {dataset_path}")
+    raw = rename_columns(load_dataset(dataset_path), config.data.columns)
+    progress(f"validating {len(raw.patients.frame)} patients and {len(raw.infusions.frame)} infusions")
+    dataset = validate_dataset(raw)
+    cohort = build_cohort(dataset, config.analysis, config.labels)
+    require_analysable(cohort)
+    return PreparedCohort(config, raw, dataset, cohort)
+
+
+def rename_columns(raw: RawDataset, columns: dict[str, str]) -> RawDataset:
+    """Give the source's columns their data-dictionary names (study.yml ``data.columns``: contract -> source).
+
+    Names are matched ignoring case, as the loader lower-cases them; a
+    source column that is absent is left to validation to report (the
+    contract column is then absent).
+    """
+    if not columns:
+        return raw
+    renames = {source.strip().lower(): contract for contract, source in columns.items()}
+
+    def renamed(table: RawTable) -> RawTable:
+        return replace(table, frame=table.frame.rename(columns=renames))
+
+    return replace(raw, patients=renamed(raw.patients), infusions=renamed(raw.infusions))
+
+
+def require_analysable(cohort: Cohort) -> None:
+    """A dataset with no patient, or no infusion left once the exclusions are applied, is invalid input.
+
+    The message gives the counts by exclusion reason, e.g. "0 of 12
+    infusions analysable: 12 missing VAS after infusion, 3 missing ketamine
+    dose" (an infusion may miss several values).
+    """
+    if cohort.patients.empty:
+        raise NothingToAnalyse("nothing to analyse: the patients table has no rows")
+    infusions = cohort.infusions
+    if infusions.empty:
+        raise NothingToAnalyse(f"nothing to analyse: the infusions table has no rows ({len(cohort.patients)} patients)")
+    if not cohort.analyzed_infusions.empty:
+        return
+    missing = infusions[list(ANALYSIS_COLUMNS)].isna().sum().sort_values(ascending=False, kind="stable")
+    reasons = ", ".join(f"{count} missing {COLUMN_LABELS[column]}" for column, count in missing.items() if count)
+    raise NothingToAnalyse(f"0 of {len(infusions)} infusions analysable: {reasons}")
 
 
 OUTPUT_OPTION = "--out"
@@ -162,24 +242,28 @@ def run_analysis(
     *,
     command: list[str] | None = None,
     progress: Progress = _silent,
+    engine: str | None = None,
 ) -> AnalysisRun:
-    """Load, validate and analyse a dataset.
+    """Load, validate and analyse a dataset (:func:`prepare_cohort`, then the statistics).
 
-    The configuration is ``config_path`` if given, else the dataset's own
-    ``study.yml`` if it has one, else the defaults. Raises
-    :class:`~ketareport.errors.ConfigInvalid` or
-    :class:`~ketareport.errors.DatasetInvalid` listing every problem.
+    A dataset in a database engine (a DuckDB file, a ``postgresql://`` URL,
+    ``engine`` or the configuration's ``data.engine``) is checked and
+    analysed in that engine instead (:mod:`ketareport.sources`); the result
+    then holds no row-level tables.
     """
+    location = os.fspath(dataset_path)  # a URL keeps its "//", which a Path would fold
     dataset_path = Path(dataset_path)
-    config = load_config(config_path if config_path is not None else find_config(dataset_path))
-    progress(f"reading {dataset_path}")
-    raw = load_dataset(dataset_path)
-    progress(f"validating {len(raw.patients.frame)} patients and {len(raw.infusions.frame)} infusions")
-    dataset = validate_dataset(raw)
-    cohort = build_cohort(dataset, config.analysis, config.labels)
+    config = resolve_config(dataset_path, config_path)
+    database = engine_for(location, engine or config.data.engine)
+    if database is not None:
+        from .sources.run import run_source_analysis
+
+        return run_source_analysis(location, database, config, command=command, progress=progress)
+    prepared = prepare_cohort(dataset_path, config_path, progress=progress)
     progress("analysing")
-    results = analyze_cohort(cohort)
-    return AnalysisRun(config, raw, dataset, cohort, results, provenance(dataset_path, raw, config, command))
+    results = analyze_cohort(prepared.cohort)
+    config, raw = prepared.config, prepared.raw
+    return AnalysisRun(config, raw, prepared.dataset, prepared.cohort, results, provenance(dataset_path, raw, config, command))
 
 
 def result_texts(run: AnalysisRun, document: dict[str, Any] | None = None) -> dict[str, str]:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import KetareportError
+from .errors import QuartoFailed
 from .paths import repository_file
 from .present.context import FIGURE_FILES, ReportContext, Table
 
@@ -54,12 +54,14 @@ R_TEMPLATE = "templates/results-r.qmd"
 QUARTO_TEMPLATES = ("manuscript.qmd", "results-r.qmd")
 PAPER_SIZES = {"A4": "a4", "Letter": "us-letter"}
 DATE_FORMAT = "D MMMM YYYY"  # Quarto (dayjs) date format: 24 November 2026, as in the HTML report
+FIGURE_WIDTHS = {"flow": "82%", "vas": "72%", "relief": "72%"}
+"""Each figure's share of the text width, as templates/manuscript.css sets it for the HTML and WeasyPrint PDF."""
+DIGEST_TABLE_WIDTHS = (18, 14, 68)
+"""Appendix "Input files" (file, size, SHA-256), relative: room for 64 hex digits on one line."""
+TYPST_PARTIALS = ("typst-template.typ", "typst-show.typ")
+FONTS = Path(__file__).resolve().parent / "fonts"  # package data, as for the HTML and WeasyPrint PDF
 VARIABLE = re.compile(r"\{\{<\s*var\s+([^\s>]+)\s*>\}\}")
 INCLUDE = re.compile(r"\{\{<\s*include\s+([^\s>]+)\s*>\}\}")
-
-
-class QuartoFailed(KetareportError):
-    """``quarto render`` stopped with an error."""
 
 
 # ------------------------------------------------------------- Markdown text --
@@ -119,11 +121,33 @@ def code_block(text: str, language: str = "") -> str:
     return f"{fence}{language}\n{text.rstrip()}\n{fence}"
 
 
+def column_widths(header: list[str], rows: list[list[str]]) -> list[int]:
+    """Percent widths for ``tbl-colwidths``, in proportion to what each column must hold on one line.
+
+    Without them Quarto gives every column the same width, and in the PDF the first column (labels
+    such as "Post herpetic neuralgia") wraps in a quarter of the page. A column needs its longest cell
+    (cells do not wrap well: numbers with their intervals) and its header's longest word or half the
+    header (headers may take two lines); the percentages add up to 100.
+    """
+    needs = []
+    for position, title in enumerate(header):
+        cells = [len(row[position]) for row in rows if position < len(row)]
+        words = max((len(word) for word in title.split()), default=0)
+        needs.append(max([words, (len(title) + 1) // 2, *cells]) + 2)
+    total = sum(needs)
+    widths = [round(100 * need / total) for need in needs]
+    widths[0] += 100 - sum(widths)
+    return widths
+
+
 def markdown_table(table: Table, numbered: bool = True) -> str:
-    """A pipe table with its caption (and, when ``numbered``, its ``#tbl-`` id for Quarto's numbering)."""
+    """A pipe table with its caption (and, when ``numbered``, its ``#tbl-`` id for Quarto's numbering)
+    and its column widths (:func:`column_widths`)."""
     width = len(table.columns)
+    # "(n = 206)" stays on one line when a header wraps.
+    headers = [escape_markdown(column).replace(" = ", "\u00a0=\u00a0") for column in table.columns]
     lines = [
-        "| " + " | ".join(escape_markdown(c) for c in table.columns) + " |",
+        "| " + " | ".join(headers) + " |",
         "|" + ":---|" + "---:|" * (width - 1),
     ]
     for row in table.rows:
@@ -133,17 +157,25 @@ def markdown_table(table: Table, numbered: bool = True) -> str:
             indent = "\u00a0\u00a0\u00a0" if row.kind == "subrow" else ""
             cells = [indent + escape_markdown(row.label), *map(escape_markdown, row.cells)]
             lines.append("| " + " | ".join(cells) + " |")
-    caption = f": {escape_markdown(table.caption)}" + (f" {{#{table.id}}}" if numbered else "")
+    indent = len("\u00a0\u00a0\u00a0")
+    widths = column_widths(table.columns, [
+        [(" " * indent if row.kind == "subrow" else "") + row.label, *row.cells] for row in table.rows
+    ])
+    attributes = " ".join([f"#{table.id}"] * numbered + [f'tbl-colwidths="[{",".join(map(str, widths))}]"'])
+    caption = f": {escape_markdown(table.caption)} {{{attributes}}}"
     notes = "".join(f"\n\n{escape_markdown(note)}" for note in table.notes)
     return "\n".join([*lines, "", caption]) + notes + "\n"
 
 
 def _pairs_table(caption: str, headers: tuple[str, str], rows: list[list[str]]) -> str:
-    """A two-column appendix table (unnumbered, like the HTML appendix's tables)."""
+    """A two-column appendix table (unnumbered, like the HTML appendix's tables), as wide as its content.
+
+    Its caption is a paragraph above it: Typst drops the caption of a table that is not numbered.
+    """
     lines = [f"| {headers[0]} | {headers[1]} |", "|:---|:---|"]
     for name, value in rows:
         lines.append(f"| {escape_markdown(name)} | {escape_markdown(value)} |")
-    return "\n".join([*lines, "", f": {escape_markdown(caption)}"]) + "\n"
+    return "\n".join([escape_markdown(caption), "", *lines]) + "\n"
 
 
 # ---------------------------------------------------------------- variables --
@@ -227,7 +259,28 @@ def study_metadata(run: AnalysisRun, context: ReportContext) -> dict[str, Any]:
         ]
     if study.keywords:
         metadata["keywords"] = list(study.keywords)
+    metadata["title-block"] = typst_title_block(context)
     return metadata
+
+
+def typst_title_block(context: ReportContext) -> dict[str, Any]:
+    """The HTML report's title block for the Typst layout (``typst/typst-show.typ`` reads it).
+
+    Quarto's own Typst title block sets each author above their affiliation in a grid without a gutter,
+    where long affiliations run into each other; the report instead lists the authors on one line with
+    superscript marks and the numbered affiliations below, then institution, date and review board.
+    Values are Markdown (pandoc reads metadata as Markdown), escaped to print as written.
+    """
+    title = context.title
+    block: dict[str, Any] = {
+        "authors": [{"name": escape_markdown(a.name), "marks": a.affiliation_marks} for a in title.authors],
+        "affiliations": [escape_markdown(affiliation) for affiliation in title.affiliations],
+        "review-board": escape_markdown(title.review_board),
+        "running-head": escape_markdown(title.running_head),
+    }
+    if title.institution:
+        block["institution"] = escape_markdown(title.institution)
+    return {key: value for key, value in block.items() if value}
 
 
 # ----------------------------------------------------------------- sections --
@@ -246,7 +299,8 @@ def exhibit_files(context: ReportContext) -> dict[str, str]:
     for key, figure in context.figures.items():
         alt = figure.alt.replace('"', "'")
         exhibits[f"figure-{key}"] = (
-            f'![{escape_markdown(figure.caption)}](figures/{figure.file}){{#{figure.id} fig-alt="{alt}"}}\n'
+            f'![{escape_markdown(figure.caption)}](figures/{figure.file})'
+            f'{{#{figure.id} width="{FIGURE_WIDTHS[key]}" fig-alt="{alt}"}}\n'
         )
     return exhibits
 
@@ -281,10 +335,13 @@ def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str,
 
     appendix = context.appendix
     files = [[name, size, code_span(digest)] for name, digest, size in appendix.input_files]
+    # The digest column is wide enough for a whole digest in the table's smaller monospace
+    # (typst/typst-template.typ). An uncaptioned table takes its relative widths from the dashes of the
+    # separator line when a row is longer than 72 characters, as a row with a digest always is.
+    separator = "|:" + "-" * DIGEST_TABLE_WIDTHS[0] + "|" + "-" * DIGEST_TABLE_WIDTHS[1] + ":|:" + "-" * DIGEST_TABLE_WIDTHS[2] + "|"
     input_table = "\n".join(
-        ["| File | Size | SHA-256 |", "|:---|---:|:---|",
-         *(f"| {escape_markdown(name)} | {escape_markdown(size)} | {digest} |" for name, size, digest in files),
-         "", ": Files read, with their SHA-256 digests."]
+        ["Files read, with their SHA-256 digests.", "", "| File | Size | SHA-256 |", separator,
+         *(f"| {escape_markdown(name)} | {escape_markdown(size)} | {digest} |" for name, size, digest in files)]
     )
     appendix_blocks = [
         "### Input files", input_table,
@@ -340,10 +397,16 @@ def write_quarto_project(
         files[f"templates/_exhibits/{name}.md"] = text
     for key in context.figures:
         files[f"templates/figures/{FIGURE_FILES[key]}"] = figures[key]
+    for name in TYPST_PARTIALS:
+        files[f"typst/{name}"] = (TEMPLATES / "typst" / name).read_text(encoding="utf-8")
     written = []
     for relative, content in files.items():
         staged.path(f"{subdir}/{relative}").write_text(content, encoding="utf-8")
         written.append(f"{subdir}/{relative}")
+    # The report's fonts (OFL-like GUST licence, shipped with their licence), for the Typst PDF (font-paths).
+    for font in sorted(FONTS.iterdir()):
+        shutil.copyfile(font, staged.path(f"{subdir}/fonts/{font.name}"))
+        written.append(f"{subdir}/fonts/{font.name}")
     # The R template reads the same result files as the user does (copies: the project is self-contained).
     for name in ("results.rds", "estimates.csv"):
         shutil.copyfile(result_files[name], staged.path(f"{subdir}/templates/{name}"))

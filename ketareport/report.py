@@ -50,15 +50,21 @@ class Report:
 
 def build(
     run: AnalysisRun, verification: VerificationReport | None = None, *, pdf: bool = True, progress: Progress = _silent,
+    vas_display: str | None = None,
 ) -> Report:
-    """Format the run, draw the figures and render the HTML (and, unless ``pdf=False``, the PDF)."""
-    from .figures import render_figures
+    """Format the run, draw the figures and render the HTML (and, unless ``pdf=False``, the PDF).
+
+    ``vas_display`` is Figure 2's display (:data:`ketareport.figures.VAS_DISPLAYS`): ``distribution``
+    draws no individual patient; None chooses by the groups' sizes.
+    """
+    from .figures import render_figures, vas_display as choose_vas_display
     from .present.build import build_context
     from .render import PdfMetadata, render_html, render_pdf
 
     progress("drawing figures")
-    figures = render_figures(run)
-    context = build_context(run, verification)
+    display = choose_vas_display(run.results.cohort.n_index_analyzed, run.results.cohort.n_comparison_analyzed, vas_display)
+    figures = render_figures(run, vas_display=display)
+    context = build_context(run, verification, vas_display=display)
     progress("rendering HTML")
     html = render_html(context, figures, run.provenance.generated_at)
     files = data_files(run, verification)

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import KetareportError, RNotAvailable
+from .errors import RFailed, RNotAvailable
 from .results import ESTIMATE_COLUMNS
 
 if TYPE_CHECKING:
@@ -103,10 +103,6 @@ class VerificationReport:
     @property
     def n_disagreeing(self) -> int:
         return sum(not row.agrees for row in self.rows)
-
-
-class RFailed(KetareportError):
-    """reproduce.R stopped with an error."""
 
 
 # --- R and its packages --------------------------------------------------------

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Run the whole test suite: creates .venv if needed. In CI (CI set), also
-# installs from Debian what the cross-checks need (R with lme4, jsonlite
-# and knitr; Chromium; poppler) — on a user's machine those tests skip when
-# the tools are missing, in CI they fail.
+# installs from Debian what the cross-checks need (R with lme4, jsonlite,
+# knitr and rmarkdown; Chromium; poppler; PostgreSQL and Java for the engine
+# tests; npm and python3-venv for the Quarto
+# installer, ../shared/quarto/install.sh, which the Quarto tests run) — on a
+# user's machine those tests skip when the tools are missing, in CI they fail.
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh"
 
-DEBIAN_PACKAGES="r-base-core r-cran-lme4 r-cran-jsonlite r-cran-knitr chromium poppler-utils"
+# postgresql and openjdk-17-jre-headless: the database engine tests (a PostgreSQL server per test session; Spark's JVM).
+DEBIAN_PACKAGES="r-base-core r-cran-lme4 r-cran-jsonlite r-cran-knitr r-cran-rmarkdown chromium poppler-utils python3-venv xz-utils postgresql openjdk-17-jre-headless"
 if [ -n "${CI:-}" ]; then
     missing=$(dpkg-query -W -f='${Status} ${Package}\n' $DEBIAN_PACKAGES 2>/dev/null | grep -c "install ok installed" || true)
     if [ "$missing" -ne "$(echo $DEBIAN_PACKAGES | wc -w)" ]; then
@@ -14,6 +17,13 @@ if [ -n "${CI:-}" ]; then
         SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
         $SUDO apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $DEBIAN_PACKAGES >/dev/null
+    fi
+    # npm for the Quarto installer: Debian's only when no npm is there (a nodejs that bundles npm may be).
+    if ! command -v npm >/dev/null; then
+        echo "test: installing npm from Debian" >&2
+        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
     fi
 fi
 

@@ -1,7 +1,7 @@
 """Shared fixtures.
 
-Tests that need R or Chromium skip on a user's machine without them, but
-fail in CI (environment variable ``CI`` set), where they must run.
+Tests that need R, Chromium or Quarto skip on a user's machine without them,
+but fail in CI (environment variable ``CI`` set), where they must run.
 """
 
 from __future__ import annotations
@@ -65,3 +65,73 @@ def knitr(rscript) -> None:
     """R's knitr package, the engine of the R Quarto template (templates/results-r.qmd)."""
     if _missing_r_packages(rscript, ("knitr",)):
         _missing_tool("R package knitr is missing (apt-get install r-cran-knitr)")
+
+
+QUARTO_INSTALLER = REPO.parent / "shared" / "quarto" / "install.sh"
+"""Builds the real Quarto CLI from its source (npm and PyPI only); CI's clone has shared/ beside it."""
+
+
+@pytest.fixture(scope="session")
+def quarto() -> Path:
+    """The Quarto CLI: in CI installed by ../shared/quarto/install.sh (about 35 s the first time, under
+    a second after), elsewhere the ``quarto`` on the PATH."""
+    if os.environ.get("CI"):
+        if not QUARTO_INSTALLER.is_file():
+            _missing_tool(f"the Quarto installer {QUARTO_INSTALLER} is missing")
+        completed = subprocess.run(["bash", str(QUARTO_INSTALLER)], capture_output=True, text=True)
+        ready = [line for line in completed.stdout.splitlines() if line.startswith("quarto ready: ")]
+        if completed.returncode != 0 or not ready:
+            _missing_tool(f"installing Quarto failed:\n{completed.stdout[-2000:]}\n{completed.stderr[-2000:]}")
+        return Path(ready[-1].removeprefix("quarto ready: ").rsplit(" (", 1)[0])
+    path = shutil.which("quarto")
+    if path is None:
+        _missing_tool("the Quarto CLI is not on the PATH (bash ../shared/quarto/install.sh installs it)")
+    return Path(path)
+
+
+def _engine_module(name: str, extra: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(name) is None:
+        _missing_tool(f"Python package {name} is not installed (pip install 'ketareport[{extra}]')")
+
+
+@pytest.fixture(scope="session")
+def duckdb_engine() -> None:
+    """DuckDB through Ibis (embedded: nothing else to install)."""
+    _engine_module("ibis", "duckdb")
+    _engine_module("duckdb", "duckdb")
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A real PostgreSQL server (Debian's postgresql package) on a Unix socket, for the whole session."""
+    from .engines import PostgresServer, find_postgres_bin
+
+    _engine_module("ibis", "postgres")
+    _engine_module("psycopg", "postgres")
+    bin_dir = find_postgres_bin()
+    if bin_dir is None:
+        _missing_tool("PostgreSQL is not installed (apt-get install postgresql)")
+    server = PostgresServer(bin_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_engine() -> None:
+    """PySpark with a Java runtime (Debian's openjdk-17-jre-headless); the session itself is made by ketareport."""
+    _engine_module("ibis", "spark")
+    _engine_module("pyspark", "spark")
+    if shutil.which("java") is None:
+        _missing_tool("Java is not installed (apt-get install openjdk-17-jre-headless)")
+
+
+@pytest.fixture(scope="session")
+def generated_3000(tmp_path_factory) -> Path:
+    """A generated dataset of 3,000 patients (the demo's design, uncalibrated), as CSV."""
+    from ketareport import demo
+
+    folder = tmp_path_factory.mktemp("generated-3000")
+    demo.write_demo(folder, patients=3000, seed=3000, rdata=False)
+    return folder

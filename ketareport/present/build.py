@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ..verify import VerificationReport
 
 
-def build_context(run: AnalysisRun, verification: VerificationReport | None = None) -> ReportContext:
+def build_context(run: AnalysisRun, verification: VerificationReport | None = None, *, vas_display: str = "points") -> ReportContext:
     """Format the run's results into the report's strings."""
     facts = gather_facts(run)
     config, results = run.config, run.results
@@ -47,7 +47,7 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
             f"response differed between patients with {facts.index_name} and those with other diagnoses, and "
             "how long relief lasted."
         ],
-        methods=_methods(run, facts), results=_results(facts, sentences), tables=tables, figures=_figures(facts),
+        methods=_methods(run, facts), results=_results(facts, sentences), tables=tables, figures=_figures(facts, vas_display),
         conclusions=conclusions, appendix=appendix(run, verification), page_size=config.report.page_size,
         values=_values(run, facts, title, abstract, conclusions, sentences),
     )
@@ -284,7 +284,9 @@ def _results(facts: narrative.Facts, sentences: dict[str, str]) -> list[Section]
     return sections
 
 
-def _figures(facts: narrative.Facts) -> dict[str, Figure]:
+def _figures(facts: narrative.Facts, vas_display: str) -> dict[str, Figure]:
+    from ..figures import VAS_BAND_CM
+
     cohort, e, relief = facts.cohort, facts.estimates, facts.relief
     flow_alt = (
         f"Flow diagram: {plural(cohort.n_infusions, 'infusion')} in {plural(cohort.n_patients, 'patient')} identified; "
@@ -295,8 +297,9 @@ def _figures(facts: narrative.Facts) -> dict[str, Figure]:
         f"({format_count(cohort.n_index_analyzed)} {facts.index_label}, "
         f"{format_count(cohort.n_comparison_analyzed)} {facts.comparison_label.lower()})."
     )
+    shown = "Dot plot" if vas_display == "points" else "Distribution"
     vas_alt = (
-        f"Dot plot of patient mean VAS reductions: {facts.index_label} mean {e['index'].estimate} cm "
+        f"{shown} of patient mean VAS reductions: {facts.index_label} mean {e['index'].estimate} cm "
         f"({facts.level} CI {e['index'].conf_int}); {facts.comparison_label} mean {e['comparison'].estimate} cm "
         f"({facts.level} CI {e['comparison'].conf_int})."
     )
@@ -308,8 +311,11 @@ def _figures(facts: narrative.Facts) -> dict[str, Figure]:
         "flow": Figure("fig-flow", 1, "Flow of infusions and patients through the analysis.", flow_alt, FIGURE_FILES["flow"]),
         "vas": Figure(
             "fig-vas", 2,
-            f"Mean reduction in VAS score per patient, by group. Each point is a patient (mean over the "
-            f"patient's analysed infusions); the bar and whiskers show the group mean and its {facts.level} confidence interval.",
+            f"Mean reduction in VAS score per patient, by group. "
+            + ("Each point is a patient (mean over the patient's analysed infusions); " if vas_display == "points" else
+               "The width of each band is proportional to the share of the group's patients whose mean reduction "
+               f"(over their analysed infusions) lies in that {VAS_BAND_CM:g} cm band; ")
+            + f"the bar and whiskers show the group mean and its {facts.level} confidence interval.",
             vas_alt, FIGURE_FILES["vas"],
         ),
         "relief": Figure(

@@ -56,6 +56,8 @@ def open_source(spec: SourceSpec) -> Source:
         except DatasetInvalid as error:
             problems += error.problems
     if problems:
+        if spec.engine != "spark":
+            backend.disconnect()
         raise DatasetInvalid(problems)
     return Source(spec, backend, tables["patients"], tables["infusions"], container)
 
@@ -75,15 +77,15 @@ def _connect(spec: SourceSpec) -> tuple[Any, str]:
     except ImportError as error:
         extra = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}[spec.engine]
         raise DatasetInvalid([Problem(
-            _shown(spec.location), f"needs the {spec.engine} engine, which is not installed: "
+            shown_location(spec.location), f"needs the {spec.engine} engine, which is not installed: "
             f"pip install 'ketareport[{extra}]' ({error})",
         )]) from error
     except Exception as error:  # each driver raises its own connection errors
-        raise DatasetInvalid([Problem(_shown(spec.location), f"cannot be opened with {spec.engine}: {error}")]) from error
-    raise DatasetInvalid([Problem(_shown(spec.location), f"unknown engine {spec.engine!r}")])
+        raise DatasetInvalid([Problem(shown_location(spec.location), f"cannot be opened with {spec.engine}: {error}")]) from error
+    raise DatasetInvalid([Problem(shown_location(spec.location), f"unknown engine {spec.engine!r}")])
 
 
-def _shown(location: str) -> str:
+def shown_location(location: str) -> str:
     """A location fit for a message: a URL's password is never printed."""
     from urllib.parse import urlsplit, urlunsplit
 
@@ -114,11 +116,15 @@ def _connect_spark(spec: SourceSpec):
     import ibis
     from pyspark.sql import SparkSession
 
-    session = (
+    builder = (
         SparkSession.builder.master(spec.spark_master).appName("ketareport")
         .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
-        .getOrCreate()
     )
+    if spec.spark_master.startswith("local"):
+        # Spark's 200 shuffle partitions suit a cluster; on one machine they are 200 tiny tasks per group-by.
+        builder = builder.config("spark.sql.shuffle.partitions", "4")
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
     backend = ibis.pyspark.connect(session)
     folder = Path(spec.location)
     for table in (spec.patients_table, spec.infusions_table):
@@ -138,7 +144,7 @@ def _table(backend, spec: SourceSpec, name: str, wanted: str) -> SourceTable:
     try:
         table = backend.table(table_name, database=database or None)
     except Exception as error:  # a missing table is a different exception in each backend
-        raise DatasetInvalid([Problem(label, f"cannot be read from {_shown(spec.location)}: no table {wanted} ({type(error).__name__})")]) from error
+        raise DatasetInvalid([Problem(label, f"cannot be read from {shown_location(spec.location)}: no table {wanted} ({type(error).__name__})")]) from error
     by_lower: dict[str, list[str]] = {}
     for column in table.columns:
         by_lower.setdefault(column.strip().lower(), []).append(column)
@@ -148,5 +154,6 @@ def _table(backend, spec: SourceSpec, name: str, wanted: str) -> SourceTable:
         wanted_column = spec.columns.get(column, column).strip().lower()
         if wanted_column in by_lower:
             source_columns[column] = by_lower[wanted_column][0]
-    renamed = table.select(**{column: table[source] for column, source in source_columns.items()})
+    # With none of the contract's columns there is nothing to select; the rules then report each required one absent.
+    renamed = table.select(**{column: table[source] for column, source in source_columns.items()}) if source_columns else table
     return SourceTable(name, label, renamed, source_columns, duplicated)

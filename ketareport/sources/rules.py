@@ -110,15 +110,19 @@ class _TableRules:
 
         if not column.present:
             return ibis.null("float64")
-        if column.dtype.is_numeric():
+        if column.dtype.is_integer():
+            value, parsed = column.raw.cast("float64"), ~column.missing
+        elif column.dtype.is_numeric():
             value = column.raw.cast("float64")
-            unparsable = (column.raw.isinf() & ~column.missing) if column.dtype.is_floating() else ibis.literal(False)
+            unparsable = column.raw.isinf() & ~column.missing
+            self.rule(column, unparsable, lambda v: f"{v!r} is not a number")
+            parsed = ~column.missing & ~unparsable
         else:
             shaped = column.text.re_search(NUMBER_PATTERN)
             unparsable = ~column.missing & ~shaped
             value = ibis.ifelse(column.missing | ~shaped, ibis.null("float64"), column.text.cast("float64"))
-        self.rule(column, unparsable, lambda v: f"{v!r} is not a number")
-        parsed = ~column.missing & ~unparsable
+            self.rule(column, unparsable, lambda v: f"{v!r} is not a number")
+            parsed = ~column.missing & ~unparsable
         too_low = (value <= low if low_open else value < low) if low is not None else ibis.literal(False)
         too_high = value > high if high is not None else ibis.literal(False)
         if low is not None and high is not None:
@@ -169,7 +173,7 @@ class _TableRules:
         if not self.rules:
             return
         table = self.table.table
-        counts = table.aggregate(**{f"rule_{i}": rule.bad.cast("int64").sum() for i, rule in enumerate(self.rules)}).to_pandas()
+        counts = table.aggregate(**{f"rule_{i}": rule.bad.sum() for i, rule in enumerate(self.rules)}).to_pandas()
         keys = {name: table[name].cast("string").strip() for name in key_columns if name in self.table.source_columns}
         for i, rule in enumerate(self.rules):
             count = int(counts.iat[0, i] or 0)

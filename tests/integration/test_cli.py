@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from ketareport import cli
+from ketareport.output import MANIFEST
 
 from ..conftest import REPO
 from ..datasets import INFUSIONS_CSV, PATIENTS_CSV, with_cell, write_csv_dataset
@@ -31,7 +32,7 @@ def test_analyze_writes_the_three_result_files(tmp_path):
     out = tmp_path / "new" / "results"
     completed = ketareport("analyze", dataset, "--out", out)
     assert completed.returncode == 0, completed.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["estimates.csv", "results.json", "results.rds"]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "estimates.csv", "results.json", "results.rds"]
     assert completed.stdout.split() == [str(out / name) for name in ("estimates.csv", "results.json", "results.rds")]
     assert "ketareport: validating 6 patients and 10 infusions" in completed.stderr
     assert "2 excluded for missing data" in completed.stderr

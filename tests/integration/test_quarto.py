@@ -24,6 +24,7 @@ from ketareport.quarto import (
     VARIABLE,
     QuartoFailed,
     escape_markdown,
+    markdown_table,
     quarto_variables,
     render_quarto,
     substitute_shortcodes,
@@ -242,7 +243,7 @@ def test_quarto_numbers_tables_and_figures_as_the_html_report(project, built):
     context = built["context"]
     tables = sorted(context.tables.values(), key=lambda t: t.number)
     figures = sorted(context.figures.values(), key=lambda f: f.number)
-    assert re.findall(r"\{#(tbl-[\w-]+)\}", body) == [t.id for t in tables]
+    assert re.findall(r"\{#(tbl-[\w-]+)[ }]", body) == [t.id for t in tables]
     assert re.findall(r"\{#(fig-[\w-]+) ", body) == [f.id for f in figures]
 
 
@@ -387,3 +388,31 @@ def test_render_command_writes_the_project_and_says_how_to_render(tmp_path, monk
     for name in ("_quarto.yml", "_variables.yml", "_metadata-study.yml", "templates/manuscript.qmd",
                  "templates/_sections/results.md", "templates/figures/figure-2-vas.svg", "templates/results.rds"):
         assert (tmp_path / "quarto" / name).is_file(), name
+
+
+# ------------------------------------------------------------- Typst layout --
+
+def test_table_columns_get_widths_by_content(built):
+    """Quarto would give each column the same share; the label column must get what its labels need."""
+    from ketareport.quarto import column_widths
+
+    for table in built["context"].tables.values():
+        rows = [[row.label, *row.cells] for row in table.rows]
+        widths = column_widths(table.columns, rows)
+        assert sum(widths) == 100 and len(widths) == len(table.columns) and min(widths) > 0
+        longest_label = max(len(row.label) for row in table.rows)
+        if longest_label > max(len(cell) for row in table.rows for cell in row.cells):
+            assert widths[0] == max(widths), (table.id, widths)
+        assert f'tbl-colwidths="[{",".join(map(str, widths))}]"' in markdown_table(table)
+
+
+def test_title_block_lists_authors_with_marks_and_numbered_affiliations(project, built):
+    study = yaml.safe_load((project / "_metadata-study.yml").read_text(encoding="utf-8"))
+    title = built["context"].title
+    block = study["title-block"]
+    assert [author["marks"] for author in block.get("authors", [])] == [a.affiliation_marks for a in title.authors]
+    shown = metadata_text({f"a{i}": text for i, text in enumerate(block.get("affiliations", []))})
+    assert list(shown.values()) == title.affiliations
+    assert metadata_text({"rb": block["review-board"]}) == {"rb": title.review_board}
+    for name in ("typst/typst-template.typ", "typst/typst-show.typ", "fonts/texgyrepagella-regular.otf"):
+        assert (project / name).is_file(), name

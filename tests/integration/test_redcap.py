@@ -33,7 +33,7 @@ def test_demo_through_redcap_analyses_like_the_demo(tmp_path, date_validation):
     out = tmp_path / "imported"
     result = run_import(records, dictionary, out)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["infusions.csv", "patients.csv", "study.yml"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["infusions.csv", "patients.csv", "study.yml"]
     load_config(out / "study.yml")  # a valid configuration
     imported, original = run_analysis(out).results, run_analysis(DEMO, DEMO / "study.yml").results
     assert imported.estimates() == original.estimates()

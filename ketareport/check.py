@@ -1,0 +1,35 @@
+"""``ketareport check``: what a dataset holds, in a few lines, before anything is computed or written."""
+
+from __future__ import annotations
+
+from .cohort import Cohort
+from .config import StudyConfig
+from .contract import ANALYSIS_COLUMNS, COLUMN_LABELS
+
+
+def summary_lines(cohort: Cohort, config: StudyConfig) -> list[str]:
+    """Patients, infusions, exclusions by reason, groups, relief recorded, and missing metadata."""
+    patients, infusions = cohort.patients, cohort.infusions
+    options = cohort.options
+    n_index = int(patients["is_index"].sum())
+    excluded = infusions[infusions["excluded"]]
+    lines = [
+        f"patients: {len(patients)} ({n_index} {options.index_label}, {len(patients) - n_index} {options.comparison_label.lower()})",
+        f"infusions: {len(infusions)}, of which {len(infusions) - len(excluded)} analysable",
+    ]
+    if len(excluded):
+        missing = excluded[list(ANALYSIS_COLUMNS)].isna().sum()
+        reasons = ", ".join(f"{count} missing {COLUMN_LABELS[column]}" for column, count in missing.items() if count)
+        lines.append(f"excluded for missing data: {len(excluded)} infusions ({reasons})")
+    else:
+        lines.append("excluded for missing data: none")
+    analysed = int((patients["n_infusions_analyzed"] > 0).sum())
+    lines.append(f"patients with an analysable infusion: {analysed} of {len(patients)}")
+    counts = patients["diagnosis"].value_counts(sort=True)
+    lines.append("diagnoses: " + ", ".join(f"{cohort.diagnosis_labels[key]} {count}" for key, count in counts.items()))
+    recorded = patients["relief_duration_days"].notna()
+    ongoing = int((recorded & patients["relief_ongoing"]).sum())
+    lines.append(f"relief duration recorded: {int(recorded.sum())} patients ({ongoing} with relief ongoing at last contact)")
+    missing_metadata = config.missing_metadata()
+    lines.append("study.yml: complete" if not missing_metadata else f"study.yml lacks: {'; '.join(missing_metadata)}")
+    return lines

@@ -1,0 +1,166 @@
+"""Datasets in DuckDB: the rules as queries, the analysis in the engine, results equal to the file path's."""
+
+from __future__ import annotations
+
+import csv
+import math
+import subprocess
+import sys
+
+import pytest
+
+from ketareport.errors import DatasetInvalid
+from ketareport.pipeline import run_analysis
+from ketareport.sources import engine_for
+
+from ..conftest import DEMO
+from ..datasets import INFUSIONS_CSV, PATIENTS_CSV, with_cell, write_csv_dataset
+from ..engines import assert_same_results, csv_into_duckdb, problem_set
+
+pytestmark = pytest.mark.usefixtures("duckdb_engine")
+
+
+def bad_dataset(folder):
+    """Every kind of broken rule, in both tables."""
+    patients = with_cell(with_cell(PATIENTS_CSV, 3, "sex", "X"), 2, "age_years", "abc")
+    patients = with_cell(with_cell(patients, 4, "patient_id", "P1"), 5, "relief_ongoing", "perhaps")
+    infusions = with_cell(with_cell(INFUSIONS_CSV, 1, "vas_pre", "11"), 4, "patient_id", "P404")
+    infusions = with_cell(with_cell(infusions, 2, "infusion_date", "2005-02-30"), 3, "midazolam", "maybe")
+    infusions = with_cell(with_cell(infusions, 5, "ketamine_dose_mg", "0"), 6, "infusion_id", "")
+    infusions = with_cell(with_cell(infusions, 7, "vas_post", "1..5"), 8, "infusion_date", "02/02/2007")
+    infusions = with_cell(infusions, 9, "infusion_duration_min", "-3")
+    return write_csv_dataset(folder, patients, infusions)
+
+
+def file_problems(dataset):
+    with pytest.raises(DatasetInvalid) as caught:
+        run_analysis(dataset)
+    return caught.value.problems
+
+
+def test_engine_for_names_databases_only():
+    assert engine_for("study.duckdb") == engine_for("duckdb:///srv/study.db") == "duckdb"
+    assert engine_for("postgresql://analyst@warehouse/research") == engine_for("postgres://h/db") == "postgres"
+    assert engine_for("data/demo", "spark") == "spark"
+    assert engine_for("data/demo") is None and engine_for("study.xlsx") is None
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["text columns", "typed columns"])
+def test_demo_in_duckdb_equals_the_file_path(tmp_path, typed):
+    database = csv_into_duckdb(DEMO, tmp_path / "study.duckdb", typed=typed)
+    expected = run_analysis(DEMO, DEMO / "study.yml").results
+    actual = run_analysis(database, DEMO / "study.yml").results
+    assert_same_results(expected, actual)
+
+
+@pytest.mark.slow
+def test_3000_patients_in_duckdb_equal_the_file_path(tmp_path, generated_3000):
+    database = csv_into_duckdb(generated_3000, tmp_path / "study.duckdb")
+    assert_same_results(run_analysis(generated_3000).results, run_analysis(f"duckdb://{database}").results)
+
+
+def test_small_dataset_edge_cases_equal_the_file_path(tmp_path):
+    """Missing analysis values, a patient without an analysed infusion, censored relief, mixed label case."""
+    dataset = write_csv_dataset(tmp_path / "data")
+    database = csv_into_duckdb(dataset, tmp_path / "study.duckdb")
+    assert_same_results(run_analysis(dataset).results, run_analysis(database).results)
+
+
+def test_bad_data_in_duckdb_gives_the_csv_problems(tmp_path):
+    dataset = bad_dataset(tmp_path / "bad")
+    database = csv_into_duckdb(dataset, tmp_path / "bad.duckdb")
+    with pytest.raises(DatasetInvalid) as caught:
+        run_analysis(database)
+    problems = caught.value.problems
+    assert problem_set(problems) == problem_set(file_problems(dataset))
+    shown = [str(problem) for problem in problems]
+    assert "infusions infusion_id 'I1', column vas_pre: 11 is outside 0 to 10" in shown
+    assert "infusions (no infusion_id), patient_id 'P4', column infusion_id: is empty but required" in shown
+    assert "patients patient_id 'P1', column patient_id: duplicate patient_id 'P1' (2 rows)" in shown
+
+
+def test_first_rows_listed_and_the_rest_counted(tmp_path):
+    """A rule broken by many rows lists the first 20 by key and counts the others."""
+    lines = INFUSIONS_CSV.splitlines()
+    header, first = lines[0], lines[1].split(",")
+    rows = [",".join([f"X{n:03d}", "P1", first[2], first[3], first[4], "12", *first[6:]]) for n in range(25)]
+    dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV, "\n".join([header, *rows]) + "\n")
+    with pytest.raises(DatasetInvalid) as caught:
+        run_analysis(csv_into_duckdb(dataset, tmp_path / "study.duckdb"))
+    messages = [str(problem) for problem in caught.value.problems]
+    assert messages[0] == "infusions infusion_id 'X000', column vas_pre: 12 is outside 0 to 10"
+    assert messages[19].startswith("infusions infusion_id 'X019',")
+    assert messages[20] == "infusions, column vas_pre: 5 more rows break the same rule (the first 20 are listed)"
+
+
+def test_table_and_column_names_from_study_yml(tmp_path):
+    """A warehouse schema is read as it is: schema-qualified table names, renamed columns."""
+    dataset = write_csv_dataset(tmp_path / "data")
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    for table in ("patients", "infusions"):
+        with (dataset / f"{table}.csv").open(newline="") as source, (renamed / f"{table}.csv").open("w", newline="") as target:
+            reader, writer = csv.reader(source), csv.writer(target)
+            header = next(reader)
+            writer.writerow(["Pain_Score_Before" if name == "vas_pre" else name for name in header])
+            writer.writerows(reader)
+    database = csv_into_duckdb(renamed, tmp_path / "warehouse.duckdb", schema="research",
+                               names={"patients": "ketamine_patients", "infusions": "ketamine_infusions"})
+    config = tmp_path / "study.yml"
+    config.write_text("data:\n  patients: research.ketamine_patients\n  infusions: research.ketamine_infusions\n"
+                      "  columns: {vas_pre: pain_score_before}\n")
+    assert_same_results(run_analysis(dataset).results, run_analysis(database, config).results)
+
+
+def test_absent_table_and_required_column(tmp_path):
+    import duckdb
+
+    database = tmp_path / "partial.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("CREATE TABLE patients (patient_id VARCHAR)")
+    with pytest.raises(DatasetInvalid) as caught:
+        run_analysis(database)
+    assert [str(p) for p in caught.value.problems] == [
+        f"infusions: cannot be read from {database}: no table infusions (TableNotFound)",
+    ]
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("CREATE TABLE infusions (infusion_id VARCHAR, patient_id VARCHAR)")
+    with pytest.raises(DatasetInvalid) as caught:
+        run_analysis(database)
+    absent = {(p.file, p.column) for p in caught.value.problems if p.message == "required column is absent"}
+    assert absent == {("patients", "diagnosis"), ("infusions", "infusion_date"), ("infusions", "ketamine_dose_mg"),
+                      ("infusions", "infusion_duration_min"), ("infusions", "vas_pre"), ("infusions", "vas_post")}
+
+
+def test_analyze_command_on_a_duckdb_file(tmp_path):
+    database = csv_into_duckdb(DEMO, tmp_path / "study.duckdb")
+    (tmp_path / "study.yml").write_bytes((DEMO / "study.yml").read_bytes())
+    out_file, out_database = tmp_path / "from-files", tmp_path / "from-duckdb"
+    for dataset, out in ((DEMO, out_file), (database, out_database)):
+        completed = subprocess.run([sys.executable, "-m", "ketareport", "analyze", str(dataset), "--out", str(out)],
+                                   capture_output=True, text=True)
+        assert completed.returncode == 0, completed.stderr
+    assert "analysing in DuckDB" in completed.stderr
+    with (out_file / "estimates.csv").open() as left, (out_database / "estimates.csv").open() as right:
+        for expected, actual in zip(csv.DictReader(left), csv.DictReader(right), strict=True):
+            for column, value in expected.items():
+                if value and column not in ("analysis", "term"):
+                    assert math.isclose(float(actual[column]), float(value), rel_tol=1e-9), (column, value, actual[column])
+                else:
+                    assert actual[column] == value
+
+
+def test_render_refuses_a_database_with_exit_2(tmp_path):
+    database = csv_into_duckdb(DEMO, tmp_path / "study.duckdb")
+    completed = subprocess.run([sys.executable, "-m", "ketareport", "render", str(database), "--out", str(tmp_path / "out")],
+                               capture_output=True, text=True)
+    assert completed.returncode == 2
+    assert "only `ketareport analyze` runs there" in completed.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_file_path_imports_no_engine(tmp_path):
+    code = ("import sys; from ketareport.pipeline import run_analysis; run_analysis(sys.argv[1]); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ibis', 'duckdb', 'pyspark', 'psycopg')))")
+    completed = subprocess.run([sys.executable, "-c", code, str(DEMO)], capture_output=True, text=True, check=True)
+    assert completed.stdout.strip() == "[]"
