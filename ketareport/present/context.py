@@ -100,8 +100,6 @@ class DocumentControl:
     """True unless study.yml asks for a final report and nothing it needs is missing: drafts carry a watermark."""
     status: str
     """``Draft`` or ``Final``."""
-    status_note: str
-    """Why the report is still a draft (what the study configuration lacks), else empty."""
     version: str
     report_date: str
     data_lock: str

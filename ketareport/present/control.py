@@ -2,7 +2,7 @@
 
 A report is final only when study.yml says ``report.status: final`` and nothing a submission needs is
 missing (:meth:`~ketareport.config.StudyConfig.missing_metadata`); otherwise it is a draft, and every page
-says so.
+says so (the title block's draft notice names what is missing).
 """
 
 from __future__ import annotations
@@ -28,18 +28,10 @@ def report_date(run: AnalysisRun) -> dt.date:
 
 def document_control(run: AnalysisRun) -> DocumentControl:
     report, study = run.config.report, run.config.study
-    missing = run.config.missing_metadata()
-    final = report.status == "final" and not missing
-    if missing and report.status == "final":
-        note = f"A final report was asked for, but the study configuration lacks {_and(missing)}."
-    elif missing:
-        note = f"Before it can be final, the study configuration needs {_and(missing)}."
-    else:
-        note = ""
+    final = report.status == "final" and not run.config.missing_metadata()
     return DocumentControl(
         draft=not final,
         status="Final" if final else "Draft",
-        status_note=note,
         version=report.version or NOT_STATED,
         report_date=format_date(report_date(run)),
         data_lock=format_date(report.data_lock) if report.data_lock else NOT_STATED,
@@ -47,6 +39,3 @@ def document_control(run: AnalysisRun) -> DocumentControl:
         data_digest=run.provenance.dataset.digest[:DIGEST_DIGITS],
     )
 
-
-def _and(phrases: tuple[str, ...]) -> str:
-    return phrases[0] if len(phrases) == 1 else f"{', '.join(phrases[:-1])} and {phrases[-1]}"
