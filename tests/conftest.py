@@ -67,6 +67,13 @@ def knitr(rscript) -> None:
         _missing_tool("R package knitr is missing (apt-get install r-cran-knitr)")
 
 
+@pytest.fixture(scope="session")
+def rmarkdown(rscript) -> None:
+    """R's rmarkdown package (and pandoc, its own or pypandoc-binary's): the R Markdown peer in bench/."""
+    if _missing_r_packages(rscript, ("rmarkdown", "knitr")):
+        _missing_tool("R package rmarkdown is missing (apt-get install r-cran-rmarkdown)")
+
+
 QUARTO_INSTALLER = REPO.parent / "shared" / "quarto" / "install.sh"
 """Builds the real Quarto CLI from its source (npm and PyPI only); CI's clone has shared/ beside it."""
 
