@@ -461,5 +461,72 @@ def demo_data(out_dir: Path, patients: int | None, seed: int | None, rdata: bool
         click.echo(str(path))
 
 
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path, exists=True))
+@click.option("--site", "site_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="The site folder (created if missing): index.html, latest.html and one folder per version.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Study configuration (YAML). Default: study.yml beside or inside SOURCE, else built-in defaults.")
+@click.option("--suppress-below", type=click.IntRange(min=2), default=None,
+              help="Small-cell protection: counts from 1 to N-1 print as \"<N\", their percentages hidden "
+                   "(overrides report.suppress_below).")
+def publish(source: Path, site_dir: Path, config_path: Path | None, suppress_below: int | None) -> None:
+    """Publish SOURCE as the next version of a static site.
+
+    SOURCE is a dataset (rendered here) or a folder `ketareport render`
+    wrote. The site needs no JavaScript and links only relatively: copy it
+    to a file share or serve it with any static web server. SITE/index.html
+    lists every version, newest first, with what changed since the previous
+    one, and its title, report version and status (report.version and
+    report.status of study.yml); each version has its own folder (v1, v2,
+    ...), never overwritten; SITE/latest.html points at the newest. Publishing the same data and
+    configuration again changes nothing and says so. With small-cell
+    suppression on, the unsuppressed result files (results.json,
+    results.rds, estimates.csv) are not published.
+
+    \b
+    Examples:
+      ketareport publish data/demo --site /srv/intranet/ketamine
+      ketareport publish reports/demo --site site
+      ketareport publish data/demo --site site --suppress-below 5
+    """
+    from .publish import publish as publish_version
+
+    outcome = publish_version(source, site_dir, config_path=config_path, suppress_below=suppress_below,
+                              progress=progress)
+    version = outcome.version
+    if not outcome.created:
+        progress(f"already published as version {version.number} (same data and configuration): nothing written")
+    click.echo(str(site_dir / version.folder / "index.html"))
+
+
+@main.command()
+@click.argument("old", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("new", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the table as an HTML fragment to this file.")
+def diff(old: Path, new: Path, html_path: Path | None) -> None:
+    """List every estimate, count and table cell that differs between OLD and NEW.
+
+    OLD and NEW are two result folders (analyze/render --out) or two site
+    versions (SITE/v1, SITE/v2). Both are compared on results.json when
+    both have it (full precision), else on report-values.json (the values
+    as printed, suppressed when suppression is on). Prints the old value,
+    the new one and their difference; exit status 0 whether or not
+    anything changed.
+
+    \b
+    Example:
+      ketareport diff site/v1 site/v2
+    """
+    from .diff import diff_folders, diff_html, diff_text
+    from .output import write_atomic
+
+    source, changes = diff_folders(old, new)
+    click.echo(diff_text(changes, source))
+    if html_path is not None:
+        write_atomic(html_path, diff_html(changes, f"Changes from {old.name} to {new.name}") + "\n")
+
+
 if __name__ == "__main__":
     main()

@@ -10,6 +10,7 @@ with one problem per unreadable part.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,18 +65,24 @@ def _input_file(path: Path) -> InputFile:
     return InputFile(str(path), sha256_file(path), path.stat().st_size)
 
 
-def load_dataset(path: Path) -> RawDataset:
-    """Read the two tables from a directory, an ``.xlsx`` workbook or an R data file."""
+def load_dataset(path: Path, names: Mapping[str, str] | None = None) -> RawDataset:
+    """Read the two tables from a directory, an ``.xlsx`` workbook or an R data file.
+
+    ``names`` maps ``patients`` / ``infusions`` to the names the container
+    uses for them (study.yml ``data.patients`` / ``data.infusions``: file
+    stems, sheets or data frames); by default they are those words.
+    """
     path = Path(path)
+    names = {table: (names or {}).get(table, table) for table in TABLES}
     if not path.exists():
         raise DatasetInvalid([Problem(str(path), "does not exist")])
     if path.is_dir():
-        return _load_directory(path)
+        return _load_directory(path, names)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        return _load_workbook(path)
+        return _load_workbook(path, names)
     if suffix in R_DATA_SUFFIXES:
-        return _load_rdata(path)
+        return _load_rdata(path, names)
     raise DatasetInvalid([Problem(
         path.name,
         "is not a dataset container: give a directory holding patients and infusions tables "
@@ -84,22 +91,23 @@ def load_dataset(path: Path) -> RawDataset:
     )])
 
 
-def _load_directory(folder: Path) -> RawDataset:
+def _load_directory(folder: Path, names: dict[str, str]) -> RawDataset:
     found: dict[str, Path] = {}
     problems: list[Problem] = []
     for table in TABLES:
+        stem = names[table]
         candidates = sorted(
             p for p in folder.iterdir()
-            if p.is_file() and p.stem.lower() == table and p.suffix.lower() in TABLE_FORMATS
+            if p.is_file() and p.stem.lower() == stem.lower() and p.suffix.lower() in TABLE_FORMATS
         )
         if not candidates:
             problems.append(Problem(
                 str(folder),
-                f"holds no {table} table: expected {table}.csv, {table}.parquet, {table}.xlsx or {table}.rds",
+                f"holds no {table} table: expected {stem}.csv, {stem}.parquet, {stem}.xlsx or {stem}.rds",
             ))
         elif len(candidates) > 1:
-            names = ", ".join(p.name for p in candidates)
-            problems.append(Problem(str(folder), f"holds more than one {table} table ({names}); keep one"))
+            listed = ", ".join(p.name for p in candidates)
+            problems.append(Problem(str(folder), f"holds more than one {table} table ({listed}); keep one"))
         else:
             found[table] = candidates[0]
     if problems:
@@ -153,36 +161,39 @@ def _read_rds(file: Path) -> pd.DataFrame:
     return frame
 
 
-def _load_workbook(path: Path) -> RawDataset:
+def _load_workbook(path: Path, names: dict[str, str]) -> RawDataset:
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
     except Exception as error:
         raise DatasetInvalid([Problem(path.name, f"cannot be read as an Excel workbook: {error}")]) from error
     by_name = {name.strip().lower(): frame for name, frame in sheets.items()}
-    missing = [t for t in TABLES if t not in by_name]
+    missing = [t for t in TABLES if names[t].strip().lower() not in by_name]
     if missing:
         raise DatasetInvalid([
-            Problem(path.name, f"has no sheet named {table} (sheets: {', '.join(sheets) or 'none'})")
+            Problem(path.name, f"has no sheet named {names[table]} (sheets: {', '.join(sheets) or 'none'})")
             for table in missing
         ])
-    tables = {t: RawTable(t, f"{path.name} sheet {t}", _tidy(by_name[t]), "sheet row") for t in TABLES}
+    tables = {
+        t: RawTable(t, f"{path.name} sheet {names[t]}", _tidy(by_name[names[t].strip().lower()]), "sheet row")
+        for t in TABLES
+    }
     return RawDataset(tables["patients"], tables["infusions"], "Excel workbook", (_input_file(path),))
 
 
-def _load_rdata(path: Path) -> RawDataset:
+def _load_rdata(path: Path, names: dict[str, str]) -> RawDataset:
     import pyreadr
 
     try:
         objects = pyreadr.read_r(str(path))
     except Exception as error:
         raise DatasetInvalid([Problem(path.name, f"cannot be read as R data: {error}")]) from error
-    missing = [t for t in TABLES if not isinstance(objects.get(t), pd.DataFrame)]
+    missing = [t for t in TABLES if not isinstance(objects.get(names[t]), pd.DataFrame)]
     if missing:
         held = ", ".join(objects) or "nothing readable"
         raise DatasetInvalid([
-            Problem(path.name, f"holds no data frame named {table} (it holds: {held})") for table in missing
+            Problem(path.name, f"holds no data frame named {names[table]} (it holds: {held})") for table in missing
         ])
-    tables = {t: RawTable(t, f"{path.name} object {t}", _tidy(objects[t]), None) for t in TABLES}
+    tables = {t: RawTable(t, f"{path.name} object {names[t]}", _tidy(objects[names[t]]), None) for t in TABLES}
     return RawDataset(tables["patients"], tables["infusions"], "R data file", (_input_file(path),))
 
 

@@ -350,7 +350,7 @@ def write_import(result: RedcapImport, out_dir: Path, records_name: str, diction
     """Write patients.csv, infusions.csv and study.yml, all or none."""
     from .output import StagedOutput
 
-    with StagedOutput(out_dir) as staged:
+    with StagedOutput(out_dir, manifest=False) as staged:  # a dataset folder the user owns: no manifest
         result.patients.to_csv(staged.path("patients.csv"), index=False)
         result.infusions.to_csv(staged.path("infusions.csv"), index=False)
         staged.path("study.yml").write_text(study_yaml(result, records_name, dictionary_name), encoding="utf-8")

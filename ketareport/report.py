@@ -104,15 +104,22 @@ def data_files(run: AnalysisRun, verification: VerificationReport | None) -> tup
     return tuple(files)
 
 
-def write(report: Report, staged: StagedOutput, *, quarto: bool = False, progress: Progress = _silent) -> None:
-    """Stage the result files, the figures, the HTML, the PDF (when built), the files the PDF carries
+def write(
+    report: Report, staged: StagedOutput, *, quarto: bool = False, results: bool = True, progress: Progress = _silent,
+) -> None:
+    """Stage the result files (unless ``results=False``: a site with small-cell suppression publishes none),
+    report-values.json, the figures, the HTML, the PDF (when built), the files the PDF carries
     (verification.csv, the configuration used) and the Quarto project."""
-    from .pipeline import write_results
+    from .diff import REPORT_VALUES_FILE, report_values_json
+    from .pipeline import RESULT_FILES, write_results
 
-    progress("writing result files")
-    result_files = write_results(report.run, staged)
+    result_files = []
+    if results:
+        progress("writing result files")
+        result_files = write_results(report.run, staged)
+    staged.path(REPORT_VALUES_FILE).write_text(report_values_json(report.context), encoding="utf-8")
     for file in report.data_files:
-        if file.name not in result_files:
+        if file.name not in RESULT_FILES:
             staged.path(file.name).write_bytes(file.data)
     for key, svg in report.figures.items():
         staged.path(f"figures/{FIGURE_FILES[key]}").write_text(svg, encoding="utf-8")

@@ -27,4 +27,16 @@ if [ -n "${CI:-}" ]; then
     fi
 fi
 
+# axe-core (npm), injected into pages by the accessibility tests; npm itself from Debian where missing.
+if [ -n "${CI:-}" ] && [ ! -f node_modules/axe-core/axe.min.js ]; then
+    if ! command -v npm >/dev/null; then
+        echo "test: installing nodejs and npm from Debian" >&2
+        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+    echo "test: installing axe-core (npm ci)" >&2
+    npm ci --no-audit --no-fund --silent
+fi
+
 .venv/bin/python -m pytest "$@"

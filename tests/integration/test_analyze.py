@@ -159,6 +159,7 @@ def test_mixed_model_on_infusions(run):
     assert math.isfinite(model.reml_log_likelihood)
 
 
+@pytest.mark.slow
 def test_analysis_is_vectorised_at_scale(tmp_path):
     """3,000 patients and ~30,000 infusions analyse (correctly) without a per-row loop."""
     rng = np.random.default_rng(3)

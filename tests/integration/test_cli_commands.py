@@ -212,3 +212,16 @@ def test_rerun_removes_files_the_previous_run_wrote_and_this_one_did_not(tmp_pat
     assert run("analyze", dataset, "--out", out).exit_code == 0
     assert not (out / "old-report.pdf").exists() and (out / "mine.txt").exists()
     assert os.path.exists(out / "results.json")
+
+
+def test_data_block_names_the_tables_and_columns_of_the_source(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "pts.csv").write_text(PATIENTS_CSV)
+    (folder / "infusions.csv").write_text(INFUSIONS_CSV.replace("vas_pre", "VAS_before", 1))
+    result = run("check", folder)
+    assert result.exit_code == 2 and "holds no patients table: expected patients.csv" in result.output
+    (folder / "study.yml").write_text("data: {patients: pts, columns: {vas_pre: VAS_before}}\n")
+    result = run("check", folder)
+    assert result.exit_code == 0, result.output
+    assert "infusions: 10, of which 8 analysable" in result.output

@@ -377,14 +377,12 @@ def test_analysis_table_has_every_analysed_infusion_and_every_patient(tmp_path):
     assert "1.9999999999999998" in text  # 5.0 - 3.0000000000000004 style values are kept, not rounded
 
 
-def test_analysis_export_is_vectorised_at_scale(tmp_path):
-    import time
-
+@pytest.mark.slow
+def test_analysis_export_covers_a_large_cohort(tmp_path):
+    """One row per analysed infusion plus one per patient without one; its time is bench/bench_verify.py's."""
     write_demo(tmp_path / "large", patients=3000, seed=9, rdata=False)
     run = run_analysis(tmp_path / "large")
-    start = time.perf_counter()
     text = analysis_csv(run.cohort)
-    assert time.perf_counter() - start < 2.0
     assert text.count("\n") == 1 + run.results.cohort.n_infusions_analyzed + run.results.cohort.n_patients_not_analyzed
 
 
