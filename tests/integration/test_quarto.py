@@ -268,7 +268,7 @@ def test_pandoc_converts_each_document_with_the_numbers(project, built):
     assert len(expected) >= 11
     for value in expected:
         assert value in html, value
-    assert html.count("<table") == len(built["context"].tables) + 3  # plus the appendix's three
+    assert html.count("<table") == len(built["context"].tables) + 4  # plus the appendix's four (files, rows, versions, configuration)
     assert "<blockquote" not in html and "<ol" not in html and "<ul" not in html
     assert "{{<" not in html and "?var" not in html
     for figure in built["context"].figures.values():
