@@ -15,6 +15,7 @@ from ..contract import DIAGNOSIS_NAMES
 from ..results import CharacteristicsTable, Estimate
 from . import narrative
 from .appendix import appendix
+from .control import document_control, report_date
 from .context import FIGURE_FILES, Author, Figure, FormattedEstimate, ReportContext, Section, TitleBlock
 from .formats import (
     ANALYSIS_COLUMN_LABELS, NBSP, WORD_JOINER, format_count, format_date, format_df, format_interval,
@@ -40,7 +41,7 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
     tables = report_tables(results, facts.estimates, facts.level, facts.relief_level,
                            config.analysis.index_label, config.analysis.comparison_label)
     return ReportContext(
-        title=title, abstract=abstract,
+        title=title, control=document_control(run), abstract=abstract,
         introduction=[
             "Ketamine, an N-methyl-D-aspartate receptor antagonist, is used at subanaesthetic doses for chronic "
             "pain that has not responded to other treatment. This report analyses every outpatient ketamine "
@@ -135,7 +136,7 @@ def _title_block(run: AnalysisRun) -> TitleBlock:
     return TitleBlock(
         title=study.title, subtitle=study.subtitle or "", authors=authors, affiliations=affiliations,
         institution=study.institution or "",
-        date=format_date(dt.datetime.fromisoformat(run.provenance.generated_at).date()),
+        date=format_date(report_date(run)),
         review_board=study.review_board or "Review-board approval: not stated in the study configuration.",
         keywords=", ".join(study.keywords), running_head=_running_head(study.title),
         pdf_author=", ".join(a.name for a in study.authors) or "ketareport",
