@@ -149,6 +149,8 @@ def premedication(f: Facts) -> str:
     c = f.cohort
     if c.all_premedicated:
         return "All patients were pretreated with midazolam and ondansetron."
+    if c.n_infusions_midazolam == c.n_infusions_ondansetron == 0 and c.n_infusions_premedication_recorded == 0:
+        return "Premedication with midazolam or ondansetron was not recorded."
     return (
         f"Midazolam was recorded for {format_count(c.n_infusions_midazolam)} and ondansetron for "
         f"{format_count(c.n_infusions_ondansetron)} of {plural(c.n_infusions, 'infusion')}."

@@ -232,7 +232,7 @@ def check_truth(results: dict, context) -> None:
         if "were followed by a reduction in VAS pain scores" in sentence:
             assert significant(overall) and overall["estimate"] > 0, sentence
         if "All patients were pretreated with midazolam and ondansetron" in sentence:
-            assert cohort["all_premedicated"], sentence
+            assert cohort["n_infusions_midazolam"] == cohort["n_infusions_ondansetron"] == cohort["n_infusions"], sentence
         if "patients had a lower mean VAS after infusion" in sentence:
             k, n = re.search(r"(\d[\d,]*) of (\d[\d,]*) patients had a lower mean VAS", sentence).groups()
             assert (k, n) == (format_count(results["vas"]["n_patients_improved"]), format_count(overall["n"])), sentence
