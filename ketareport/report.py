@@ -82,26 +82,32 @@ CONFIG_USED = "study-used.yml"
 own folder, whose commented study.yml must not be replaced by this dump)."""
 
 
+DATA_FILE_DESCRIPTIONS = {
+    "estimates.csv": ("Data", "Every estimate at full precision, broom-style: one row per estimate.", "text/csv"),
+    "results.json": ("Data", "Every number the report prints, the configuration and the provenance.", "application/json"),
+    "verification.csv": ("Data", "The independent R cross-check, quantity by quantity.", "text/csv"),
+    CONFIG_USED: ("Source", "The study configuration used for this report, as a study.yml.", "application/yaml"),
+}
+"""The PDF's associated files: name -> (relationship, description, MIME type)."""
+
+
+def data_file_names(verification: VerificationReport | None) -> list[str]:
+    """The files the PDF carries, in order (verification.csv only when the cross-check ran)."""
+    return [name for name in DATA_FILE_DESCRIPTIONS if name != "verification.csv" or verification is not None]
+
+
 def data_files(run: AnalysisRun, verification: VerificationReport | None) -> tuple[EmbeddedFile, ...]:
     """The numbers as data, and what produced them: the PDF's associated files, each also written beside it."""
     from .pipeline import result_texts
     from .render import EmbeddedFile
 
-    texts = result_texts(run)
-    files = [
-        EmbeddedFile("estimates.csv", texts["estimates.csv"].encode("utf-8"), "Data",
-                     "Every estimate at full precision, broom-style: one row per estimate."),
-        EmbeddedFile("results.json", texts["results.json"].encode("utf-8"), "Data",
-                     "Every number the report prints, the configuration and the provenance."),
-    ]
+    contents = {name: text.encode("utf-8") for name, text in result_texts(run).items()}
+    contents[CONFIG_USED] = run.config.study_yml().encode("utf-8")
     if verification is not None:
         from .verify import verification_csv
 
-        files.append(EmbeddedFile("verification.csv", verification_csv(verification).encode("utf-8"), "Data",
-                                  "The independent R cross-check, quantity by quantity."))
-    files.append(EmbeddedFile(CONFIG_USED, run.config.study_yml().encode("utf-8"), "Source",
-                              "The study configuration used for this report, as a study.yml."))
-    return tuple(files)
+        contents["verification.csv"] = verification_csv(verification).encode("utf-8")
+    return tuple(EmbeddedFile(name, contents[name], *DATA_FILE_DESCRIPTIONS[name]) for name in data_file_names(verification))
 
 
 def write(
@@ -130,4 +136,4 @@ def write(
         from .quarto import write_quarto_project
 
         progress("writing the Quarto project")
-        write_quarto_project(report.run, report.context, report.figures, staged, result_files)
+        write_quarto_project(report.run, report.context, report.figures, staged, result_files, progress=progress)

@@ -64,6 +64,13 @@ I6,P6,2021-06-02,100,60,9,2
 """
 
 
+def test_premedication_is_not_claimed_when_it_was_not_recorded(tmp_path):
+    text, built = rendered_text(write_csv_dataset(tmp_path / "no-premedication", infusions=RISING), tmp_path)
+    assert not built.run.results.cohort.all_premedicated
+    assert "All patients were pretreated" not in text
+    assert "Premedication with midazolam or ondansetron was not recorded." in text
+
+
 def test_point_2_a_non_significant_comparison_keeps_estimate_interval_and_p(tmp_path):
     text, built = rendered_text(write_csv_dataset(tmp_path / "ns", infusions=NOT_SIGNIFICANT), tmp_path)
     difference = built.run.results.vas.difference
