@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -27,6 +28,9 @@ from .errors import EXIT_INVALID_INPUT, EXIT_UNEXPECTED, InvalidInputError, Keta
 
 _DEBUG = "ketareport.debug"
 _QUIET = "ketareport.quiet"
+_LIVE = "ketareport.live_progress"
+STARTED = time.monotonic()
+"""When the command began: the elapsed time a long run shows counts from here."""
 
 
 def _flag(key: str):
@@ -52,9 +56,28 @@ def _root_meta() -> dict:
 
 
 def progress(message: str) -> None:
-    """The progress hook every command passes to the engine: one line on stderr, nothing under --quiet."""
-    if not _root_meta().get(_QUIET):
+    """The progress hook every command passes to the engine; nothing under --quiet.
+
+    On a terminal, a live line (stage, spinner, elapsed time) once the run
+    passes 2 s (:mod:`ketareport.progress`); elsewhere one plain line per stage.
+    """
+    meta = _root_meta()
+    if meta.get(_QUIET):
+        return
+    if meta.get(_LIVE) is None and sys.stderr.isatty() and click.get_current_context(silent=True) is not None:
+        from .progress import TerminalProgress
+
+        meta[_LIVE] = TerminalProgress(STARTED).start()
+    if meta.get(_LIVE) is not None:
+        meta[_LIVE].update(message)
+    else:
         click.echo(f"ketareport: {message}", err=True)
+
+
+def _finish_progress(ctx: click.Context, success: bool) -> None:
+    live = ctx.meta.pop(_LIVE, None)
+    if live is not None:
+        live.finish(success)
 
 
 class KetareportGroup(click.Group):
@@ -66,7 +89,11 @@ class KetareportGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:  # before any message below: the live progress line leaves the terminal first
+                failure = sys.exc_info()[1]
+                _finish_progress(ctx, failure is None or (isinstance(failure, click.exceptions.Exit) and failure.exit_code == 0))
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except InvalidInputError as error:
