@@ -2,7 +2,7 @@
 
 With the defaults (49 patients, ``DEFAULT_SEED``) it writes ``data/demo/``,
 whose analysis reproduces every figure of the published abstract
-(Pain Med. 2012;13(2):263-9; contract section 4). The figures are reached by
+(Pain Med. 2012;13(2):263-9; see ``data/demo/README.md``). The figures are reached by
 construction and calibration here, never by special cases in the engine:
 
 1. each patient gets a target mean VAS reduction, drawn per group and

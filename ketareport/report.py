@@ -136,4 +136,4 @@ def write(
         from .quarto import write_quarto_project
 
         progress("writing the Quarto project")
-        write_quarto_project(report.run, report.context, report.figures, staged, result_files)
+        write_quarto_project(report.run, report.context, report.figures, staged, result_files, progress=progress)

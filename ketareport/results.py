@@ -1,7 +1,7 @@
 """Typed results, and the one place they are serialised.
 
 The analysis returns a :class:`StudyResults`; this module turns it into the
-contract's three result files (section 3) — ``estimates.csv``,
+three result files (README, Result files) — ``estimates.csv``,
 ``results.json`` and ``results.rds`` — each written once, from the same
 plain-data tree, with full precision and ``None`` for "not applicable"
 (an empty CSV cell, JSON ``null``, R ``NA``; never a sentinel number).
