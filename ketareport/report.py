@@ -83,12 +83,12 @@ own folder, whose commented study.yml must not be replaced by this dump)."""
 
 
 DATA_FILE_DESCRIPTIONS = {
-    "estimates.csv": ("Data", "Every estimate at full precision, broom-style: one row per estimate."),
-    "results.json": ("Data", "Every number the report prints, the configuration and the provenance."),
-    "verification.csv": ("Data", "The independent R cross-check, quantity by quantity."),
-    CONFIG_USED: ("Source", "The study configuration used for this report, as a study.yml."),
+    "estimates.csv": ("Data", "Every estimate at full precision, broom-style: one row per estimate.", "text/csv"),
+    "results.json": ("Data", "Every number the report prints, the configuration and the provenance.", "application/json"),
+    "verification.csv": ("Data", "The independent R cross-check, quantity by quantity.", "text/csv"),
+    CONFIG_USED: ("Source", "The study configuration used for this report, as a study.yml.", "application/yaml"),
 }
-"""The PDF's associated files: name -> (relationship, description)."""
+"""The PDF's associated files: name -> (relationship, description, MIME type)."""
 
 
 def data_file_names(verification: VerificationReport | None) -> list[str]:

@@ -82,6 +82,28 @@ def gather_facts(run: AnalysisRun) -> narrative.Facts:
         period=_period(run),
         comparison_diagnoses=comparison_diagnoses,
         n_diagnoses=len(cohort.diagnoses),
+        recorded=_recorded(results),
+    )
+
+
+def _recorded(results) -> narrative.Recorded:
+    """Which optional items hold a value, read from the descriptive tables and the cohort counts."""
+    rows = results.patient_characteristics.rows
+    cohort = results.cohort
+
+    def any_count(section: str, labels: tuple[str, ...] | None = None) -> bool:
+        return any(row.cells["all"].n > 0 for row in rows
+                   if row.section == section and (labels is None or row.label in labels))
+
+    age = next((row for row in rows if row.section.startswith("Age")), None)
+    return narrative.Recorded(
+        sex=any_count("Sex", ("Female", "Male")),
+        age=age is not None and age.cells["all"].n > 0,
+        previous_interventions=any_count("Previous interventions"),
+        relief=results.relief.n_recorded > 0,
+        premedication=cohort.n_infusions_premedication_recorded > 0 or cohort.n_infusions_midazolam > 0
+        or cohort.n_infusions_ondansetron > 0,
+        side_effects=_side_effects(results.infusion_characteristics).percent not in (None, 0),
     )
 
 
@@ -210,9 +232,7 @@ def _abstract(facts: narrative.Facts, sentences: dict[str, str], conclusions: li
                 clauses["setting"], f"All ketamine infusions administered {clauses['period']} were analysed.") if part)
         ]),
         Section("Methods", [
-            "Data reviewed included doses of intravenous ketamine, infusion duration, pain scores on a visual "
-            "analogue scale (VAS) before and after each infusion, duration of pain relief, previous interventions "
-            f"and side effects. {sentences['premedication']}"
+            f"{narrative.data_reviewed(facts)} {sentences['premedication']}"
         ]),
         Section("Results", [results]),
         Section("Conclusions", conclusions),
@@ -226,9 +246,7 @@ def _methods(facts: narrative.Facts, clauses: dict[str, str]) -> list[Section]:
             + clauses["review_board"]
         ]),
         Section("Data reviewed", [
-            "For each infusion: date, ketamine dose (mg), infusion duration (min), pain on a 10-cm visual analogue "
-            "scale (VAS) before and after the infusion, premedication and side effects. For each patient: "
-            f"diagnosis, sex, age, previous interventions and the duration of pain relief. {narrative.premedication(facts)}"
+            f"{narrative.items_recorded(facts)} {narrative.premedication(facts)}"
         ]),
         Section("Exclusions", [
             "An infusion missing the dose, the duration or either VAS score was excluded for missing data "
