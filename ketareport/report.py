@@ -62,12 +62,21 @@ def build(
     from .render import PdfMetadata, render_html, render_pdf
 
     progress("drawing figures")
-    display = choose_vas_display(run.results.cohort.n_index_analyzed, run.results.cohort.n_comparison_analyzed, vas_display)
-    figures = render_figures(run, vas_display=display)
-    context = build_context(run, verification, vas_display=display)
+    if run.config.report.suppress_below:
+        # Small-cell protection (present/suppress.py): no individual patient in Figure 2, hidden counts in
+        # Figure 1, no hidden probability in Figure 3, and the context's tables, values and sentences suppressed.
+        from .present.suppress import masked_for_figures, suppress_context, suppress_figure_labels
+
+        display = "distribution"
+        figures = suppress_figure_labels(run, render_figures(masked_for_figures(run), vas_display=display))
+        context = suppress_context(run, build_context(run, verification, vas_display=display))
+    else:
+        display = choose_vas_display(run.results.cohort.n_index_analyzed, run.results.cohort.n_comparison_analyzed, vas_display)
+        figures = render_figures(run, vas_display=display)
+        context = build_context(run, verification, vas_display=display)
     progress("rendering HTML")
     html = render_html(context, figures, run.provenance.generated_at)
-    files = data_files(run, verification)
+    files = data_files(run, verification, context)
     document = None
     if pdf:
         progress("rendering PDF")
@@ -82,11 +91,25 @@ CONFIG_USED = "study-used.yml"
 own folder, whose commented study.yml must not be replaced by this dump)."""
 
 
-def data_files(run: AnalysisRun, verification: VerificationReport | None) -> tuple[EmbeddedFile, ...]:
-    """The numbers as data, and what produced them: the PDF's associated files, each also written beside it."""
+def data_files(run: AnalysisRun, verification: VerificationReport | None,
+               context: ReportContext) -> tuple[EmbeddedFile, ...]:
+    """The numbers as data, and what produced them: the PDF's associated files, each also written beside it.
+
+    With small-cell suppression the PDF carries only what it prints (report-values.json, suppressed) and the
+    configuration: the exact results stay in results.json and results.rds beside it, for the analyst.
+    """
     from .pipeline import result_texts
     from .render import EmbeddedFile
 
+    if run.config.report.suppress_below:
+        from .diff import REPORT_VALUES_FILE, report_values_json
+
+        return (
+            EmbeddedFile(REPORT_VALUES_FILE, report_values_json(context).encode("utf-8"), "Data",
+                         "Every value the report prints, as printed (small cells suppressed)."),
+            EmbeddedFile(CONFIG_USED, run.config.study_yml().encode("utf-8"), "Source",
+                         "The study configuration used for this report, as a study.yml."),
+        )
     texts = result_texts(run)
     files = [
         EmbeddedFile("estimates.csv", texts["estimates.csv"].encode("utf-8"), "Data",
