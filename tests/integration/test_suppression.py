@@ -170,9 +170,9 @@ def test_render_with_suppression_keeps_the_analyst_files_exact(tmp_path):
     attached = set(pdf.attachments)
     assert "results.json" not in attached and "estimates.csv" not in attached
     variables = (out / "quarto" / "_variables.yml").read_text()
-    assert "n_censored: <11" in variables or "n_censored: '<11'" in variables or '"<11"' in variables
-    svg = (out / "figures" / "figure-2-vas.svg").read_text()
-    assert "band" in html  # Figure 2 drawn as distributions, no patient's own mean
+    assert r'"n_censored": "\\<11"' in variables  # Markdown-escaped by the Quarto writer
+    assert "had back pain" in variables and "seven had back pain" not in variables
+    assert "0.5\u00a0cm band" in html or "0.5 cm band" in html  # Figure 2 drawn as distributions: no patient's own mean
 
 
 def test_the_attack_recovers_cells_when_only_primary_cells_are_hidden(monkeypatch, tmp_path):
