@@ -68,7 +68,11 @@ def summarise_cohort(cohort: Cohort) -> CohortSummary:
         n_infusions_midazolam=int(infusions["midazolam"].fillna(False).astype(bool).sum()),
         n_infusions_ondansetron=int(infusions["ondansetron"].fillna(False).astype(bool).sum()),
         n_infusions_premedication_recorded=int(both_recorded.sum()),
-        all_premedicated=bool(len(infusions) > 0 and infusions["midazolam"].eq(True).all() and infusions["ondansetron"].eq(True).all()),
+        # fillna: a missing record is not "given" (a nullable .all() would skip it and call an empty column true).
+        all_premedicated=bool(
+            len(infusions) > 0 and infusions["midazolam"].eq(True).fillna(False).all()
+            and infusions["ondansetron"].eq(True).fillna(False).all()
+        ),
         first_infusion_date=dates.min().date().isoformat() if len(dates) else None,
         last_infusion_date=dates.max().date().isoformat() if len(dates) else None,
     )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .present.formats import ANALYSIS_COLUMN_LABELS, format_count, format_mean, format_proportion
+from .present.formats import ANALYSIS_COLUMN_LABELS, format_count, format_mean, format_proportion, plural
 
 if TYPE_CHECKING:
     from .pipeline import AnalysisRun
@@ -131,16 +131,16 @@ def _flow(pyplot, run: AnalysisRun) -> str:
     axes.set_xlim(0, 1)
     axes.set_ylim(0, 1)
     axes.axis("off")
-    _box(axes, 0.32, 0.88, f"Infusions identified\n{format_count(cohort.n_infusions)} infusions, "
-                           f"{format_count(cohort.n_patients)} patients", width=0.5)
-    excluded = "\n".join(["Excluded for missing data", f"{format_count(cohort.n_infusions_excluded)} infusions", *missing])
+    _box(axes, 0.32, 0.88, f"Infusions identified\n{plural(cohort.n_infusions, 'infusion')}, "
+                           f"{plural(cohort.n_patients, 'patient')}", width=0.5)
+    excluded = "\n".join(["Excluded for missing data", f"{plural(cohort.n_infusions_excluded, 'infusion')}", *missing])
     _box(axes, 0.78, 0.62, excluded, width=0.42, height=0.02 + 0.045 * (excluded.count("\n") + 1))
-    _box(axes, 0.32, 0.40, f"Infusions analysed\n{format_count(cohort.n_infusions_analyzed)} infusions, "
-                           f"{format_count(cohort.n_patients_analyzed)} patients", width=0.5)
-    _box(axes, 0.18, 0.1, f"{options.index_label}\n{format_count(cohort.n_index_analyzed)} patients, "
-                          f"{format_count(cohort.n_index_infusions_analyzed)} infusions", width=0.3)
-    _box(axes, 0.53, 0.1, f"{options.comparison_label}\n{format_count(cohort.n_comparison_analyzed)} patients, "
-                         f"{format_count(cohort.n_comparison_infusions_analyzed)} infusions", width=0.34)
+    _box(axes, 0.32, 0.40, f"Infusions analysed\n{plural(cohort.n_infusions_analyzed, 'infusion')}, "
+                           f"{plural(cohort.n_patients_analyzed, 'patient')}", width=0.5)
+    _box(axes, 0.18, 0.1, f"{options.index_label}\n{plural(cohort.n_index_analyzed, 'patient')}, "
+                          f"{plural(cohort.n_index_infusions_analyzed, 'infusion')}", width=0.3)
+    _box(axes, 0.53, 0.1, f"{options.comparison_label}\n{plural(cohort.n_comparison_analyzed, 'patient')}, "
+                         f"{plural(cohort.n_comparison_infusions_analyzed, 'infusion')}", width=0.34)
     _arrow(axes, (0.32, 0.815), (0.32, 0.465))
     _arrow(axes, (0.32, 0.62), (0.57, 0.62))
     _arrow(axes, (0.25, 0.335), (0.19, 0.165))

@@ -357,7 +357,14 @@ def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str,
         appendix_blocks.append(_var("appendix.verification_versions"))
     if appendix.verification_table is not None:
         appendix_blocks.append(markdown_table(appendix.verification_table).rstrip("\n"))
-    appendix_blocks += ["### Study configuration", code_block(appendix.config_yaml, "yaml")]
+    options, block = [], ""
+    for row in appendix.config_options:
+        if row.kind == "section":
+            block = row.label
+        else:
+            options.append([f"{block}.{row.label}", row.cells[0]])
+    appendix_blocks += ["### Study configuration", _pairs_table(
+        "The study configuration used (attached to the PDF as study-used.yml).", ("Option", "Value"), options).rstrip("\n")]
 
     bodies = {
         "abstract": abstract,

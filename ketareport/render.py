@@ -154,10 +154,50 @@ def render_html(context: ReportContext, figures: dict[str, str], generated_at: s
     environment = template_environment()
     css = environment.get_template("manuscript.css").render(
         fonts=embedded_fonts(), page_size=context.page_size, running_head=context.title.running_head,
+        control=context.control, watermark=draft_watermark() if context.control.draft else None,
     )
     return environment.get_template("manuscript.html").render(
         c=context, css=css, figures=figures, generated_at=generated_at,
     )
+
+
+WATERMARK_COLOUR = (0.88, 0.88, 0.88)
+"""The draft watermark's grey (RGB, 0-1): light enough that text printed over it reads as on white."""
+WATERMARK_ANGLE = 54.7
+"""Degrees: the diagonal of an A4 page (atan(297 / 210)); on Letter it is 52.3, close enough."""
+
+
+@functools.lru_cache(maxsize=None)
+def draft_watermark() -> str:
+    """A data URI of an SVG: the word DRAFT along the page diagonal.
+
+    The letters are outlines of the shipped Pagella Bold, not text: the watermark needs no font, and text
+    extraction and screen readers do not read it (WeasyPrint draws page backgrounds as artifacts).
+    """
+    import math
+
+    from fontTools.pens.svgPathPen import SVGPathPen
+    from fontTools.pens.transformPen import TransformPen
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(FONTS / "texgyrepagella-bold.otf")
+    glyphs, cmap = font.getGlyphSet(), font.getBestCmap()
+    cap_height = font["OS/2"].sCapHeight
+    pen = SVGPathPen(glyphs)
+    advance = 0
+    for character in "DRAFT":
+        glyph = glyphs[cmap[ord(character)]]
+        glyph.draw(TransformPen(pen, (1, 0, 0, -1, advance, 0)))  # font units grow upwards, SVG's downwards
+        advance += glyph.width
+    angle = math.radians(WATERMARK_ANGLE)
+    side = math.ceil(advance * math.cos(angle) + cap_height * math.sin(angle))
+    red, green, blue = (round(channel * 255) for channel in WATERMARK_COLOUR)
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}" width="{side}" height="{side}">'
+        f'<path fill="rgb({red},{green},{blue})" transform="translate({side / 2} {side / 2}) '
+        f'rotate({-WATERMARK_ANGLE}) translate({-advance / 2} {cap_height / 2})" d="{pen.getCommands()}"/></svg>'
+    )
+    return f"data:image/svg+xml;base64,{base64.b64encode(svg.encode('ascii')).decode('ascii')}"
 
 
 PDF_VARIANT = "pdf/a-3a"

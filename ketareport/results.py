@@ -268,8 +268,9 @@ def results_json(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def write_results_rds(path: Path, document: dict[str, Any]) -> None:
-    """``results.rds``: an R list; ``estimates`` a data frame; missing = R ``NA``."""
+def write_results_rds(path: Path, document: dict[str, Any], frames: dict[str, Any] | None = None) -> None:
+    """``results.rds``: an R list; ``estimates`` a data frame, then the other ``frames`` (name -> pandas
+    DataFrame, :mod:`ketareport.r_frames`) as data frames; missing = R ``NA``."""
     import pandas as pd
     import rdata
 
@@ -279,7 +280,8 @@ def write_results_rds(path: Path, document: dict[str, Any]) -> None:
         for column in ESTIMATE_COLUMNS
     }, index=pd.RangeIndex(1, len(rows) + 1))  # starting at 1: R's default row names
     tree = {key: value for key, value in document.items() if key != "estimates"}
-    r_tree = {"estimates": estimates, **{key: _r_value(value) for key, value in tree.items()}}
+    r_tree = {"estimates": estimates, **{name: _r_frame(frame) for name, frame in (frames or {}).items()},
+              **{key: _r_value(value) for key, value in tree.items()}}
     # rdata's converter makes dicts named lists and numpy arrays atomic
     # vectors. It is written uncompressed, then gzipped here with mtime 0,
     # because gzip.open would stamp the current time and break byte-for-byte
@@ -291,6 +293,23 @@ def write_results_rds(path: Path, document: dict[str, Any]) -> None:
 # Nullable pandas dtypes, which rdata writes with R's NA (plain float NaN
 # would arrive in R as NaN, not NA).
 _R_COLUMN_DTYPES = {"analysis": "string[python]", "term": "string[python]", "n": "Int32", "x": "Int32"}
+
+
+def _r_frame(frame: Any) -> Any:
+    """A DataFrame with nullable columns (R ``NA`` for missing), text as character, whole numbers as integer."""
+    import pandas as pd
+
+    columns = {}
+    for name, column in frame.items():
+        if pd.api.types.is_bool_dtype(column):
+            columns[name] = pd.array(column, dtype="boolean")
+        elif pd.api.types.is_integer_dtype(column):
+            columns[name] = pd.array(column, dtype="Int32")
+        elif pd.api.types.is_float_dtype(column):
+            columns[name] = pd.array(column, dtype="Float64")
+        else:
+            columns[name] = pd.array([None if pd.isna(v) else str(v) for v in column], dtype="string[python]")
+    return pd.DataFrame(columns, index=pd.RangeIndex(1, len(frame) + 1))
 
 
 def _r_value(value: Any) -> Any:

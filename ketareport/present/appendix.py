@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import TYPE_CHECKING
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .context import Appendix, Table, TableRow
 from .formats import MINUS, MISSING, format_count
@@ -16,6 +14,8 @@ if TYPE_CHECKING:
 
 
 def appendix(run: AnalysisRun, verification: VerificationReport | None) -> Appendix:
+    from ..report import data_file_names
+
     provenance = run.provenance
     dataset = provenance.dataset
     files = [[PurePath(f.path).name, f.sha256, f"{f.size_bytes:,} bytes"] for f in dataset.files]
@@ -24,7 +24,6 @@ def appendix(run: AnalysisRun, verification: VerificationReport | None) -> Appen
                       f"{provenance.config_size_bytes:,} bytes"])
     versions = [["ketareport", provenance.ketareport_version], ["Python", provenance.python_version]]
     versions += [[name, version] for name, version in provenance.packages.items()]
-    config_yaml = yaml.safe_dump(run.config.as_dict(), sort_keys=False, allow_unicode=True, width=80)
     if verification is None:
         summary = (
             "The independent R cross-check was not run for this report. To run it, render with "
@@ -37,22 +36,22 @@ def appendix(run: AnalysisRun, verification: VerificationReport | None) -> Appen
             f"Every reported estimate was recomputed by an independent R program (reproduce.R). "
             f"{agreeing} of {len(verification.rows)} quantities agree within tolerance"
             + ("." if verification.all_agree else f"; {verification.n_disagreeing} DISAGREE (marked below).")
-            + " The comparison is also written as verification.csv beside this report."
+            + " The comparison is also written as verification.csv beside this report, and attached to the PDF."
         )
         table = Table(
             "tbl-verification", 6,
-            "Python versus R, quantity by quantity: values to ten significant digits, their absolute difference "
-            "and the tolerance within which they must agree (relative; see the verify command for the rule).",
+            "Python versus R, quantity by quantity, grouped by analysis (as in estimates.csv): values to ten "
+            "significant digits, their absolute difference and the tolerance within which they must agree "
+            "(relative; see the verify command for the rule).",
             ["Quantity", "Python", "R", "Difference", "Tolerance", "Agrees"],
-            [TableRow(row.quantity, [_full(row.python), _full(row.r), _full(row.abs_difference),
-                                     _tolerance(row.tolerance), "yes" if row.agrees else "NO"])
-             for row in verification.rows],
+            _verification_rows(verification),
         )
         r_versions = [["R", verification.r_version]] + [[name, version] for name, version in verification.r_packages.items()]
     return Appendix(
         input_files=files,
         row_counts=[[table_name, format_count(rows)] for table_name, rows in dataset.rows.items()],
-        config_yaml=config_yaml, command=provenance.command,
+        data_digest=dataset.digest, attached_files=data_file_names(verification),
+        config_options=config_options(run.config.as_dict()), command=provenance.command,
         generated_at=provenance.generated_at + (" (SOURCE_DATE_EPOCH)" if provenance.source_date_epoch else ""),
         versions=versions, verification_summary=summary,
         verification_failed=verification is not None and not verification.all_agree, verification_table=table,
@@ -69,3 +68,46 @@ def _tolerance(value: float) -> str:
     """1e-08 -> ``1e−8``."""
     mantissa, exponent = f"{value:.0e}".split("e")
     return f"{mantissa}e{int(exponent)}".replace("-", MINUS)
+
+
+def _verification_rows(verification: VerificationReport) -> list[TableRow]:
+    """One section per analysis (``vas_reduction`` ...), each quantity labelled ``term/column`` within it."""
+    rows: list[TableRow] = []
+    current = None
+    for row in verification.rows:
+        analysis, _, quantity = row.quantity.partition("/")
+        if analysis != current:
+            rows.append(TableRow(analysis, [], kind="section"))
+            current = analysis
+        rows.append(TableRow(quantity, [_full(row.python), _full(row.r), _full(row.abs_difference),
+                                        _tolerance(row.tolerance), "yes" if row.agrees else "NO"]))
+    return rows
+
+
+def config_options(tree: dict[str, Any]) -> list[TableRow]:
+    """The configuration used as (option, value) rows, one section per block (``study``, ``analysis`` ...).
+
+    Options are named as in study.yml: nested keys joined by dots, list items numbered (``authors[1].name``).
+    """
+    rows: list[TableRow] = []
+    for block, options in tree.items():
+        rows.append(TableRow(block, [], kind="section"))
+        rows += [TableRow(name, [value]) for name, value in _options(options, "")]
+    return rows
+
+
+def _options(value: Any, name: str) -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [pair for key, item in value.items() for pair in _options(item, f"{name}.{key}" if name else str(key))]
+    if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+        return [pair for number, item in enumerate(value, start=1) for pair in _options(item, f"{name}[{number}]")]
+    if isinstance(value, list):
+        return [(name, ", ".join(_option_text(item) for item in value))]
+    return [(name, _option_text(value))]
+
+
+def _option_text(value: Any) -> str:
+    """A value as study.yml would spell it: ``true``/``false`` for booleans."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from ..contract import DIAGNOSIS_NAMES
 from ..results import CharacteristicsTable, Estimate
 from . import narrative
 from .appendix import appendix
+from .control import document_control, report_date
 from .context import FIGURE_FILES, Author, Figure, FormattedEstimate, ReportContext, Section, TitleBlock
 from .formats import (
     ANALYSIS_COLUMN_LABELS, NBSP, WORD_JOINER, format_count, format_date, format_df, format_interval,
@@ -38,7 +40,7 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
     tables = report_tables(results, facts.estimates, facts.level, facts.relief_level,
                            config.analysis.index_label, config.analysis.comparison_label)
     return ReportContext(
-        title=title, abstract=abstract,
+        title=title, control=document_control(run), abstract=abstract,
         introduction=[
             "Ketamine, an N-methyl-D-aspartate receptor antagonist, is used at subanaesthetic doses for chronic "
             "pain that has not responded to other treatment. This report analyses every outpatient ketamine "
@@ -58,7 +60,7 @@ def gather_facts(run: AnalysisRun) -> narrative.Facts:
     options, cohort, vas = config.analysis, results.cohort, results.vas
     index_label, comparison_label = options.index_label, options.comparison_label
     comparison_diagnoses = [
-        (diagnosis_label(label), count) for label, count in cohort.diagnoses.items()
+        (cohort.diagnosis_labels[label], count) for label, count in cohort.diagnoses.items()
         if label not in (options.index_diagnosis, "other")
     ][:2]
     return narrative.Facts(
@@ -67,7 +69,7 @@ def gather_facts(run: AnalysisRun) -> narrative.Facts:
         relief_level=format_level(options.relief_conf_level),
         index_label=index_label,
         comparison_label=comparison_label,
-        index_name="complex regional pain syndrome (CRPS)" if options.index_diagnosis == "crps" else index_label,
+        index_name=_index_name(options.index_diagnosis, index_label),
         cohort=cohort, vas=vas, relief=results.relief, sensitivity=results.sensitivity,
         estimates={
             "overall": formatted_estimate("All patients", vas.overall),
@@ -91,8 +93,10 @@ def formatted_estimate(label: str, estimate: Estimate) -> FormattedEstimate:
     )
 
 
-def diagnosis_label(diagnosis: str) -> str:
-    return "CRPS" if diagnosis == "crps" else diagnosis.replace("_", " ")
+def _index_name(index_diagnosis: str, index_label: str) -> str:
+    """The index diagnosis at its first mention: ``complex regional pain syndrome (CRPS)``, else its label."""
+    name = DIAGNOSIS_NAMES.get(index_diagnosis)
+    return f"{name} ({index_label})" if name else index_label
 
 
 def _period(run: AnalysisRun) -> narrative.Period:
@@ -116,21 +120,6 @@ def _side_effects(table: CharacteristicsTable) -> narrative.SideEffects:
     )
 
 
-def missing_metadata(run: AnalysisRun) -> list[str]:
-    """What a submitted manuscript needs from study.yml but the configuration lacks."""
-    study = run.config.study
-    if run.config.source is None:
-        return ["the study configuration (study.yml)"]
-    missing = []
-    if not study.authors:
-        missing.append("authors")
-    if not study.review_board:
-        missing.append("review-board statement")
-    if not (study.period_start and study.period_end):
-        missing.append("study period")
-    return missing
-
-
 def _title_block(run: AnalysisRun) -> TitleBlock:
     study = run.config.study
     affiliations: list[str] = []
@@ -142,11 +131,11 @@ def _title_block(run: AnalysisRun) -> TitleBlock:
                 affiliations.append(author.affiliation)
             marks = str(affiliations.index(author.affiliation) + 1)
         authors.append(Author(author.name, marks))
-    missing = missing_metadata(run)
+    missing = run.config.missing_metadata()
     return TitleBlock(
         title=study.title, subtitle=study.subtitle or "", authors=authors, affiliations=affiliations,
         institution=study.institution or "",
-        date=format_date(dt.datetime.fromisoformat(run.provenance.generated_at).date()),
+        date=format_date(report_date(run)),
         review_board=study.review_board or "Review-board approval: not stated in the study configuration.",
         keywords=", ".join(study.keywords), running_head=_running_head(study.title),
         pdf_author=", ".join(a.name for a in study.authors) or "ketareport",
@@ -283,13 +272,24 @@ def _results(facts: narrative.Facts, sentences: dict[str, str]) -> list[Section]
     return sections
 
 
+def _group_alt(label: str, estimate: Estimate, formatted: FormattedEstimate, level: str) -> str:
+    if estimate.estimate is None:
+        return f"no analysed patient with {label}"
+    interval = f" ({level} CI {formatted.conf_int})" if estimate.conf_low is not None else ""
+    return f"{label} mean {formatted.estimate} cm{interval}"
+
+
 def _figures(facts: narrative.Facts, vas_display: str) -> dict[str, Figure]:
     from ..figures import VAS_BAND_CM
 
     cohort, e, relief = facts.cohort, facts.estimates, facts.relief
+    excluded = (
+        f"{plural(cohort.n_infusions_excluded, 'infusion')} excluded for missing data" if cohort.n_infusions_excluded
+        else "no infusion excluded for missing data"
+    )
     flow_alt = (
         f"Flow diagram: {plural(cohort.n_infusions, 'infusion')} in {plural(cohort.n_patients, 'patient')} identified; "
-        f"{plural(cohort.n_infusions_excluded, 'infusion')} excluded for missing data"
+        f"{excluded}"
         + (f" ({plural(cohort.n_patients_not_analyzed, 'patient')} left with no analysed infusion); "
            if cohort.n_patients_not_analyzed else "; ")
         + f"{plural(cohort.n_infusions_analyzed, 'infusion')} in {plural(cohort.n_patients_analyzed, 'patient')} analysed "
@@ -298,19 +298,20 @@ def _figures(facts: narrative.Facts, vas_display: str) -> dict[str, Figure]:
     )
     shown = "Dot plot" if vas_display == "points" else "Distribution"
     vas_alt = (
-        f"{shown} of patient mean VAS reductions: {facts.index_label} mean {e['index'].estimate} cm "
-        f"({facts.level} CI {e['index'].conf_int}); {facts.comparison_label} mean {e['comparison'].estimate} cm "
-        f"({facts.level} CI {e['comparison'].conf_int})."
+        f"{shown} of patient mean VAS reductions: "
+        f"{_group_alt(facts.index_label, facts.vas.index, e['index'], facts.level)}; "
+        f"{_group_alt(facts.comparison_label, facts.vas.comparison, e['comparison'], facts.level)}."
     )
     relief_alt = "Relief probabilities: " + "; ".join(
         f"{o.label} {format_proportion(o.estimate)} ({format_proportion_interval(o.conf_low, o.conf_high)})"
+        if o.n_evaluable else f"{o.label} not estimable (no evaluable patient)"
         for o in relief.outcomes
     )
     return {
         "flow": Figure("fig-flow", 1, "Flow of infusions and patients through the analysis.", flow_alt, FIGURE_FILES["flow"]),
         "vas": Figure(
             "fig-vas", 2,
-            f"Mean reduction in VAS score per patient, by group. "
+            "Mean reduction in VAS score per patient, by group. "
             + ("Each point is a patient (mean over the patient's analysed infusions); " if vas_display == "points" else
                "The width of each band is proportional to the share of the group's patients whose mean reduction "
                f"(over their analysed infusions) lies in that {VAS_BAND_CM:g} cm band; ")

@@ -93,11 +93,32 @@ class TitleBlock:
 
 
 @dataclass(frozen=True)
+class DocumentControl:
+    """The title page's document-control block and the footer of every page."""
+
+    draft: bool
+    """True unless study.yml asks for a final report and nothing it needs is missing: drafts carry a watermark."""
+    status: str
+    """``Draft`` or ``Final``."""
+    version: str
+    report_date: str
+    data_lock: str
+    protocol: str
+    data_digest: str
+    """The first hex digits of the input data's digest (provenance ``dataset.digest``)."""
+
+
+@dataclass(frozen=True)
 class Appendix:
     input_files: list[list[str]]
     """Rows: file, SHA-256, size."""
     row_counts: list[list[str]]
-    config_yaml: str
+    data_digest: str
+    """SHA-256 of the data files' ``sha256sum`` listing (the title page prints its first digits)."""
+    attached_files: list[str]
+    """The files the PDF carries as attachments, each also written beside it."""
+    config_options: list[TableRow]
+    """The configuration used, as (option, value) rows in sections per block."""
     command: str
     generated_at: str
     versions: list[list[str]]
@@ -112,6 +133,7 @@ class ReportContext:
     """Everything the templates print, as strings."""
 
     title: TitleBlock
+    control: DocumentControl
     abstract: list[Section]
     introduction: list[str]
     methods: list[Section]

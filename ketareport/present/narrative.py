@@ -40,6 +40,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ..contract import RELIEF_METHODS
 from ..results import CohortSummary, Estimate, MixedModelResult, ReliefOutcome, ReliefSummary, VasResults
 from .context import FormattedEstimate
 from .formats import (
@@ -49,11 +50,6 @@ from .formats import (
 
 SIDE_EFFECTS_INFREQUENT_BELOW = 20.0
 """Percent of analysed infusions below which side effects are called infrequent."""
-RELIEF_METHOD_PHRASES = {
-    "bernoulli": "the Bernoulli model with a uniform prior", "jeffreys": "the Jeffreys interval",
-    "clopper-pearson": "the exact Clopper–Pearson interval", "wilson": "the Wilson score interval",
-}
-"""How the results sentence names the relief interval ("Using ..., the estimated probability ...")."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +149,8 @@ def premedication(f: Facts) -> str:
     c = f.cohort
     if c.all_premedicated:
         return "All patients were pretreated with midazolam and ondansetron."
+    if c.n_infusions_midazolam == c.n_infusions_ondansetron == 0 and c.n_infusions_premedication_recorded == 0:
+        return "Premedication with midazolam or ondansetron was not recorded."
     return (
         f"Midazolam was recorded for {format_count(c.n_infusions_midazolam)} and ondansetron for "
         f"{format_count(c.n_infusions_ondansetron)} of {plural(c.n_infusions, 'infusion')}."
@@ -294,7 +292,7 @@ def relief_estimates(f: Facts) -> str:
     relief = f.relief
     if relief.n_recorded == 0:
         return "The duration of pain relief was not recorded for any patient, so the probability of lasting relief could not be estimated."
-    method = RELIEF_METHOD_PHRASES.get(relief.method, relief.method_description)
+    method = RELIEF_METHODS[relief.method].phrase
     parts = [_relief_estimate(outcome, f.relief_level, position == 0) for position, outcome in enumerate(relief.outcomes)]
     return (
         f"In {plural(relief.n_recorded, 'patient')}, we recorded the duration of pain relief.{_not_evaluable(relief)} "

@@ -363,7 +363,10 @@ def suppress_context(run: AnalysisRun, context: ReportContext) -> ReportContext:
     values["narrative"] = {key: prose.apply(text) for key, text in values["narrative"].items()}
     values["text"] = {key: prose.apply(text) for key, text in values["text"].items()}
     # The R cross-check's table prints every estimate's n and x at full precision: only its summary is kept.
-    appendix = dataclasses.replace(context.appendix, verification_table=None)
+    from ..report import data_file_names
+
+    appendix = dataclasses.replace(context.appendix, verification_table=None,
+                                   attached_files=data_file_names(None, suppressed=True))
     return dataclasses.replace(
         context,
         appendix=appendix,

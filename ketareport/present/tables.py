@@ -6,7 +6,7 @@ from ..results import CharacteristicsTable, MixedModelResult, ReliefSummary, Stu
 from .context import FormattedEstimate, Table, TableRow
 from .formats import (
     format_count, format_count_cell, format_interval, format_mean, format_mean_sd, format_median_iqr, format_p,
-    format_proportion, format_proportion_interval, format_se, median_iqr_decimals, no_break,
+    format_proportion, format_proportion_interval, format_se, median_iqr_decimals, no_break, plural,
 )
 
 
@@ -50,11 +50,19 @@ def relief_table(relief: ReliefSummary, relief_level: str) -> Table:
         ["Outcome", "Definition", "x / n", "Estimate", f"{relief_level} interval"],
         [TableRow(o.label, [no_break(o.rule), f"{o.x} / {o.n_evaluable}", format_proportion(o.estimate),
                             format_proportion_interval(o.conf_low, o.conf_high)]) for o in relief.outcomes],
-        notes=[
-            f"Durations recorded for {format_count(relief.n_recorded)} patients, of whom "
-            f"{format_count(relief.n_censored)} still had relief at last contact (censored): such a patient counts "
-            "only for thresholds the recorded duration already meets."
-        ],
+        notes=[_relief_note(relief)],
+    )
+
+
+def _relief_note(relief: ReliefSummary) -> str:
+    if relief.n_recorded == 0:
+        return "No patient had a recorded duration of relief."
+    if relief.n_censored == 0:
+        return f"Durations recorded for {plural(relief.n_recorded, 'patient')}; none still had relief at last contact."
+    return (
+        f"Durations recorded for {plural(relief.n_recorded, 'patient')}, of whom {format_count(relief.n_censored)} "
+        f"still had relief at last contact (censored): such a patient counts only for thresholds the recorded "
+        "duration already meets."
     )
 
 
@@ -85,12 +93,13 @@ def report_tables(results: StudyResults, estimates: dict[str, FormattedEstimate]
     tables = {
         "patients": characteristics_table(
             results.patient_characteristics, "tbl-patients", 1,
-            f"Patient characteristics by diagnostic group (all {format_count(cohort.n_patients)} patients). "
+            f"Patient characteristics by diagnostic group ({'all ' if cohort.n_patients > 1 else ''}"
+            f"{plural(cohort.n_patients, 'patient')}). "
             "Counts are n (%); age as mean (SD); counts per patient and durations as median (interquartile range).",
         ),
         "infusions": characteristics_table(
             results.infusion_characteristics, "tbl-infusions", 2,
-            f"Characteristics of the {format_count(cohort.n_infusions_analyzed)} analysed infusions by the patient's group. "
+            f"Characteristics of the {plural(cohort.n_infusions_analyzed, 'analysed infusion')} by the patient's group. "
             "Continuous values are mean (SD); premedication and side effects n (%) of infusions.",
         ),
         "vas": vas_table(estimates, level, results.vas.difference_test),

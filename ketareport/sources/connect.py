@@ -47,12 +47,12 @@ class Source:
 
 def open_source(spec: SourceSpec) -> Source:
     """Connect and find both tables; :class:`DatasetInvalid` when either cannot be reached."""
-    backend, container = _connect(spec)
+    backend, container, views = _connect(spec)
     problems: list[Problem] = []
     tables = {}
     for name, wanted in (("patients", spec.patients_table), ("infusions", spec.infusions_table)):
         try:
-            tables[name] = _table(backend, spec, name, wanted)
+            tables[name] = _table(backend, spec, name, wanted, views.get(wanted))
         except DatasetInvalid as error:
             problems += error.problems
     if problems:
@@ -62,16 +62,18 @@ def open_source(spec: SourceSpec) -> Source:
     return Source(spec, backend, tables["patients"], tables["infusions"], container)
 
 
-def _connect(spec: SourceSpec) -> tuple[Any, str]:
+def _connect(spec: SourceSpec) -> tuple[Any, str, dict[str, str]]:
+    """The backend, its description, and (Spark) the views made for table files: table name -> view."""
     try:
         if spec.engine == "duckdb":
-            return _connect_duckdb(spec.location), "DuckDB database"
+            return _connect_duckdb(spec.location), "DuckDB database", {}
         if spec.engine == "postgres":
             import ibis
 
-            return ibis.connect(spec.location), "PostgreSQL database"
+            return ibis.connect(spec.location), "PostgreSQL database", {}
         if spec.engine == "spark":
-            return _connect_spark(spec), f"Spark ({spec.spark_master})"
+            backend, views = _connect_spark(spec)
+            return backend, f"Spark ({spec.spark_master})", views
     except DatasetInvalid:
         raise
     except ImportError as error:
@@ -108,11 +110,14 @@ def _connect_duckdb(location: str):
 def _connect_spark(spec: SourceSpec):
     """A Spark session (``local[*]`` unless study.yml names a master) and its Ibis backend.
 
-    Table names are looked up in the session's catalog; where they are not
-    there, the location is a folder whose ``patients`` and ``infusions``
-    Parquet or CSV files Spark reads itself (CSV cells as text, as the file
-    path reads them).
+    Where the location is a folder holding ``patients`` and ``infusions``
+    Parquet or CSV files, Spark reads them itself (CSV cells as text, as the
+    file path reads them) into views named for this run; otherwise the
+    table names are looked up in the session's catalog (a Hive metastore,
+    Databricks' Unity Catalog ...).
     """
+    import uuid
+
     import ibis
     from pyspark.sql import SparkSession
 
@@ -127,19 +132,23 @@ def _connect_spark(spec: SourceSpec):
     session.sparkContext.setLogLevel("ERROR")
     backend = ibis.pyspark.connect(session)
     folder = Path(spec.location)
+    run = uuid.uuid4().hex[:12]
+    views = {}
     for table in (spec.patients_table, spec.infusions_table):
-        if session.catalog.tableExists(table):
-            continue
         files = {fmt: folder / f"{table}.{fmt}" for fmt in FILE_FORMATS}
-        if files["parquet"].exists():
-            backend.read_parquet(str(files["parquet"]), table_name=table)
-        elif files["csv"].exists():
-            backend.read_csv(str(files["csv"]), table_name=table, header=True, inferSchema=False, encoding="UTF-8")
-    return backend
+        view = f"ketareport_{run}_{table}".replace(".", "_")
+        if files["parquet"].is_file():
+            backend.read_parquet(str(files["parquet"]), table_name=view)
+        elif files["csv"].is_file():
+            backend.read_csv(str(files["csv"]), table_name=view, header=True, inferSchema=False, encoding="UTF-8")
+        else:
+            continue
+        views[table] = view
+    return backend, views
 
 
-def _table(backend, spec: SourceSpec, name: str, wanted: str) -> SourceTable:
-    database, _, table_name = wanted.rpartition(".")
+def _table(backend, spec: SourceSpec, name: str, wanted: str, view: str | None = None) -> SourceTable:
+    database, _, table_name = (None, "", view) if view else wanted.rpartition(".")
     label = name if wanted == name else f"{name} ({wanted})"
     try:
         table = backend.table(table_name, database=database or None)

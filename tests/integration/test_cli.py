@@ -73,7 +73,7 @@ def test_failure_while_writing_leaves_the_directory_as_it_was(tmp_path, monkeypa
     (out / "results.json").write_text("{}")
     before = snapshot(tmp_path)
 
-    def broken(path, document):
+    def broken(path, document, frames):
         path.write_bytes(b"partial")
         raise OSError("disk full")
 

@@ -41,6 +41,36 @@ def stand_in_cross_check(run, work_dir):
     return verify.VerificationReport(rows, "R version 0.0.0 (stand-in)", {"lme4": "0.0"})
 
 
+def render(out, dataset=DEMO, *extra):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        result = CliRunner().invoke(cli.main, ["render", str(dataset), "--out", str(out), *extra], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+FINAL_CONTROL = {"status": "final", "version": "2.1", "date": "2012-01-31", "data_lock": "2011-12-15"}
+PROTOCOL = "IRB 2010-123"
+
+
+@pytest.fixture(scope="module")
+def final_report(tmp_path_factory):
+    """The demo with every document-control field set and report.status final: the folder and the opened PDF."""
+    import pikepdf
+    import yaml
+
+    root = tmp_path_factory.mktemp("final")
+    dataset = root / "demo"
+    shutil.copytree(DEMO, dataset)
+    config = yaml.safe_load((dataset / "study.yml").read_text())
+    config["study"]["protocol"] = PROTOCOL
+    config["report"] = FINAL_CONTROL
+    (dataset / "study.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    out = render(root / "report", dataset)
+    with pikepdf.open(out / f"{REPORT}.pdf") as pdf:
+        yield out, pdf
+
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     """The demo rendered with --verify (R stood in for): the folder and the opened PDF."""
@@ -230,3 +260,89 @@ def test_extracted_text_follows_the_reading_order(report):
            f"{format_se(overall['std_error'])} {format_interval(overall['conf_low'], overall['conf_high'])} "
            f"{format_p(overall['p_value'])}")
     assert plain(row) in text
+
+
+def watermarked_pages(pdf) -> list[bool]:
+    """Per page: does it draw, as an artifact, a form that fills with the watermark's grey?"""
+    import pikepdf
+
+    from ketareport.render import WATERMARK_COLOUR
+
+    grey = [round(channel * 255) for channel in WATERMARK_COLOUR]
+
+    def fills_grey(form) -> bool:
+        for operands, operator in pikepdf.parse_content_stream(form):
+            if str(operator) == "rg" and [round(float(value) * 255) for value in operands] == grey:
+                return True
+            if str(operator) == "Do" and fills_grey(form.Resources.XObject[operands[0]]):
+                return True
+        return False
+
+    pages = []
+    for page in pdf.pages:
+        marked, found = [], False
+        for operands, operator in pikepdf.parse_content_stream(page):
+            if str(operator) in ("BMC", "BDC"):
+                marked.append(str(operands[0]))
+            elif str(operator) == "EMC":
+                marked.pop()
+            elif str(operator) == "Do" and "/Artifact" in marked:
+                found = found or fills_grey(page.Resources.XObject[operands[0]])
+        pages.append(found)
+    return pages
+
+
+def control_block(folder) -> str:
+    html = html_of(folder)
+    return plain(re.sub(r"<[^>]+>", " ", html[html.index('<div class="document-control">'):html.index("</header>")])).strip()
+
+
+def test_a_draft_is_watermarked_on_every_page_and_says_so(report):
+    folder, pdf = report
+    assert all(watermarked_pages(pdf))
+    results = json.loads((folder / "results.json").read_text())
+    digest = results["provenance"]["dataset"]["digest"]
+    block = control_block(folder)
+    # No report.date: the report date is SOURCE_DATE_EPOCH's (2012-03-01).
+    assert block.startswith("Status Draft Version not stated Report date 1 March 2012 Data lock not stated")
+    assert f"Data digest {digest[:12]}" in block
+    for text in pdftotext_pages(folder / f"{REPORT}.pdf"):
+        assert f"Draft · version not stated · data {digest[:12]}" in plain(text)
+
+
+def test_a_final_report_has_no_watermark_and_prints_its_document_control(final_report):
+    folder, pdf = final_report
+    assert not any(watermarked_pages(pdf))
+    results = json.loads((folder / "results.json").read_text())
+    digest = results["provenance"]["dataset"]["digest"][:12]
+    assert control_block(folder) == (
+        f"Status Final Version 2.1 Report date 31 January 2012 Data lock 15 December 2011 Protocol {PROTOCOL} "
+        f"Data digest {digest}"
+    )
+    pages = pdftotext_pages(folder / f"{REPORT}.pdf")
+    title = results["config"]["study"]["title"]
+    for number, text in enumerate(pages, start=1):
+        text = plain(text)
+        assert f"Final · version 2.1 · data {digest}" in text and f"page {number} of {len(pages)}" in text
+        assert title.split(":")[0][:40] in text  # the short title
+
+
+def test_the_data_digest_is_the_digest_of_the_sha256sum_listing(report):
+    """As documented: ``sha256sum patients.csv infusions.csv | sha256sum`` in the dataset folder."""
+    import hashlib
+
+    folder, _ = report
+    dataset = json.loads((folder / "results.json").read_text())["provenance"]["dataset"]
+    listing = "".join(
+        f"{hashlib.sha256((DEMO / name).read_bytes()).hexdigest()}  {name}\n" for name in ("patients.csv", "infusions.csv")
+    )
+    assert dataset["digest"] == hashlib.sha256(listing.encode()).hexdigest()
+
+
+def test_the_appendix_lists_the_configuration_as_options_not_yaml(report):
+    folder, _ = report
+    html = html_of(folder)
+    appendix = html[html.index('id="appendix"'):]
+    assert "<pre class=\"config\"" not in appendix
+    assert '<tr><th scope="row">relief.thresholds[1].days</th><td>7</td></tr>' in appendix
+    assert '<tr class="section"><th scope="rowgroup" colspan="2">analysis</th></tr>' in appendix

@@ -64,7 +64,8 @@ def build(folder: Path, dataset: Path) -> dict:
     with StagedOutput(folder) as staged:
         report.write(built, staged, quarto=True)
         staged.publish()
-    return {"project": folder / "quarto", "context": built.context, "variables": quarto_variables(built.context)}
+    return {"project": folder / "quarto", "context": built.context, "variables": quarto_variables(built.context),
+            "run": run}
 
 
 # Two patients, one per group: no SE, no test, no mixed model, no relief recorded, no side effect.
@@ -267,7 +268,7 @@ def test_pandoc_converts_each_document_with_the_numbers(project, built):
     assert len(expected) >= 11
     for value in expected:
         assert value in html, value
-    assert html.count("<table") == len(built["context"].tables) + 3  # plus the appendix's three
+    assert html.count("<table") == len(built["context"].tables) + 4  # plus the appendix's four (files, rows, versions, configuration)
     assert "<blockquote" not in html and "<ol" not in html and "<ul" not in html
     assert "{{<" not in html and "?var" not in html
     for figure in built["context"].figures.values():
@@ -290,7 +291,7 @@ def test_an_undefined_variable_or_a_nested_include_is_reported(project):
 # -------------------------------------------------------------------------- R --
 
 @pytest.mark.r
-def test_r_template_knits_and_prints_the_estimates(project, tmp_path, run_r, knitr):
+def test_r_template_knits_and_prints_the_estimates(project, built, tmp_path, run_r, knitr):
     """Knit the R template as Quarto's knitr engine does (Rscript, knitr), then check the table against estimates.csv."""
     templates = tmp_path / "templates"
     shutil.copytree(project / "templates", templates)
@@ -299,7 +300,8 @@ def test_r_template_knits_and_prints_the_estimates(project, tmp_path, run_r, kni
     cohort = json.loads((project.parent / "results.json").read_text(encoding="utf-8"))["cohort"]
     assert (f"Patients: {cohort['n_patients']}  infusions: {cohort['n_infusions']}  "
             f"excluded for missing data: {cohort['n_infusions_excluded']}") in knitted
-    header, *rows = [line for line in knitted.splitlines() if line.startswith("|") and not line.startswith("|:")
+    estimates_table = knitted.split("Table: Estimates", 1)[1].split("\n\n")[1]  # the caption, then the table
+    header, *rows = [line for line in estimates_table.splitlines() if line.startswith("|") and not line.startswith("|:")
                      and not line.startswith("|-")]
     columns = [cell.strip() for cell in header.strip("|").split("|")]
     printed = {(cells["analysis"], cells["term"]): cells
@@ -315,6 +317,14 @@ def test_r_template_knits_and_prints_the_estimates(project, tmp_path, run_r, kni
             else:
                 assert float(cells[column]) == pytest.approx(float(row[column]), abs=0.0005 + 1e-9), (row, column)
     assert re.search(r"!\[Mean VAS reduction[^]]*\]\((figure/vas-plot-1\.\w+)\)", knitted)
+    # The worked extension: one row per diagnosis, patients adding up to the analysed patients; no patient id.
+    by_diagnosis = knitted.split("Table: Mean VAS reduction (cm) by diagnosis", 1)[1].split("\n\n")[1]
+    counts = [int(line.split("|")[2]) for line in by_diagnosis.splitlines()[2:]]
+    assert sum(counts) == cohort["n_patients_analyzed"]
+    assert len(counts) == len(set(built["run"].cohort.analyzed_patients["diagnosis"]))
+    assert "Mean of" in knitted and "Error" not in knitted
+    for patient_id in built["run"].cohort.patients["patient_id"]:
+        assert not re.search(rf"\b{re.escape(patient_id)}\b", knitted), patient_id
     html = pandoc().convert_text(knitted, "html", format="markdown")
     assert "<table" in html and "difference" in html
 

@@ -290,7 +290,8 @@ def test_a_disagreeing_cross_check_is_shown_and_exits_3(tmp_path, monkeypatch):
     out = render(tmp_path / "out", "--verify", exit_code=3)
     html = html_text(out)
     assert "1 of 2 quantities agree within tolerance; 1 DISAGREE" in html
-    assert "vas_reduction/difference/p_value" in html and "R version 0.0.0 (stand-in)" in html
+    # Grouped by analysis: a section row per analysis, each quantity labelled term/column within it.
+    assert "vas_reduction" in html and "difference/p_value" in html and "R version 0.0.0 (stand-in)" in html
     assert 'class="verification-fail"' in (out / "ketamine-report.html").read_text()
     assert (out / "ketamine-report.pdf").is_file() and (out / "results.json").is_file()
     assert "vas_reduction/difference/p_value" in (out / "verification.csv").read_text()

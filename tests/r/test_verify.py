@@ -183,7 +183,7 @@ def test_render_verify_puts_the_comparison_in_the_appendix(rscript, tmp_path):
     assert result.exit_code == 0, result.output
     html = next(out.glob("*.html")).read_text(encoding="utf-8")
     assert "80 of 80 quantities agree" in html
-    assert "lme4" in html and "jsonlite" in html and "vas_reduction/difference/p_value" in html
+    assert "lme4" in html and "jsonlite" in html and '<th scope="row">difference/p_value</th>' in html
 
 
 # --- a wrong Python result is caught (R) ----------------------------------------------

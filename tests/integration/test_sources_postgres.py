@@ -1,0 +1,52 @@
+"""Datasets in a real PostgreSQL server: the same results and the same problems as their CSV form."""
+
+from __future__ import annotations
+
+import pytest
+
+from ketareport.errors import DatasetInvalid
+from ketareport.pipeline import run_analysis
+
+from ..conftest import DEMO
+from ..datasets import write_csv_dataset
+from ..engines import assert_same_results, problem_set
+from .test_sources_duckdb import bad_dataset, file_problems
+
+pytestmark = pytest.mark.usefixtures("postgres")
+
+
+def test_demo_in_postgresql_equals_the_file_path(postgres):
+    url = postgres.load_csv(DEMO)
+    assert_same_results(run_analysis(DEMO, DEMO / "study.yml").results, run_analysis(url, DEMO / "study.yml").results)
+
+
+@pytest.mark.slow
+def test_3000_patients_in_postgresql_equal_the_file_path(postgres, generated_3000):
+    url = postgres.load_csv(generated_3000)
+    assert_same_results(run_analysis(generated_3000).results, run_analysis(url).results)
+
+
+def test_bad_data_in_postgresql_gives_the_csv_problems(postgres, tmp_path):
+    dataset = bad_dataset(tmp_path / "bad")
+    url = postgres.load_csv(dataset)
+    with pytest.raises(DatasetInvalid) as caught:
+        run_analysis(url)
+    assert problem_set(caught.value.problems) == problem_set(file_problems(dataset))
+    assert "infusions infusion_id 'I2', column infusion_date: '2005-02-30' is not a date YYYY-MM-DD" in map(str, caught.value.problems)
+
+
+def test_schema_qualified_tables_in_postgresql(postgres, tmp_path):
+    dataset = write_csv_dataset(tmp_path / "data")
+    url = postgres.load_csv(dataset, schema="research", names={"patients": "ketamine_patients", "infusions": "ketamine_infusions"})
+    config = tmp_path / "study.yml"
+    config.write_text("data:\n  patients: research.ketamine_patients\n  infusions: research.ketamine_infusions\n")
+    assert_same_results(run_analysis(dataset).results, run_analysis(url, config).results)
+
+
+def test_unreachable_server_is_named_without_its_password(tmp_path):
+    url = f"postgresql://analyst:secret@/research?host={tmp_path}"
+    with pytest.raises(DatasetInvalid) as caught:
+        run_analysis(url)
+    message = str(caught.value.problems[0])
+    assert message.startswith(f"postgresql://analyst:***@/research?host={tmp_path}: cannot be opened with postgres")
+    assert "secret" not in message

@@ -1,0 +1,165 @@
+"""Named regressions: the false or broken sentences seen when the tool was tried on small hand-made datasets.
+
+Each test builds the dataset that showed the defect and reads the rendered
+HTML (the same text the PDF carries).
+"""
+
+from __future__ import annotations
+
+import html as html_module
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ketareport import cli, report
+from ketareport.output import StagedOutput
+from ketareport.pipeline import run_analysis
+
+from ..datasets import INFUSIONS_CSV, PATIENTS_CSV, write_csv_dataset
+
+
+def rendered_text(dataset: Path, tmp_path: Path) -> tuple[str, object]:
+    """The HTML report of ``dataset`` as plain text (no markup, no SVG), and the run."""
+    run = run_analysis(dataset)
+    built = report.build(run, pdf=False)
+    markup = re.sub(r"<style>.*?</style>|<svg.*?</svg>", " ", built.html, flags=re.S)
+    text = html_module.unescape(re.sub(r"<[^>]+>", " ", markup)).replace("\u00a0", " ").replace("\u2060", "")
+    return re.sub(r"\s+", " ", text), built
+
+
+def with_study(folder: Path, study_yml: str) -> Path:
+    (folder / "study.yml").write_text(study_yml, encoding="utf-8")
+    return folder
+
+
+RISING = """\
+infusion_id,patient_id,infusion_date,ketamine_dose_mg,infusion_duration_min,vas_pre,vas_post
+I1,P1,2021-01-02,100,60,8,2
+I2,P2,2021-02-02,100,60,3,7
+I3,P3,2021-03-02,100,60,7,1
+I4,P4,2021-04-02,100,60,4,6
+I5,P5,2021-05-02,100,60,8,3
+I6,P6,2021-06-02,100,60,9,2
+"""
+
+
+def test_point_1_all_patients_only_when_every_patient_improved(tmp_path):
+    text, built = rendered_text(write_csv_dataset(tmp_path / "rising", infusions=RISING), tmp_path)
+    vas = built.run.results.vas
+    assert vas.n_patients_improved == 4 and vas.overall.n == 6
+    assert "All patients reported" not in text
+    assert "4 of 6 patients had a lower mean VAS after infusion" in text
+
+
+NOT_SIGNIFICANT = """\
+infusion_id,patient_id,infusion_date,ketamine_dose_mg,infusion_duration_min,vas_pre,vas_post
+I1,P1,2021-01-02,100,60,8,2
+I2,P2,2021-02-02,100,60,8,5
+I3,P3,2021-03-02,100,60,7,3
+I4,P4,2021-04-02,100,60,8,2
+I5,P5,2021-05-02,100,60,8,5
+I6,P6,2021-06-02,100,60,9,2
+"""
+
+
+def test_premedication_is_not_claimed_when_it_was_not_recorded(tmp_path):
+    text, built = rendered_text(write_csv_dataset(tmp_path / "no-premedication", infusions=RISING), tmp_path)
+    assert not built.run.results.cohort.all_premedicated
+    assert "All patients were pretreated" not in text
+    assert "Premedication with midazolam or ondansetron was not recorded." in text
+
+
+def test_point_2_a_non_significant_comparison_keeps_estimate_interval_and_p(tmp_path):
+    text, built = rendered_text(write_csv_dataset(tmp_path / "ns", infusions=NOT_SIGNIFICANT), tmp_path)
+    difference = built.run.results.vas.difference
+    assert difference.p_value > 0.05
+    assert re.search(r"The difference between groups was −?[0-9.]+ cm \(SE [0-9.]+, 95% CI −?[0-9.]+ to −?[0-9.]+, "
+                     r"P = 0\.\d{3}\), not statistically significant\.", text)
+    assert "no evidence" not in text.lower()
+
+
+@pytest.mark.parametrize("infusions, reason", [
+    ("infusion_id,patient_id,infusion_date,ketamine_dose_mg,infusion_duration_min,vas_pre,vas_post\n", "has no rows"),
+    ("infusion_id,patient_id,infusion_date,ketamine_dose_mg,infusion_duration_min,vas_pre,vas_post\n"
+     "I1,P1,2021-01-02,100,60,8,\nI2,P2,2021-02-02,,60,7,\nI3,P3,2021-03-02,100,60,7,\n",
+     "0 of 3 infusions analysable: 3 missing VAS after infusion, 1 missing ketamine dose"),
+])
+def test_point_3_nothing_to_analyse_is_exit_2_with_counts_and_nothing_written(tmp_path, infusions, reason):
+    dataset = write_csv_dataset(tmp_path / "empty", infusions=infusions)
+    for command in ("analyze", "render"):
+        out = tmp_path / f"out-{command}"
+        result = CliRunner().invoke(cli.main, [command, str(dataset), "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert reason in result.output
+        assert not out.exists() or not [p for p in out.iterdir()]
+
+
+@pytest.mark.parametrize("index_patients, said", [
+    (0, "No patient had a diagnosis of complex regional pain syndrome (CRPS)."),
+    (1, "(a single patient: no test)"),
+])
+def test_point_3_an_empty_or_one_patient_group_stays_valid_and_says_so(tmp_path, index_patients, said):
+    lines = PATIENTS_CSV.splitlines()
+    crps_rows = [i for i, line in enumerate(lines) if ",CRPS," in line.upper()]
+    for i in crps_rows[index_patients:]:
+        lines[i] = re.sub(r",crps,", ",headache,", lines[i], flags=re.I)
+    text, built = rendered_text(write_csv_dataset(tmp_path / "groups", patients="\n".join(lines) + "\n"), tmp_path)
+    assert built.run.results.cohort.n_index == index_patients
+    assert said in text
+    assert "statistically significant (SE" not in text
+
+
+def test_point_4_a_one_year_period_prints_months(tmp_path):
+    dataset = with_study(write_csv_dataset(tmp_path / "year", infusions=RISING),
+                         "study:\n  period: {start: 2021-01-01, end: 2021-12-31}\n")
+    text, _ = rendered_text(dataset, tmp_path)
+    assert "from January to December 2021" in text
+    assert "2021 to 2021" not in text
+
+
+def test_point_4_without_a_period_the_data_give_it_and_the_text_says_so(tmp_path):
+    text, _ = rendered_text(write_csv_dataset(tmp_path / "data-period", infusions=RISING), tmp_path)
+    assert "from January to June 2021 (the first and last infusion dates in the data; no study period was configured)" in text
+
+
+LABELLED = PATIENTS_CSV.replace("P4,headache,", "P4,HIV neuropathy,").replace("P3,Back Pain,", "P3,Post-herpetic neuralgia,")
+
+
+def test_point_5_diagnosis_labels_print_as_written(tmp_path):
+    text, _ = rendered_text(write_csv_dataset(tmp_path / "labels", patients=LABELLED), tmp_path)
+    assert "HIV neuropathy" in text and "Post-herpetic neuralgia" in text
+    assert "Hiv neuropathy" not in text and "Post herpetic" not in text
+
+
+def test_point_5_the_labels_map_renames(tmp_path):
+    dataset = with_study(write_csv_dataset(tmp_path / "mapped", patients=LABELLED),
+                         "labels:\n  hiv neuropathy: HIV-associated neuropathy\n")
+    text, _ = rendered_text(dataset, tmp_path)
+    assert "HIV-associated neuropathy" in text and "HIV neuropathy" not in text
+
+
+def test_point_7_small_text_defects(tmp_path):
+    single = "infusion_id,patient_id,infusion_date,ketamine_dose_mg,infusion_duration_min,vas_pre,vas_post\n" \
+             "I1,P1,2021-01-02,100,60,8,2\nI2,P2,2021-02-02,100,60,7,3\n"
+    dataset = with_study(write_csv_dataset(tmp_path / "small", infusions=single),
+                         "study:\n  review_board: Approved by the Example IRB (protocol 12-345)\n")
+    text, built = rendered_text(dataset, tmp_path)
+    # Figure 1 in the singular for one infusion: its text is in the SVG and in the alt text.
+    flow = built.figures["flow"]
+    assert "1 infusions" not in flow and "1 infusions" not in built.context.figures["flow"].alt
+    # The review-board statement once on the title page and once in Methods (the appendix prints the configuration).
+    assert text.split("Appendix")[0].count("Approved by the Example IRB") == 2
+    # SD/√n never breaks: word joiners hold it together.
+    assert "SD/\u2060√\u2060n" in built.html
+
+
+def test_point_7_the_relief_sentence_says_why_fewer_are_evaluable(tmp_path):
+    from ..conftest import DEMO
+
+    text, built = rendered_text(DEMO, tmp_path)
+    relief = built.run.results.relief
+    assert relief.n_recorded == 29 and relief.outcomes[0].n_evaluable == 28
+    assert ("In 29 patients, we recorded the duration of pain relief. One patient, whose relief was still ongoing at "
+            "last contact after fewer than 7 days, could not be evaluated, leaving 28 evaluable patients.") in text
