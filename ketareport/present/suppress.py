@@ -392,11 +392,10 @@ def _copy(values: Any) -> Any:
 
 
 def _comparison_diagnoses(run: AnalysisRun) -> list[tuple[str, int]]:
-    from .build import diagnosis_label
+    """The diagnoses the cohort sentence names, as it names them."""
+    from .build import gather_facts
 
-    cohort, options = run.results.cohort, run.config.analysis
-    return [(diagnosis_label(label), count) for label, count in cohort.diagnoses.items()
-            if label not in (options.index_diagnosis, "other")][:2]
+    return gather_facts(run).comparison_diagnoses
 
 
 def hidden_group_sizes(run: AnalysisRun, threshold: int) -> dict[str, str]:
