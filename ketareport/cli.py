@@ -1,10 +1,10 @@
 """The ``ketareport`` command: a thin layer over the engine.
 
-The engine raises its own exceptions (:mod:`ketareport.errors`, each with its
-exit status); this module alone turns them into messages, in one place:
-:class:`KetareportGroup` catches them for every command. Two options work
-for every command, before or after its name: ``--debug`` (the traceback of
-an unexpected error) and ``--quiet`` (no progress messages).
+One function per command; each docstring is its ``--help``. The engine
+raises its own exceptions (:mod:`ketareport.errors`, each with its exit
+status); :class:`ketareport.console.KetareportGroup` turns them into
+messages once, for every command, and gives every command ``--debug`` (the
+traceback of an unexpected error) and ``--quiet`` (no progress messages).
 
   0  success
   1  an unexpected error, or R / Quarto failing (a message, not a traceback, unless --debug)
@@ -23,98 +23,10 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import EXIT_INVALID_INPUT, EXIT_UNEXPECTED, InvalidInputError, KetareportError, VerificationMismatch
+from .console import KetareportGroup, dataset_options, global_options, progress, rows_of
+from .errors import EXIT_INVALID_INPUT, VerificationMismatch
 
-_DEBUG = "ketareport.debug"
-_QUIET = "ketareport.quiet"
-
-
-def _flag(key: str):
-    """Callback of a global flag: remember it on the root context, for the handler and :func:`progress`."""
-    def remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-        if value:
-            ctx.find_root().meta[key] = True
-    return remember
-
-
-def _global_options() -> list[click.Option]:
-    return [
-        click.Option(["--debug"], is_flag=True, expose_value=False, is_eager=True, callback=_flag(_DEBUG),
-                     help="Show the full traceback of an unexpected error."),
-        click.Option(["--quiet", "-q"], is_flag=True, expose_value=False, is_eager=True, callback=_flag(_QUIET),
-                     help="No progress messages on stderr (errors and the paths written still appear)."),
-    ]
-
-
-def _root_meta() -> dict:
-    context = click.get_current_context(silent=True)
-    return context.find_root().meta if context is not None else {}
-
-
-def progress(message: str) -> None:
-    """The progress hook every command passes to the engine: one line on stderr, nothing under --quiet."""
-    if not _root_meta().get(_QUIET):
-        click.echo(f"ketareport: {message}", err=True)
-
-
-class KetareportGroup(click.Group):
-    """The command group: adds the global options to every command and handles the engine's errors once."""
-
-    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        cmd.params.extend(_global_options())
-        super().add_command(cmd, name)
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise
-        except InvalidInputError as error:
-            click.echo(error.report(), err=True)
-            click.echo("Nothing was written.", err=True)
-            ctx.exit(error.exit_code)
-        except KetareportError as error:
-            if ctx.meta.get(_DEBUG) and error.exit_code == EXIT_UNEXPECTED:
-                raise
-            click.echo(f"ketareport: {error}", err=True)
-            if error.exit_code == EXIT_INVALID_INPUT:
-                click.echo("Nothing was written.", err=True)
-            ctx.exit(error.exit_code)
-        except Exception as error:
-            if ctx.meta.get(_DEBUG):
-                raise
-            click.echo(f"ketareport: unexpected error: {type(error).__name__}: {error}", err=True)
-            click.echo("Run again with --debug for the full traceback.", err=True)
-            ctx.exit(EXIT_UNEXPECTED)
-
-
-def rows_of(run, dataset: str):
-    """The run, if it holds the tables' rows: the figures and the R cross-check need them, a database run has none."""
-    from .errors import DatasetInvalid, Problem
-    from .pipeline import AnalysisRun
-
-    if not isinstance(run, AnalysisRun):
-        raise DatasetInvalid([Problem(dataset, "is a database: only `ketareport analyze` runs there (the report's "
-                                               "figures and the R cross-check need the rows); export the two tables "
-                                               "to files to render or verify")])
-    return run
-
-
-def dataset_options(command):
-    """DATASET, --out and --config, shared by the commands that analyse."""
-    command = click.option(
-        "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-        help="Study configuration (YAML). Default: study.yml beside or inside DATASET, else built-in defaults.",
-    )(command)
-    command = click.option(
-        "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports"),
-        show_default=True, help="Directory for the result files; created if missing.",
-    )(command)
-    # Text, not a Path: a database URL (postgresql://host/db) must keep its "//".
-    return click.argument("dataset", type=click.Path())(command)
-
-
-@click.group(cls=KetareportGroup, context_settings={"help_option_names": ["-h", "--help"]}, params=_global_options())
+@click.group(cls=KetareportGroup, context_settings={"help_option_names": ["-h", "--help"]}, params=global_options())
 @click.version_option(__version__, prog_name="ketareport")
 def main() -> None:
     """Turn a ketamine-infusion chart-review dataset into a manuscript.

@@ -2,7 +2,7 @@
 
 With the defaults (49 patients, ``DEFAULT_SEED``) it writes ``data/demo/``,
 whose analysis reproduces every figure of the published abstract
-(Pain Med. 2012;13(2):263-9; contract section 4). The figures are reached by
+(Pain Med. 2012;13(2):263-9; see ``data/demo/README.md``). The figures are reached by
 construction and calibration here, never by special cases in the engine:
 
 1. each patient gets a target mean VAS reduction, drawn per group and
@@ -34,22 +34,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .contract import ANALYSIS_COLUMNS
+from .demo_calibration import calibrate, patient_targets
 from .output import write_atomic
 
 DEFAULT_SEED = 20120201
 DEMO_PATIENTS = 49
 
-# Published design (contract section 4).
+# The published design (docs/methods.md, "The demo dataset").
 DIAGNOSIS_COUNTS = {
     "crps": 18, "headache": 8, "back_pain": 7, "neuropathic_pain": 5,
     "fibromyalgia": 4, "post_herpetic_neuralgia": 3, "other": 4,
 }
 DEMO_INFUSIONS = 369
 DEMO_EXCLUDED = 36
-TARGET = {"crps_mean": 7.2211, "crps_sd": 2.1430, "other_mean": 5.0723, "other_sd": 2.2322}
-TARGET_OVERALL_SE = 0.34512
-TARGET_WELCH_SE = 0.64488
-TARGET_GROUP_SE = {"crps_se": TARGET["crps_sd"] / np.sqrt(18), "other_se": TARGET["other_sd"] / np.sqrt(31)}
 SIDE_EFFECTS = ("nausea", "dizziness", "hallucinations", "sedation", "headache", "vivid dreams", "diplopia")
 SIDE_EFFECT_RATES = (0.03, 0.025, 0.01, 0.02, 0.01, 0.01, 0.005)
 INTERVENTIONS = (
@@ -58,11 +56,6 @@ INTERVENTIONS = (
 )
 PERIOD_START = dt.date(2004, 1, 1)
 PERIOD_END = dt.date(2009, 12, 31)
-ANALYSIS_COLUMNS = ("ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post")
-# Bounds of a patient's mean reduction (cm): a mean of 10
-# would need VAS 10 before and 0 after every infusion.
-REDUCTION_RANGE = (0.5, 9.8)
-
 STUDY_YML = """\
 # Study configuration of the synthetic demo dataset (see README.md here).
 study:
@@ -143,91 +136,6 @@ def _infusion_counts(n_patients: int, rng: np.random.Generator) -> np.ndarray:
     return 2 + extra
 
 
-def _standardised(z: np.ndarray, mean: float, sd: float) -> np.ndarray:
-    """``z`` shifted and scaled to have exactly this mean and sample SD."""
-    return mean + sd * (z - z.mean()) / z.std(ddof=1)
-
-
-def _stretched_beta(mean: float, sd: float, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Draws of a Beta distribution stretched over REDUCTION_RANGE with this mean and SD."""
-    low, high = REDUCTION_RANGE
-    location, spread = (mean - low) / (high - low), (sd / (high - low)) ** 2
-    concentration = location * (1 - location) / spread - 1
-    return low + (high - low) * rng.beta(location * concentration, (1 - location) * concentration, size)
-
-
-def _patient_targets(is_index: np.ndarray, rng: np.random.Generator, exact: bool) -> np.ndarray:
-    """Target mean VAS reduction per patient at the published group means and SDs.
-
-    ``exact`` (the 49-patient demo): normal draws standardised to exactly the
-    published moments, the whole group redrawn until every value lies in
-    0.8-9.6 cm, which leaves the calibration room to move a patient by a few
-    tenths. Otherwise a bounded (stretched Beta) distribution with the same
-    moments: clipping normal draws at the ceiling would pile CRPS patients
-    on it and lower the group's mean and SD, changing the effect size.
-    """
-    means = np.empty(is_index.size)
-    for group, mean_key, sd_key in ((True, "crps_mean", "crps_sd"), (False, "other_mean", "other_sd")):
-        members = is_index == group
-        if not exact:
-            means[members] = _stretched_beta(TARGET[mean_key], TARGET[sd_key], members.sum(), rng)
-            continue
-        for _ in range(1000):
-            values = _standardised(rng.normal(0, 1, members.sum()), TARGET[mean_key], TARGET[sd_key])
-            if values.min() >= 0.8 and values.max() <= 9.6:
-                break
-        means[members] = np.clip(values, 0.8, 9.6)
-    return means
-
-
-def _moments(sums: np.ndarray, counts: np.ndarray, is_index: np.ndarray) -> dict[str, float]:
-    means = sums / counts
-    crps, other = means[is_index], means[~is_index]
-    se_c, se_o = crps.std(ddof=1) / np.sqrt(crps.size), other.std(ddof=1) / np.sqrt(other.size)
-    return {
-        "crps_mean": crps.mean(), "other_mean": other.mean(), "crps_se": se_c, "other_se": se_o,
-        "overall_se": means.std(ddof=1) / np.sqrt(means.size),
-        "welch_se": float(np.hypot(se_c, se_o)),
-    }
-
-
-def _calibration_error(moments: dict[str, float]) -> float:
-    return float(
-        ((moments["crps_mean"] - TARGET["crps_mean"]) / 1e-3) ** 2
-        + ((moments["other_mean"] - TARGET["other_mean"]) / 1e-3) ** 2
-        + ((moments["overall_se"] - TARGET_OVERALL_SE) / 1e-5) ** 2
-        + ((moments["welch_se"] - TARGET_WELCH_SE) / 1e-5) ** 2
-        + ((moments["crps_se"] - TARGET_GROUP_SE["crps_se"]) / 2e-5) ** 2
-        + ((moments["other_se"] - TARGET_GROUP_SE["other_se"]) / 2e-5) ** 2
-    )
-
-
-def _calibrate(tenths: np.ndarray, counts: np.ndarray, is_index: np.ndarray) -> np.ndarray:
-    """Greedy search over single 0.1 cm moves of a patient's summed reduction.
-
-    ``tenths`` is each patient's summed reduction in tenths of a cm (an
-    integer). Each step takes the one +-1 move that best lowers the
-    calibration error; it stops when no move helps.
-    """
-    tenths = tenths.copy()
-    best = _calibration_error(_moments(tenths / 10, counts, is_index))
-    for _ in range(2000):
-        candidates = []
-        for patient in range(tenths.size):
-            for step in (-1, 1):
-                trial = tenths.copy()
-                trial[patient] += step
-                mean = trial[patient] / 10 / counts[patient]
-                if REDUCTION_RANGE[0] <= mean <= REDUCTION_RANGE[1]:
-                    candidates.append((_calibration_error(_moments(trial / 10, counts, is_index)), patient, step))
-        error, patient, step = min(candidates)
-        if error >= best:
-            break
-        tenths[patient] += step
-        best = error
-    return tenths
-
-
 def _split_sum(total_tenths: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Per-infusion reductions (tenths, 0..100) summing exactly to each patient's total."""
     owner = np.repeat(np.arange(counts.size), counts)
@@ -283,6 +191,23 @@ def _joined_labels(indicators: np.ndarray, labels: tuple[str, ...]) -> np.ndarra
     return pd.Series(joined, dtype=object).astype(str).str.rstrip("; ").replace("0", "").to_numpy()
 
 
+def _infusion_dates(counts: np.ndarray, first: np.ndarray, owner: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """ISO dates: a start per patient, then every 2 to 8 weeks, within 2004-2009.
+
+    A course longer than the period (rare, only in large datasets) is
+    compressed to fit it rather than cut, so a patient's dates stay distinct.
+    """
+    span = (PERIOD_END - PERIOD_START).days
+    gaps = rng.integers(14, 57, owner.size)
+    gaps[first] = 0
+    offset_in_patient = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[first], counts)
+    course = np.bincount(owner, weights=gaps, minlength=counts.size)
+    compression = np.minimum(1.0, span / np.maximum(course, 1))
+    offset_in_patient = np.floor(offset_in_patient * compression[owner]).astype(int)
+    start = (rng.random(counts.size) * np.maximum(span - course, 0)).astype(int)
+    return PERIOD_DAY_TEXT[start[owner] + offset_in_patient]
+
+
 def generate_demo(patients: int = DEMO_PATIENTS, seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The two tables (patients, infusions) of a synthetic dataset, in the contract's columns.
 
@@ -311,10 +236,10 @@ def generate_demo(patients: int = DEMO_PATIENTS, seed: int = DEFAULT_SEED) -> tu
     excluded[rng.choice(eligible, n_excluded, replace=False)] = True
     analysed_counts = np.bincount(owner[~excluded], minlength=patients)
 
-    targets = _patient_targets(is_index, rng, exact=calibrated)
+    targets = patient_targets(is_index, rng, exact=calibrated)
     tenths = np.rint(targets * analysed_counts * 10).astype(int)
     if calibrated:
-        tenths = _calibrate(tenths, analysed_counts, is_index)
+        tenths = calibrate(tenths, analysed_counts, is_index)
     reduction = np.empty(n_infusions, dtype=int)
     reduction[~excluded] = _split_sum(tenths, analysed_counts, rng)
     reduction[excluded] = np.clip(np.rint(targets[owner[excluded]] * 10 + rng.normal(0, 9, excluded.sum())), 0, 100)
@@ -329,19 +254,7 @@ def generate_demo(patients: int = DEMO_PATIENTS, seed: int = DEFAULT_SEED) -> tu
     dose = np.clip(np.rint(weight[owner] * rng.uniform(0.6, 1.6, n_infusions) / 5) * 5, 25, 250)
     duration = np.clip(np.rint(rng.normal(120, 35, n_infusions) / 15) * 15, 45, 240)
 
-    # Dates: a start per patient, then every 2 to 8 weeks, within 2004-2009.
-    # A course longer than the period (rare, only in large datasets) is
-    # compressed to fit it rather than cut, so a patient's dates stay distinct.
-    span = (PERIOD_END - PERIOD_START).days
-    gaps = rng.integers(14, 57, n_infusions)
-    gaps[first] = 0
-    offset_in_patient = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[first], counts)
-    course = np.bincount(owner, weights=gaps, minlength=patients)
-    compression = np.minimum(1.0, span / np.maximum(course, 1))
-    offset_in_patient = np.floor(offset_in_patient * compression[owner]).astype(int)
-    start = (rng.random(patients) * np.maximum(span - course, 0)).astype(int)
-    day = start[owner] + offset_in_patient
-    dates = PERIOD_DAY_TEXT[day]
+    dates = _infusion_dates(counts, first, owner, rng)
 
     effects = rng.random((n_infusions, len(SIDE_EFFECTS))) < np.array(SIDE_EFFECT_RATES)
     previous = rng.random((patients, len(INTERVENTIONS))) < np.array([0.7, 0.6, 0.4, 0.2, 0.5, 0.4, 0.3, 0.05])

@@ -1,4 +1,4 @@
-"""Load a study dataset from any container of contract section 1.
+"""Load a study dataset from any container of ``docs/data-dictionary.md`` (Containers).
 
 Loading only reads: every table comes back as text-or-native cells with
 lower-cased column names, and every input file's SHA-256 is recorded for the

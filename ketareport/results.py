@@ -1,7 +1,7 @@
 """Typed results, and the one place they are serialised.
 
 The analysis returns a :class:`StudyResults`; this module turns it into the
-contract's three result files (section 3) — ``estimates.csv``,
+three result files (README, Result files) — ``estimates.csv``,
 ``results.json`` and ``results.rds`` — each written once, from the same
 plain-data tree, with full precision and ``None`` for "not applicable"
 (an empty CSV cell, JSON ``null``, R ``NA``; never a sentinel number).
@@ -10,7 +10,6 @@ plain-data tree, with full precision and ``None`` for "not applicable"
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 import math
@@ -270,69 +269,22 @@ def results_json(document: dict[str, Any]) -> str:
 
 def write_results_rds(path: Path, document: dict[str, Any], frames: dict[str, Any] | None = None) -> None:
     """``results.rds``: an R list; ``estimates`` a data frame, then the other ``frames`` (name -> pandas
-    DataFrame, :mod:`ketareport.r_frames`) as data frames; missing = R ``NA``."""
+    DataFrame, :mod:`ketareport.r_frames`) as data frames; missing = R ``NA``.
+
+    Written by :mod:`ketareport.rds` (dict -> named list, list of numbers -> double vector, ...).
+    """
     import pandas as pd
-    import rdata
+
+    from .rds import write_rds
 
     rows = document["estimates"]
     estimates = pd.DataFrame({
         column: pd.array([row[column] for row in rows], dtype=_R_COLUMN_DTYPES.get(column, "Float64"))
         for column in ESTIMATE_COLUMNS
-    }, index=pd.RangeIndex(1, len(rows) + 1))  # starting at 1: R's default row names
+    })
     tree = {key: value for key, value in document.items() if key != "estimates"}
-    r_tree = {"estimates": estimates, **{name: _r_frame(frame) for name, frame in (frames or {}).items()},
-              **{key: _r_value(value) for key, value in tree.items()}}
-    # rdata's converter makes dicts named lists and numpy arrays atomic
-    # vectors. It is written uncompressed, then gzipped here with mtime 0,
-    # because gzip.open would stamp the current time and break byte-for-byte
-    # reproducibility.
-    rdata.write_rds(path, r_tree, compression=None)
-    path.write_bytes(gzip.compress(path.read_bytes(), mtime=0))
+    write_rds(path, {"estimates": estimates, **(frames or {}), **tree})
 
 
-# Nullable pandas dtypes, which rdata writes with R's NA (plain float NaN
-# would arrive in R as NaN, not NA).
+# Nullable pandas dtypes: text, whole numbers and (the rest) doubles, each with R's NA for None.
 _R_COLUMN_DTYPES = {"analysis": "string[python]", "term": "string[python]", "n": "Int32", "x": "Int32"}
-
-
-def _r_frame(frame: Any) -> Any:
-    """A DataFrame with nullable columns (R ``NA`` for missing), text as character, whole numbers as integer."""
-    import pandas as pd
-
-    columns = {}
-    for name, column in frame.items():
-        if pd.api.types.is_bool_dtype(column):
-            columns[name] = pd.array(column, dtype="boolean")
-        elif pd.api.types.is_integer_dtype(column):
-            columns[name] = pd.array(column, dtype="Int32")
-        elif pd.api.types.is_float_dtype(column):
-            columns[name] = pd.array(column, dtype="Float64")
-        else:
-            columns[name] = pd.array([None if pd.isna(v) else str(v) for v in column], dtype="string[python]")
-    return pd.DataFrame(columns, index=pd.RangeIndex(1, len(frame) + 1))
-
-
-def _r_value(value: Any) -> Any:
-    """Plain data to what rdata converts to the matching R object."""
-    import numpy as np
-    from rdata.missing import R_FLOAT_NA
-
-    if value is None:
-        return np.array([R_FLOAT_NA])
-    if isinstance(value, dict):
-        return {key: _r_value(item) for key, item in value.items()}
-    if isinstance(value, list):
-        if value and all(isinstance(item, str) for item in value):
-            return np.array(value, dtype=object)
-        if not value:
-            return np.array([], dtype=object)
-        if all(isinstance(item, (int, float)) and not isinstance(item, bool) or item is None for item in value):
-            return np.array([R_FLOAT_NA if item is None else float(item) for item in value])
-        return [_r_value(item) for item in value]
-    if isinstance(value, bool):
-        return np.array([value])
-    if isinstance(value, int):
-        return np.array([value], dtype=np.int32) if abs(value) < 2**31 else np.array([float(value)])
-    if isinstance(value, float):
-        return np.array([value])
-    return value

@@ -231,8 +231,11 @@ def random_intercept_reml_from_cells(cells: tuple[MixedModelCell, ...] | list[Mi
     def criterion(relative_sd: float) -> float:
         return profile(relative_sd**2)[0]
 
-    # Coarse grid first (the criterion can be flat near 0), then Brent's
-    # bounded search in the best grid cell.
+    # Coarse grid first (the criterion can be flat near 0), then the root of
+    # the analytic slope in the best grid cell, by bisection to the last bit:
+    # a minimiser of a function that is flat at its minimum locates it only
+    # to about sqrt(machine epsilon), the slope's root to full precision, so
+    # engines whose sums differ in the last bits agree.
     grid = np.concatenate([[0.0], np.geomspace(1e-3, 1e2, 61)])
     values = np.array([criterion(value) for value in grid])
     # The ratio has no upper bound (nor has lme4's theta): while the best
@@ -242,24 +245,23 @@ def random_intercept_reml_from_cells(cells: tuple[MixedModelCell, ...] | list[Mi
         grid = np.concatenate([grid, more])
         values = np.concatenate([values, [criterion(value) for value in more]])
     best = int(np.argmin(values))
-    low = grid[max(best - 1, 0)]
-    high = grid[min(best + 1, grid.size - 1)]
-    from scipy.optimize import brentq, minimize_scalar  # only runs that fit the model pay for them
-
-    search = minimize_scalar(criterion, bounds=(low, high), method="bounded", options={"xatol": 1e-12})
-    relative_sd = float(search.x) if search.fun <= values[best] else float(grid[best])
-    # A minimiser of a function that is flat at its minimum locates it only to
-    # about sqrt(machine epsilon); the root of the slope is located to full
-    # precision, so that engines whose sums differ in the last bits agree.
-    ratio = relative_sd**2
-    if ratio > 0:
-        below, above = ratio * (1 - 1e-6), ratio * (1 + 1e-6)
-        for _ in range(50):  # widen until the slope changes sign across the bracket
-            if slope(below) < 0 < slope(above):
-                ratio = brentq(slope, below, above, xtol=1e-15 * ratio, rtol=4 * np.finfo(float).eps)
+    below, above = grid[max(best - 1, 0)] ** 2, grid[min(best + 1, grid.size - 1)] ** 2
+    converged = True
+    if best == 0 and slope(0.0) >= 0:
+        ratio = 0.0  # the boundary: a singular fit, as lme4 reports it
+    elif slope(below) < 0 < slope(above):
+        while above - below > 2 * np.finfo(float).eps * above:
+            middle = (below + above) / 2
+            if middle in (below, above):
                 break
-            below, above = (below / 2 if slope(below) >= 0 else below), (above * 2 if slope(above) <= 0 else above)
-        relative_sd = math.sqrt(ratio)
+            if slope(middle) < 0:
+                below = middle
+            else:
+                above = middle
+        ratio = (below + above) / 2
+    else:  # not reached for a criterion with one minimum; keep the grid's best point and say so
+        ratio, converged = float(grid[best]) ** 2, False
+    relative_sd = math.sqrt(ratio)
     deviance, group_means, sigma2, totals, *_ = profile(ratio)
     comparison_variance = sigma2 / totals[0]
     return RandomInterceptFit(
@@ -271,7 +273,7 @@ def random_intercept_reml_from_cells(cells: tuple[MixedModelCell, ...] | list[Mi
         variance_group=sigma2 * relative_sd**2,
         variance_residual=sigma2,
         reml_log_likelihood=-deviance / 2,
-        converged=bool(search.success),
+        converged=converged,
     )
 
 

@@ -69,6 +69,21 @@ class _Column:
             self.missing = np.ones(length, dtype=bool)
 
 
+NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+"""A decimal number as a person or a program writes it; ``inf``, ``nan``, ``1,5`` and ``1_000`` are not."""
+
+
+def _parse_numbers(text: pd.Series) -> pd.Series:
+    """Text to float64 in Arrow: a vectorised regex check, then a correctly rounded cast; NaN where not a number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(text.astype("string").array, type=pa.large_string())  # Arrow-backed already: no copy per cell
+    numeric = pc.fill_null(pc.match_substring_regex(cells, NUMBER), False)
+    parsed = pc.cast(pc.if_else(numeric, cells, pa.scalar(None, pa.string())), pa.float64())
+    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, dtype=float)
+
+
 class _Checker:
     """Collects problems for one table."""
 
@@ -104,8 +119,11 @@ class _Checker:
         if pd.api.types.is_bool_dtype(column.raw.dtype):
             values = pd.Series(np.nan, index=column.raw.index)
             unparsable = ~column.missing
+        elif pd.api.types.is_numeric_dtype(column.raw.dtype):  # Parquet, RDS, Excel: already numbers
+            values = column.raw.astype(float).where(~column.missing)
+            unparsable = ~column.missing & ~np.isfinite(values.to_numpy())
         else:
-            values = pd.to_numeric(column.text.where(~column.missing), errors="coerce").astype(float)
+            values = _parse_numbers(column.text.where(~column.missing))
             unparsable = ~column.missing & ~np.isfinite(values.to_numpy())
         self.flag(column, unparsable, lambda v: f"{v!r} is not a number")
         numbers = values.to_numpy()
@@ -161,11 +179,14 @@ def _label_list(series: pd.Series) -> pd.Series:
     Kept as text so that counting them stays a vectorised string operation
     (see :func:`ketareport.describe.label_indicators`).
     """
-    return (
-        series.fillna("").astype("string").str.lower()
-        .str.replace(r"\s*;\s*", ";", regex=True).str.strip().str.strip(";")
-        .astype(object)
-    )
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # In Arrow (RE2) rather than pandas, whose regex replace runs Python's re once per row.
+    text = pa.array(series.fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+    text = pc.replace_substring_regex(pc.utf8_lower(text), r"\s*;\s*", ";")
+    text = pc.utf8_trim(pc.utf8_trim_whitespace(text), ";")
+    return pd.Series(text.to_numpy(zero_copy_only=False), index=series.index, dtype=object)
 
 
 def validate_dataset(raw: RawDataset) -> Dataset:

@@ -142,3 +142,14 @@ def generated_3000(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("generated-3000")
     demo.write_demo(folder, patients=3000, seed=3000, rdata=False)
     return folder
+
+
+SLOW_BY_NATURE = ("r", "browser")
+"""Markers of tests that start R or Chromium: each takes seconds, so they are also ``slow``."""
+
+
+def pytest_collection_modifyitems(config, items):
+    """``-m "not slow"`` leaves out every test that starts R or Chromium, wherever it is."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in SLOW_BY_NATURE):
+            item.add_marker(pytest.mark.slow)

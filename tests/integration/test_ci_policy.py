@@ -22,6 +22,7 @@ def run_without_r(ci: bool) -> subprocess.CompletedProcess:
                           cwd=REPO, env=env, capture_output=True, text=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ci, outcome", [(False, "1 skipped"), (True, "1 error")])  # a fixture failure is an error
 def test_missing_r(ci, outcome):
     completed = run_without_r(ci)

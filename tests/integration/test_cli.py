@@ -27,6 +27,7 @@ def snapshot(folder):
     }
 
 
+@pytest.mark.slow
 def test_analyze_writes_the_three_result_files(tmp_path):
     dataset = write_csv_dataset(tmp_path / "data")
     out = tmp_path / "new" / "results"
@@ -38,6 +39,7 @@ def test_analyze_writes_the_three_result_files(tmp_path):
     assert "2 excluded for missing data" in completed.stderr
 
 
+@pytest.mark.slow
 def test_invalid_dataset_exits_2_lists_every_problem_and_writes_nothing(tmp_path):
     infusions = with_cell(with_cell(INFUSIONS_CSV, 1, "vas_pre", "11"), 4, "patient_id", "P404")
     patients = with_cell(PATIENTS_CSV, 3, "sex", "X")
@@ -57,6 +59,7 @@ def test_invalid_dataset_exits_2_lists_every_problem_and_writes_nothing(tmp_path
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_invalid_config_exits_2(tmp_path):
     dataset = write_csv_dataset(tmp_path / "data")
     (dataset / "study.yml").write_text("analysis: {conf_level: 95}\n")

@@ -24,7 +24,7 @@ from ..conftest import DEMO
 
 ANALYSIS_COLUMNS = ["ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post"]
 SIDE_EFFECT_LABELS = {"nausea", "dizziness", "hallucinations", "sedation", "headache", "vivid dreams", "diplopia"}
-# What the abstract prints, at its precision (contract section 4).
+# What the abstract prints, at its precision (data/demo/README.md).
 ABSTRACT_FIGURES = {
     "overall": "5.9 (SE 0.35)", "crps": "7.2 (SE 0.51, P < 0.001)", "other": "5.1 (SE 0.40, P < 0.001)",
     "difference": "2.1 (SE 0.64, P = 0.002)", "lasting": "59-85%", "long": "23-51%",
@@ -88,7 +88,7 @@ def abstract_figures(patients: pd.DataFrame, infusions: pd.DataFrame) -> dict[st
 
 
 def assert_contract_columns(patients: pd.DataFrame, infusions: pd.DataFrame) -> None:
-    """The contract's column rules (section 1), checked on the text the CSV files hold."""
+    """The column rules of docs/data-dictionary.md, checked on the text the CSV files hold."""
     assert list(patients.columns) == ["patient_id", "diagnosis", "sex", "age_years", "previous_interventions",
                                       "relief_duration_days", "relief_ongoing"]
     assert list(infusions.columns) == ["infusion_id", "patient_id", "infusion_date", *ANALYSIS_COLUMNS,

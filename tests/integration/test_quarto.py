@@ -250,6 +250,7 @@ def test_quarto_numbers_tables_and_figures_as_the_html_report(project, built):
 
 # --------------------------------------------------------------------- pandoc --
 
+@pytest.mark.slow
 def test_pandoc_converts_each_document_with_the_numbers(project, built):
     values = written_variables(project)
     text = metadata_text({name: value for name, value in leaves(values).items()
@@ -390,6 +391,7 @@ def test_a_failing_quarto_render_is_reported(project, fake_quarto, monkeypatch):
         render_quarto(project)
 
 
+@pytest.mark.slow
 def test_render_command_writes_the_project_and_says_how_to_render(tmp_path, monkeypatch):
     monkeypatch.setattr("ketareport.quarto.shutil.which", lambda name: None)
     result = CliRunner().invoke(cli.main, ["render", str(DEMO), "--out", str(tmp_path), "--quarto"], catch_exceptions=False)

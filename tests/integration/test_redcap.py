@@ -27,6 +27,7 @@ def test_parse_choices_keeps_commas_inside_labels():
     assert parse_choices("1, CRPS | 2, Back pain, lumbar |3,Other") == {"1": "CRPS", "2": "Back pain, lumbar", "3": "Other"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("date_validation", ["date_ymd", "date_mdy", "date_dmy"])
 def test_demo_through_redcap_analyses_like_the_demo(tmp_path, date_validation):
     records, dictionary = export_of(DEMO, date_validation=date_validation).write(tmp_path / "export")

@@ -107,6 +107,7 @@ def characteristics_rows(results: dict) -> dict[str, list[list[str]]]:
     return tables
 
 
+@pytest.mark.slow
 def test_every_printed_estimate_appears_in_html_and_pdf(rendered):
     folder = rendered[0]
     results = json.loads((folder / "results.json").read_text())
@@ -116,6 +117,7 @@ def test_every_printed_estimate_appears_in_html_and_pdf(rendered):
         assert value in pdf, value
 
 
+@pytest.mark.slow
 def test_every_characteristics_row_appears_in_html_and_pdf(rendered):
     """Each row of Tables 1 and 2 (label and formatted cells, in order) is a row of the HTML and a line of the PDF."""
     folder = rendered[0]
@@ -128,6 +130,7 @@ def test_every_characteristics_row_appears_in_html_and_pdf(rendered):
             assert line in pdf, line
 
 
+@pytest.mark.slow
 def test_appendix_records_the_run(rendered):
     folder = rendered[0]
     results = json.loads((folder / "results.json").read_text())
@@ -146,6 +149,7 @@ def test_appendix_records_the_run(rendered):
     assert "R cross-check was not run" in html and "--verify" in html
 
 
+@pytest.mark.slow
 def test_demo_abstract_reads_like_the_published_one(rendered):
     html = html_text(rendered[0])
     for sentence in [
@@ -171,6 +175,7 @@ class _Resources(HTMLParser):
         self.references += [value for name, value in attrs if name in ("src", "href", "srcset", "poster", "data", "xlink:href") and value]
 
 
+@pytest.mark.slow
 def test_html_loads_no_external_resource(rendered):
     html = (rendered[0] / "ketamine-report.html").read_text()
     parser = _Resources()
@@ -184,6 +189,7 @@ def test_html_loads_no_external_resource(rendered):
     assert html.count("<caption>") >= 5 and 'scope="col"' in html and html.count('role="img" aria-label=') == 3
 
 
+@pytest.mark.slow
 def test_no_identifiers_in_the_report(rendered):
     html = (rendered[0] / "ketamine-report.html").read_text()
     results = json.loads((rendered[0] / "results.json").read_text())
@@ -192,12 +198,14 @@ def test_no_identifiers_in_the_report(rendered):
         assert identifier not in html
 
 
+@pytest.mark.slow
 def test_two_renders_into_different_folders_are_byte_identical(rendered):
     first, second = rendered
     for name in ("ketamine-report.html", "ketamine-report.pdf", "figures/figure-2-vas.svg", "results.rds", "results.json"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_pdf_embeds_every_font_and_carries_metadata(rendered):
     from pypdf import PdfReader
 
@@ -217,6 +225,7 @@ def test_pdf_embeds_every_font_and_carries_metadata(rendered):
     assert "page 2 of" in reader.pages[1].extract_text()  # numbered pages
 
 
+@pytest.mark.slow
 def test_page_size_follows_the_config(tmp_path):
     from pypdf import PdfReader
 
@@ -261,6 +270,7 @@ def test_browser_makes_no_network_request(rendered, chromium, tmp_path):
     assert fonts_loaded
 
 
+@pytest.mark.slow
 def test_font_subsets_are_cached_and_identical(tmp_path, monkeypatch):
     from ketareport import render as render_module
 
@@ -272,6 +282,7 @@ def test_font_subsets_are_cached_and_identical(tmp_path, monkeypatch):
     assert render_module._subset((render_module.FONTS / "texgyrepagella-regular.otf").read_bytes()) == fresh
 
 
+@pytest.mark.slow
 def test_a_disagreeing_cross_check_is_shown_and_exits_3(tmp_path, monkeypatch):
     """render --verify: when R disagrees the report is still published, shows the disagreement, and the exit status is 3."""
     from ketareport import verify
@@ -297,6 +308,7 @@ def test_a_disagreeing_cross_check_is_shown_and_exits_3(tmp_path, monkeypatch):
     assert "vas_reduction/difference/p_value" in (out / "verification.csv").read_text()
 
 
+@pytest.mark.slow
 def test_font_subsets_do_not_depend_on_the_clock(monkeypatch):
     """fontTools stamps a saved font with the current time unless told not to; a subset made a second later must be the same bytes."""
     from fontTools.ttLib.tables import _h_e_a_d
@@ -311,6 +323,7 @@ def test_font_subsets_do_not_depend_on_the_clock(monkeypatch):
     assert subsets[0] == subsets[1]
 
 
+@pytest.mark.slow
 def test_every_printed_character_is_in_the_embedded_font(rendered):
     """Nothing the report prints falls back to a system font: each character is in Pagella and in its subset."""
     from fontTools.ttLib import TTFont

@@ -110,7 +110,7 @@ def test_generated_datasets_agree_with_r(rscript, tmp_path, patients, seed, opti
 
 
 def shaped_dataset(folder, shape: str):
-    """Small datasets at the edges of the analysis (every rule of contract section 2)."""
+    """Small datasets at the edges of the analysis (every rule of docs/methods.md)."""
     rng = np.random.default_rng(len(shape))
     n = 12
     diagnosis = np.where(np.arange(n) < 5, "crps", "other")
@@ -265,6 +265,7 @@ def test_missing_r_package_exits_4_naming_it(rscript, tmp_path, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ci", [False, True])
 def test_without_r_these_tests_skip_but_fail_in_ci(ci):
     env = {key: value for key, value in os.environ.items() if key != "CI"}

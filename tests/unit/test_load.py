@@ -1,4 +1,4 @@
-"""Every container of contract section 1 gives the same analysis."""
+"""Every container of docs/data-dictionary.md gives the same analysis."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def test_csv_directory(csv_dataset):
     assert all(len(f.sha256) == 64 for f in raw.files)
 
 
+@pytest.mark.slow
 def test_parquet_directory(tmp_path, reference):
     patients, infusions = typed_tables()
     folder = tmp_path / "parquet"
@@ -46,6 +47,7 @@ def test_parquet_directory(tmp_path, reference):
     assert estimates_of(folder) == reference
 
 
+@pytest.mark.slow
 def test_xlsx_directory(tmp_path, reference):
     patients, infusions = typed_tables()
     folder = tmp_path / "xlsx"
@@ -55,6 +57,7 @@ def test_xlsx_directory(tmp_path, reference):
     assert estimates_of(folder) == reference
 
 
+@pytest.mark.slow
 def test_xlsx_workbook(tmp_path, reference):
     patients, infusions = typed_tables()
     workbook = tmp_path / "study.xlsx"
@@ -80,6 +83,7 @@ def _r_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+@pytest.mark.slow
 def test_rdata_file(tmp_path, reference):
     patients, infusions = typed_tables()
     path = tmp_path / "study.RData"
@@ -87,6 +91,7 @@ def test_rdata_file(tmp_path, reference):
     assert estimates_of(path) == reference
 
 
+@pytest.mark.slow
 def test_rds_directory(tmp_path, reference):
     patients, infusions = typed_tables()
     folder = tmp_path / "rds"

@@ -95,6 +95,7 @@ def test_constant_values_have_no_test_statistic():
     assert result.statistic is None and result.p_value is None and result.conf_low is None
 
 
+@pytest.mark.slow
 def test_reml_agrees_with_statsmodels_mixedlm():
     import pandas as pd
     import statsmodels.formula.api as smf

@@ -1,4 +1,4 @@
-"""Every validation rule of contract section 1, each with a bad input."""
+"""Every validation rule of docs/data-dictionary.md, each with a bad input."""
 
 from __future__ import annotations
 
