@@ -119,11 +119,13 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     """Analyse DATASET and write the manuscript as HTML and PDF.
 
     Writes, all or none, to OUT: the result files of `analyze`, the report
-    as <name>.html (one self-contained file) and <name>.pdf (name and page
-    size from study.yml), the figures as SVG under figures/ and, with
-    --verify, verification.csv. Progress goes to stderr, the paths written
-    to stdout. With SOURCE_DATE_EPOCH set, the same inputs give
-    byte-identical files. What study.yml lacks for a submission is listed
+    as <name>.html (one self-contained file) and <name>.pdf (PDF/A-3a, tagged;
+    name and page size from study.yml), the figures as SVG under figures/,
+    study-used.yml (the configuration used) and, with --verify,
+    verification.csv; the PDF carries the result files, study-used.yml and
+    verification.csv as attachments. Progress goes to stderr, the paths
+    written to stdout. With SOURCE_DATE_EPOCH set, the same inputs give
+    byte-identical files, in any OUT. What study.yml lacks for a submission is listed
     on stderr (the report is then a draft); --strict stops instead.
 
     \b

@@ -30,6 +30,8 @@ dash) are backslash-escaped by :func:`escape_markdown`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -59,6 +61,8 @@ FIGURE_WIDTHS = {"flow": "82%", "vas": "72%", "relief": "72%"}
 DIGEST_TABLE_WIDTHS = (18, 14, 68)
 """Appendix "Input files" (file, size, SHA-256), relative: room for 64 hex digits on one line."""
 TYPST_PARTIALS = ("typst-template.typ", "typst-show.typ")
+SHIPPED_RECORD = ".ketareport-templates.json"
+"""Engine-owned: the SHA-256 of each author-owned template as last offered to the project."""
 FONTS = Path(__file__).resolve().parent / "fonts"  # package data, as for the HTML and WeasyPrint PDF
 VARIABLE = re.compile(r"\{\{<\s*var\s+([^\s>]+)\s*>\}\}")
 INCLUDE = re.compile(r"\{\{<\s*include\s+([^\s>]+)\s*>\}\}")
@@ -180,38 +184,20 @@ def _pairs_table(caption: str, headers: tuple[str, str], rows: list[list[str]]) 
 
 # ---------------------------------------------------------------- variables --
 
-def _slug(heading: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", heading.lower()).strip("_")
-
-
-def _paragraphs(paragraphs: list[str]) -> dict[str, str]:
-    return {f"p{number}": text for number, text in enumerate(paragraphs, start=1)}
-
-
 def quarto_variables(context: ReportContext) -> dict[str, Any]:
     """The variables, as plain text (before :func:`escape_markdown`).
 
-    ``context.values`` (present.py: ``cohort.*``, ``vas.*``, ``relief.*``,
-    ``sensitivity.*``, ``labels.*``, ``study.*``, ``text.*``) plus the body
-    prose, one paragraph per variable: ``sections.introduction.p1``,
-    ``sections.methods.<heading>.p1`` ..., ``sections.results.<heading>.pN``,
-    ``sections.conclusions.pN``, ``sections.keywords``; ``appendix.*``; and
-    ``figures.<key>.{caption,alt}``.
+    ``context.values`` (:mod:`ketareport.present.build`: ``study.*``, ``labels.*``, ``cohort.*``,
+    ``vas.*``, ``relief.*``, ``sensitivity.*``, ``narrative.*`` — one sentence per reporting rule —
+    ``phrases.*`` — the clauses of the fixed prose that depend on the configuration — and ``text.*``),
+    plus ``keywords``, ``appendix.*`` and ``figures.<key>.{caption,alt}``.
     """
     appendix = context.appendix
-    sections: dict[str, Any] = {
-        "introduction": _paragraphs(context.introduction),
-        "methods": {_slug(s.heading): _paragraphs(s.paragraphs) for s in context.methods},
-        "results": {_slug(s.heading): _paragraphs(s.paragraphs) for s in context.results},
-        "conclusions": _paragraphs(context.conclusions),
-    }
-    if context.title.keywords:
-        sections["keywords"] = context.title.keywords
     appendix_values = {"generated_at": appendix.generated_at, "verification_summary": appendix.verification_summary}
     if appendix.verification_versions:
         appendix_values["verification_versions"] = "; ".join(f"{n} {v}" for n, v in appendix.verification_versions) + "."
     figures = {key: {"caption": f.caption, "alt": f.alt} for key, f in context.figures.items()}
-    return {**context.values, "sections": sections, "appendix": appendix_values, "figures": figures}
+    return {**context.values, "keywords": context.title.keywords, "appendix": appendix_values, "figures": figures}
 
 
 def _escaped(value: Any, path: str = "") -> Any:
@@ -289,10 +275,6 @@ def _var(name: str) -> str:
     return f"{{{{< var {name} >}}}}"
 
 
-def _paragraph_vars(prefix: str, paragraphs: list[str]) -> list[str]:
-    return [_var(f"{prefix}.p{number}") for number in range(1, len(paragraphs) + 1)]
-
-
 def exhibit_files(context: ReportContext) -> dict[str, str]:
     """``_exhibits/<kind>-<key>.md``: each table and figure of the run, as Markdown."""
     exhibits = {f"table-{key}": markdown_table(table) for key, table in context.tables.items()}
@@ -306,32 +288,19 @@ def exhibit_files(context: ReportContext) -> dict[str, str]:
 
 
 def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str, str]:
-    """``_sections/<name>.md``: what the Jinja template prints under each top-level heading.
+    """``_sections/<name>.md``: the parts of the manuscript whose presence or shape depends on the run.
 
-    Headings and layout are written here, every number and sentence is a
-    ``{{< var >}}``. Exhibits are inlined, not included: Quarto resolves an
-    include inside an included file inconsistently (quarto-cli issue 7123).
+    ``side-effects`` and ``sensitivity`` (a Results subsection each, empty when the HTML report has no
+    such subsection) and ``appendix`` (input files, versions, configuration). Every sentence is a
+    ``{{< var >}}``; exhibits are inlined, not included: Quarto resolves an include inside an included
+    file inconsistently (quarto-cli issue 7123).
     """
-    text_keys = context.values.get("text", {})
-    abstract = []
-    for section in context.abstract:
-        key = section.heading.lower()
-        if key not in text_keys:
-            raise KeyError(f"the abstract's {section.heading!r} paragraph has no text.{key} variable")
-        abstract.append(f"**{escape_markdown(section.heading)}.** {_var(f'text.{key}')}")
-    if context.title.keywords:
-        abstract.append(f"**Keywords:** {_var('sections.keywords')}")
-
-    def subsections(part: str, sections) -> list[str]:
-        blocks = []
-        for section in sections:
-            slug = _slug(section.heading)
-            blocks.append(f"### {escape_markdown(section.heading)}")
-            blocks += _paragraph_vars(f"sections.{part}.{slug}", section.paragraphs)
-            for exhibit in section.exhibits:
-                kind, key = exhibit.split(":")
-                blocks.append(exhibits[f"{kind}-{key}"].rstrip("\n"))
-        return blocks
+    def optional_subsection(heading: str, sentence: str) -> list[str]:
+        section = next((s for s in context.results if s.heading == heading), None)
+        if section is None:
+            return []
+        blocks = [f"### {escape_markdown(heading)}", _var(sentence)]
+        return blocks + [exhibits[exhibit.replace(":", "-")].rstrip("\n") for exhibit in section.exhibits]
 
     appendix = context.appendix
     files = [[name, size, code_span(digest)] for name, digest, size in appendix.input_files]
@@ -367,48 +336,86 @@ def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str,
         "The study configuration used (attached to the PDF as study-used.yml).", ("Option", "Value"), options).rstrip("\n")]
 
     bodies = {
-        "abstract": abstract,
-        "introduction": _paragraph_vars("sections.introduction", context.introduction),
-        "methods": subsections("methods", context.methods),
-        "results": subsections("results", context.results),
-        "conclusions": _paragraph_vars("sections.conclusions", context.conclusions),
+        "side-effects": optional_subsection("Side effects", "narrative.side_effects"),
+        "sensitivity": optional_subsection("Sensitivity analysis", "narrative.sensitivity"),
         "appendix": appendix_blocks,
     }
-    return {name: "\n\n".join(blocks) + "\n" for name, blocks in bodies.items()}
+    return {name: "\n\n".join(blocks) + "\n" if blocks else "" for name, blocks in bodies.items()}
 
 
 # -------------------------------------------------------------------- write --
 
+def shipped_templates() -> dict[str, str]:
+    """The author-owned files as this version ships them (project-relative path -> text)."""
+    files = {"_quarto.yml": PROJECT_FILE.read_text(encoding="utf-8")}
+    for name in QUARTO_TEMPLATES:
+        files[f"templates/{name}"] = (TEMPLATES / name).read_text(encoding="utf-8")
+    for name in TYPST_PARTIALS:
+        files[f"typst/{name}"] = (TEMPLATES / "typst" / name).read_text(encoding="utf-8")
+    return files
+
+
+def author_files(project: Path, shipped: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """What to write of the author-owned files into an existing (or new) project, and which changed.
+
+    A file that is not there yet, or is exactly the shipped template, is written (again: the output
+    folder's manifest removes a file the tool wrote before and not this time). One the author changed is
+    never overwritten: when the shipped template differs from the one last offered to this project
+    (recorded in :data:`SHIPPED_RECORD`, by SHA-256), it goes to ``NAME.new`` beside the file, said once
+    per change and kept while the author leaves it there. Returns the files to write (path -> text, the
+    record included) and the paths newly given a ``.new``.
+    """
+    record_path = project / SHIPPED_RECORD
+    offered = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() else {}
+    files: dict[str, str] = {}
+    changed = []
+    record = {}
+    for relative, text in shipped.items():
+        record[relative] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        existing, offer = project / relative, project / f"{relative}.new"
+        if not existing.is_file() or existing.read_text(encoding="utf-8") == text:
+            files[relative] = text
+        elif offered.get(relative) != record[relative]:
+            files[f"{relative}.new"] = text
+            changed.append(relative)
+        elif offer.is_file() and offer.read_text(encoding="utf-8") == text:
+            files[f"{relative}.new"] = text
+    files[SHIPPED_RECORD] = json.dumps(record, indent=2, sort_keys=True) + "\n"
+    return files, changed
+
+
 def write_quarto_project(
     run: AnalysisRun, context: ReportContext, figures: dict[str, str], staged: StagedOutput,
-    result_files: dict[str, Path], subdir: str = "quarto",
+    result_files: dict[str, Path], subdir: str = "quarto", progress: Callable[[str], None] = lambda message: None,
 ) -> list[str]:
     """Stage the Quarto project under ``subdir``; returns the relative paths written.
 
+    Engine-owned files (the numbers, title block, tables, figures, optional sections, appendix, fonts,
+    result files) are rewritten on every run; author-owned files (the ``.qmd`` files, ``_quarto.yml``,
+    the Typst layout) are written once and then left as the author edited them (:func:`author_files`;
+    a changed shipped template is written beside as ``NAME.new`` and ``progress`` says so).
     ``result_files`` are the staged result files (name -> path) that the R template reads.
     """
     exhibits = exhibit_files(context)
-    files: dict[str, str] = {
-        "_quarto.yml": PROJECT_FILE.read_text(encoding="utf-8"),
+    files, changed = author_files(staged.destination / subdir, shipped_templates())
+    files |= {
         "_variables.yml": variables_yaml(quarto_variables(context)),
         "_metadata-study.yml": _yaml(study_metadata(run, context)),
         "README.md": PROJECT_README,
     }
-    for name in QUARTO_TEMPLATES:
-        files[f"templates/{name}"] = (TEMPLATES / name).read_text(encoding="utf-8")
     for name, text in section_files(context, exhibits).items():
         files[f"templates/_sections/{name}.md"] = text
     for name, text in exhibits.items():
         files[f"templates/_exhibits/{name}.md"] = text
     for key in context.figures:
         files[f"templates/figures/{FIGURE_FILES[key]}"] = figures[key]
-    for name in TYPST_PARTIALS:
-        files[f"typst/{name}"] = (TEMPLATES / "typst" / name).read_text(encoding="utf-8")
     written = []
     for relative, content in files.items():
         staged.path(f"{subdir}/{relative}").write_text(content, encoding="utf-8")
         written.append(f"{subdir}/{relative}")
-    # The report's fonts (OFL-like GUST licence, shipped with their licence), for the Typst PDF (font-paths).
+    for relative in changed:
+        progress(f"kept {subdir}/{relative} as it is: the shipped template changed, see {subdir}/{relative}.new")
+    # The report's fonts (GUST Font License, shipped with their licence), for the Typst PDF (font-paths).
     for font in sorted(FONTS.iterdir()):
         shutil.copyfile(font, staged.path(f"{subdir}/fonts/{font.name}"))
         written.append(f"{subdir}/fonts/{font.name}")

@@ -93,13 +93,13 @@ own folder, whose commented study.yml must not be replaced by this dump)."""
 
 
 DATA_FILE_DESCRIPTIONS = {
-    "estimates.csv": ("Data", "Every estimate at full precision, broom-style: one row per estimate."),
-    "results.json": ("Data", "Every number the report prints, the configuration and the provenance."),
-    "verification.csv": ("Data", "The independent R cross-check, quantity by quantity."),
-    REPORT_VALUES_FILE: ("Data", "Every value the report prints, as printed (small cells suppressed)."),
-    CONFIG_USED: ("Source", "The study configuration used for this report, as a study.yml."),
+    "estimates.csv": ("Data", "Every estimate at full precision, broom-style: one row per estimate.", "text/csv"),
+    "results.json": ("Data", "Every number the report prints, the configuration and the provenance.", "application/json"),
+    "verification.csv": ("Data", "The independent R cross-check, quantity by quantity.", "text/csv"),
+    REPORT_VALUES_FILE: ("Data", "Every value the report prints, as printed (small cells suppressed).", "application/json"),
+    CONFIG_USED: ("Source", "The study configuration used for this report, as a study.yml.", "application/yaml"),
 }
-"""The PDF's associated files: name -> (relationship, description)."""
+"""The PDF's associated files: name -> (relationship, description, MIME type)."""
 
 
 def data_file_names(verification: VerificationReport | None, suppressed: bool = False) -> list[str]:
@@ -161,4 +161,4 @@ def write(
         from .quarto import write_quarto_project
 
         progress("writing the Quarto project")
-        write_quarto_project(report.run, report.context, report.figures, staged, result_files)
+        write_quarto_project(report.run, report.context, report.figures, staged, result_files, progress=progress)

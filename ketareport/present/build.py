@@ -36,7 +36,8 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
     title = _title_block(run)
     sentences = narrative.sentences(facts)
     conclusions = narrative.conclusions(facts)
-    abstract = _abstract(run, facts, sentences, conclusions)
+    clauses = phrases(run, facts)
+    abstract = _abstract(facts, sentences, conclusions, clauses)
     tables = report_tables(results, facts.estimates, facts.level, facts.relief_level,
                            config.analysis.index_label, config.analysis.comparison_label)
     return ReportContext(
@@ -45,12 +46,12 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
             "Ketamine, an N-methyl-D-aspartate receptor antagonist, is used at subanaesthetic doses for chronic "
             "pain that has not responded to other treatment. This report analyses every outpatient ketamine "
             "infusion in the study period and asks how much pain scores fell after an infusion, whether the "
-            f"response differed between patients with {facts.index_name} and those with other diagnoses, and "
+            f"response differed between patients with {clauses['index_name']} and those with other diagnoses, and "
             "how long relief lasted."
         ],
-        methods=_methods(run, facts), results=_results(facts, sentences), tables=tables, figures=_figures(facts, vas_display),
+        methods=_methods(facts, clauses), results=_results(facts, sentences), tables=tables, figures=_figures(facts, vas_display),
         conclusions=conclusions, appendix=appendix(run, verification), page_size=config.report.page_size,
-        values=_values(run, facts, title, abstract, conclusions, sentences),
+        values=_values(run, facts, title, abstract, conclusions, sentences, clauses),
     )
 
 
@@ -81,6 +82,28 @@ def gather_facts(run: AnalysisRun) -> narrative.Facts:
         period=_period(run),
         comparison_diagnoses=comparison_diagnoses,
         n_diagnoses=len(cohort.diagnoses),
+        recorded=_recorded(results),
+    )
+
+
+def _recorded(results) -> narrative.Recorded:
+    """Which optional items hold a value, read from the descriptive tables and the cohort counts."""
+    rows = results.patient_characteristics.rows
+    cohort = results.cohort
+
+    def any_count(section: str, labels: tuple[str, ...] | None = None) -> bool:
+        return any(row.cells["all"].n > 0 for row in rows
+                   if row.section == section and (labels is None or row.label in labels))
+
+    age = next((row for row in rows if row.section.startswith("Age")), None)
+    return narrative.Recorded(
+        sex=any_count("Sex", ("Female", "Male")),
+        age=age is not None and age.cells["all"].n > 0,
+        previous_interventions=any_count("Previous interventions"),
+        relief=results.relief.n_recorded > 0,
+        premedication=cohort.n_infusions_premedication_recorded > 0 or cohort.n_infusions_midazolam > 0
+        or cohort.n_infusions_ondansetron > 0,
+        side_effects=_side_effects(results.infusion_characteristics).percent not in (None, 0),
     )
 
 
@@ -156,8 +179,44 @@ def _period_clause(facts: narrative.Facts) -> str:
     return f"{period.phrase} (the first and last infusion dates in the data; no study period was configured)"
 
 
-def _abstract(run: AnalysisRun, facts: narrative.Facts, sentences: dict[str, str], conclusions: list[str]) -> list[Section]:
-    study = run.config.study
+def phrases(run: AnalysisRun, facts: narrative.Facts) -> dict[str, str]:
+    """The clauses of the manuscript's fixed prose that depend on the configuration or the data.
+
+    The HTML's paragraphs are built from them here, and the Quarto manuscript (templates/manuscript.qmd)
+    writes the same prose around them as ``{{< var phrases.NAME >}}``, so the two cannot disagree.
+    """
+    config, results = run.config, run.results
+    study, options, cohort = config.study, config.analysis, results.cohort
+    versions = run.provenance.packages
+    period = _period_clause(facts)
+    return {
+        "index_name": facts.index_name,
+        "setting": f"{study.setting}." if study.setting else "",
+        "period": period,
+        "period_and_place": period + (f" at {study.institution}" if study.institution else ""),
+        "review_board": (study.review_board + "." if study.review_board else
+                         "The study configuration does not state a review-board approval."),
+        "excluded_by_item": ", ".join(
+            f"{ANALYSIS_COLUMN_LABELS[column]} ({count})" for column, count in cohort.excluded_missing_by_column.items()
+            if count
+        ) or "none",
+        "thresholds": "; ".join(f"{t.label.lower()}, a duration {no_break(t.rule)}" for t in options.relief_thresholds),
+        "difference_test": (
+            "Welch's two-sample t test (unequal variances, Welch–Satterthwaite degrees of freedom)"
+            if options.difference_test == "welch" else "the pooled-variance two-sample t test"
+        ),
+        "relief_method": results.relief.method_description,
+        "sensitivity_method": _sensitivity_method(run),
+        "alpha": no_break(f"α = {format_number(1 - options.conf_level, 2)}"),
+        "software": (
+            f"ketareport {run.provenance.ketareport_version} (Python {run.provenance.python_version}, NumPy "
+            f"{versions['numpy']}, pandas {versions['pandas']}, SciPy {versions['scipy']})"
+        ),
+    }
+
+
+def _abstract(facts: narrative.Facts, sentences: dict[str, str], conclusions: list[str],
+              clauses: dict[str, str]) -> list[Section]:
     results = " ".join(part for part in (
         sentences["cohort"], sentences["overall_reduction"], sentences["group_reductions"],
         sentences["group_difference"], sentences["relief"],
@@ -169,65 +228,44 @@ def _abstract(run: AnalysisRun, facts: narrative.Facts, sentences: dict[str, str
         ]),
         Section("Design", ["Retrospective chart review."]),
         Section("Setting", [
-            (f"{study.setting}. " if study.setting else "")
-            + f"All ketamine infusions administered {_period_clause(facts)} were analysed."
+            " ".join(part for part in (
+                clauses["setting"], f"All ketamine infusions administered {clauses['period']} were analysed.") if part)
         ]),
         Section("Methods", [
-            "Data reviewed included doses of intravenous ketamine, infusion duration, pain scores on a visual "
-            "analogue scale (VAS) before and after each infusion, duration of pain relief, previous interventions "
-            f"and side effects. {sentences['premedication']}"
+            f"{narrative.data_reviewed(facts)} {sentences['premedication']}"
         ]),
         Section("Results", [results]),
         Section("Conclusions", conclusions),
     ]
 
 
-def _methods(run: AnalysisRun, facts: narrative.Facts) -> list[Section]:
-    config, results = run.config, run.results
-    options, cohort = config.analysis, results.cohort
-    thresholds = "; ".join(f"{t.label.lower()}, a duration {no_break(t.rule)}" for t in options.relief_thresholds)
-    versions = run.provenance.packages
-    test = (
-        "Welch's two-sample t test (unequal variances, Welch–Satterthwaite degrees of freedom)"
-        if options.difference_test == "welch" else "the pooled-variance two-sample t test"
-    )
-    alpha = format_number(1 - options.conf_level, 2)
-    excluded_columns = ", ".join(
-        f"{ANALYSIS_COLUMN_LABELS[column]} ({count})" for column, count in cohort.excluded_missing_by_column.items() if count
-    ) or "none"
+def _methods(facts: narrative.Facts, clauses: dict[str, str]) -> list[Section]:
     return [
         Section("Design and setting", [
-            f"Retrospective chart review of all outpatient intravenous ketamine infusions {_period_clause(facts)}"
-            + (f" at {config.study.institution}" if config.study.institution else "") + ". "
-            + (config.study.review_board + "." if config.study.review_board else
-               "The study configuration does not state a review-board approval.")
+            f"Retrospective chart review of all outpatient intravenous ketamine infusions {clauses['period_and_place']}. "
+            + clauses["review_board"]
         ]),
         Section("Data reviewed", [
-            "For each infusion: date, ketamine dose (mg), infusion duration (min), pain on a 10-cm visual analogue "
-            "scale (VAS) before and after the infusion, premedication and side effects. For each patient: "
-            f"diagnosis, sex, age, previous interventions and the duration of pain relief. {narrative.premedication(facts)}"
+            f"{narrative.items_recorded(facts)} {narrative.premedication(facts)}"
         ]),
         Section("Exclusions", [
             "An infusion missing the dose, the duration or either VAS score was excluded for missing data "
-            f"(missing, by item: {excluded_columns}). A patient's VAS reduction is the mean over the patient's "
+            f"(missing, by item: {clauses['excluded_by_item']}). A patient's VAS reduction is the mean over the patient's "
             "analysed infusions; patients with no analysed infusion were left out of the VAS analysis."
         ]),
         Section("Outcomes", [
             "The primary outcome was the reduction in VAS score (before minus after the infusion). Lasting relief "
-            f"was defined by thresholds on the recorded duration of relief: {thresholds}. A patient whose relief "
+            f"was defined by thresholds on the recorded duration of relief: {clauses['thresholds']}. A patient whose relief "
             "was still ongoing at last contact was counted only for thresholds the recorded duration already met."
         ]),
         Section("Statistical analysis", [
             "Patients, not infusions, were the unit of analysis. For all patients and for each group (patients with "
-            f"{options.index_label} versus all others) we report the mean of the patients' reductions with its standard "
+            f"{facts.index_label} versus all others) we report the mean of the patients' reductions with its standard "
             f"error (SD/{WORD_JOINER}√{WORD_JOINER}n), a one-sample t test of no change and a {facts.level} t confidence "
-            f"interval; the groups were compared by {test}. The probability of lasting relief was estimated as the "
-            f"proportion of evaluable patients, with a {facts.relief_level} interval ({results.relief.method_description}). "
-            + _sensitivity_method(run)
-            + f" Two-sided P values; {no_break(f'α = {alpha}')}.",
-            f"Analyses were run with ketareport {run.provenance.ketareport_version} (Python "
-            f"{run.provenance.python_version}, NumPy {versions['numpy']}, pandas {versions['pandas']}, SciPy "
-            f"{versions['scipy']}). Reporting rules: an effect is called statistically significant only when P{NBSP}<{NBSP}α; "
+            f"interval; the groups were compared by {clauses['difference_test']}. The probability of lasting relief was "
+            f"estimated as the proportion of evaluable patients, with a {facts.relief_level} interval "
+            f"({clauses['relief_method']}). {clauses['sensitivity_method']} Two-sided P values; {clauses['alpha']}.",
+            f"Analyses were run with {clauses['software']}. Reporting rules: an effect is called statistically significant only when P{NBSP}<{NBSP}α; "
             "every comparison is given with its estimate, confidence interval and P, significant or not. Conclusions "
             "are generated from the results by these rules.",
         ]),
@@ -328,7 +366,7 @@ def _figures(facts: narrative.Facts, vas_display: str) -> dict[str, Figure]:
 
 
 def _values(run: AnalysisRun, facts: narrative.Facts, title: TitleBlock, abstract: list[Section],
-            conclusions: list[str], sentences: dict[str, str]) -> dict[str, Any]:
+            conclusions: list[str], sentences: dict[str, str], clauses: dict[str, str]) -> dict[str, Any]:
     cohort, relief, model = facts.cohort, facts.relief, facts.sensitivity
     values: dict[str, Any] = {
         "study": {"title": title.title, "subtitle": title.subtitle, "date": title.date, "review_board": title.review_board,
@@ -354,6 +392,7 @@ def _values(run: AnalysisRun, facts: narrative.Facts, title: TitleBlock, abstrac
                         "interval": format_proportion_interval(o.conf_low, o.conf_high)} for o in relief.outcomes},
         },
         "narrative": sentences,
+        "phrases": clauses,
         "text": {
             **{section.heading.lower(): " ".join(section.paragraphs) for section in abstract},
             "conclusions_full": " ".join(conclusions),

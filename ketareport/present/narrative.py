@@ -60,6 +60,19 @@ class SideEffects:
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """Which optional items the data hold at least one value of (an absent column holds none)."""
+
+    sex: bool
+    age: bool
+    previous_interventions: bool
+    relief: bool
+    premedication: bool
+    side_effects: bool
+    """At least one side effect recorded (a column of only ``none`` cannot be told from an absent one)."""
+
+
+@dataclass(frozen=True)
 class Period:
     start: dt.date | None
     end: dt.date | None
@@ -102,6 +115,7 @@ class Facts:
     """The two most frequent specific diagnoses of the comparison group: (display label, patients)."""
     n_diagnoses: int
     """Distinct diagnoses among the patients."""
+    recorded: Recorded
 
 
 def significant(estimate: Estimate, alpha: float) -> bool:
@@ -155,6 +169,33 @@ def premedication(f: Facts) -> str:
         f"Midazolam was recorded for {format_count(c.n_infusions_midazolam)} and ondansetron for "
         f"{format_count(c.n_infusions_ondansetron)} of {plural(c.n_infusions, 'infusion')}."
     )
+
+
+def _series(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def data_reviewed(f: Facts) -> str:
+    """The abstract's list of what was reviewed: only items the data hold."""
+    r = f.recorded
+    items = ["doses of intravenous ketamine", "infusion duration",
+             "pain scores on a visual analogue scale (VAS) before and after each infusion"]
+    items += [item for item, held in (("duration of pain relief", r.relief), ("previous interventions", r.previous_interventions),
+                                      ("side effects", r.side_effects)) if held]
+    return f"Data reviewed included {_series(items)}."
+
+
+def items_recorded(f: Facts) -> str:
+    """The Methods' list of what was recorded per infusion and per patient: only items the data hold."""
+    r = f.recorded
+    infusion = ["date", "ketamine dose (mg)", "infusion duration (min)",
+                "pain on a 10-cm visual analogue scale (VAS) before and after the infusion"]
+    infusion += [item for item, held in (("premedication", r.premedication), ("side effects", r.side_effects)) if held]
+    patient = ["diagnosis"] + [item for item, held in (
+        ("sex", r.sex), ("age", r.age), ("previous interventions", r.previous_interventions),
+        ("the duration of pain relief", r.relief)) if held]
+    return f"For each infusion: {_series(infusion)}. For each patient: {_series(patient)}."
 
 
 # ------------------------------------------------------------ VAS reduction --

@@ -15,9 +15,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from ketareport import cli
+from ketareport import cli, report
 from ketareport.output import StagedOutput
-from ketareport import report
 from ketareport.pipeline import run_analysis
 from ketareport.quarto import (
     INCLUDE,
@@ -27,6 +26,7 @@ from ketareport.quarto import (
     markdown_table,
     quarto_variables,
     render_quarto,
+    shipped_templates,
     substitute_shortcodes,
     variables_yaml,
 )
@@ -146,7 +146,8 @@ def test_every_variable_used_is_defined(project):
     used = set()
     for source in [*qmd_files(project), *included_files(project)]:
         used |= set(VARIABLE.findall(source.read_text(encoding="utf-8")))
-    assert {"text.results", "sections.results.reduction_in_pain_scores.p1", "appendix.generated_at"} <= used
+    assert {"narrative.cohort", "narrative.overall_reduction", "narrative.group_difference", "phrases.period",
+            "appendix.generated_at"} <= used
     for name in used:
         value = defined
         for part in name.split("."):
@@ -214,7 +215,7 @@ def test_every_yaml_file_parses(project, built):
 def test_every_include_and_figure_exists(project, built):
     manuscript = project / "templates" / "manuscript.qmd"
     includes = INCLUDE.findall(manuscript.read_text(encoding="utf-8"))
-    assert len(includes) == 6
+    assert {"_sections/appendix.md", "_exhibits/table-vas.md", "_exhibits/figure-flow.md"} <= set(includes)
     for include in includes:
         assert (manuscript.parent / include).is_file(), include
     for part in included_files(project):
@@ -234,6 +235,7 @@ def test_no_number_is_typed_in_the_templates():
     for name in ("manuscript.qmd", "results-r.qmd"):
         text = (REPO / "templates" / name).read_text(encoding="utf-8")
         body = re.sub(r"```\{r\}.*?```", "", text.split("---\n", 2)[2], flags=re.DOTALL)  # R code may hold digits
+        body = body.replace("10-cm visual analogue scale", "")  # the scale's length: the design, not a result
         assert not re.search(r"\d", body), name
 
 
@@ -398,7 +400,7 @@ def test_render_command_writes_the_project_and_says_how_to_render(tmp_path, monk
     assert result.exit_code == 0, result.output
     assert f"cd {tmp_path / 'quarto'} && quarto render" in result.output
     for name in ("_quarto.yml", "_variables.yml", "_metadata-study.yml", "templates/manuscript.qmd",
-                 "templates/_sections/results.md", "templates/figures/figure-2-vas.svg", "templates/results.rds"):
+                 "templates/_sections/appendix.md", "templates/figures/figure-2-vas.svg", "templates/results.rds"):
         assert (tmp_path / "quarto" / name).is_file(), name
 
 
@@ -428,3 +430,89 @@ def test_title_block_lists_authors_with_marks_and_numbered_affiliations(project,
     assert metadata_text({"rb": block["review-board"]}) == {"rb": title.review_board}
     for name in ("typst/typst-template.typ", "typst/typst-show.typ", "fonts/texgyrepagella-regular.otf"):
         assert (project / name).is_file(), name
+
+
+# ------------------------------------------------- the prose authors edit --
+
+def manuscript_plain_text(project: Path, context) -> str:
+    """The manuscript as a reader sees it: shortcodes substituted, cross-references numbered as Quarto
+    numbers them, Markdown converted to plain text by pandoc, spaces and quotes normalised."""
+    manuscript = project / "templates" / "manuscript.qmd"
+    body = substitute_shortcodes(manuscript.read_text(encoding="utf-8"), written_variables(project), manuscript.parent)
+    numbers = {table.id: f"Table {table.number}" for table in context.tables.values()}
+    numbers |= {figure.id: f"Figure {figure.number}" for figure in context.figures.values()}
+    body = re.sub(r"@((?:tbl|fig)-[\w-]+)", lambda match: numbers[match.group(1)], body)
+    return normalised(pandoc().convert_text(body, "plain", format="markdown", extra_args=["--wrap=none"]))
+
+
+def normalised(text: str) -> str:
+    text = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"').replace("\u2060", "")
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
+
+
+def test_quarto_manuscript_says_what_the_html_report_says(project, built):
+    """The .qmd's prose around the variables is the HTML report's, paragraph for paragraph, for every
+    dataset shape: the two manuscripts cannot disagree."""
+    context = built["context"]
+    text = manuscript_plain_text(project, context)
+    paragraphs = [f"{section.heading}. {paragraph}" for section in context.abstract for paragraph in section.paragraphs]
+    paragraphs += context.introduction + context.conclusions
+    paragraphs += [paragraph for section in (*context.methods, *context.results) for paragraph in section.paragraphs]
+    headings = [section.heading for section in (*context.methods, *context.results)]
+    for paragraph in paragraphs:
+        assert normalised(paragraph) in text, paragraph
+    for heading in headings:
+        assert heading in text, heading
+    if not any(section.heading == "Side effects" for section in context.results):
+        assert "Side effects" not in text.split("Conclusions")[0].split("Results")[-1]
+
+
+def render_quarto_project(folder: Path, dataset: Path, progress=None) -> list[str]:
+    run = run_analysis(dataset, command=["ketareport", "render", str(dataset), "--quarto"])
+    built = report.build(run, pdf=False)
+    messages: list[str] = []
+    with StagedOutput(folder) as staged:
+        report.write(built, staged, quarto=True, progress=messages.append)
+        staged.publish()
+    return messages
+
+
+def test_an_authors_edit_survives_a_second_render(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    render_quarto_project(out, DEMO)
+    manuscript = out / "quarto" / "templates" / "manuscript.qmd"
+    edited = manuscript.read_text(encoding="utf-8").replace(
+        "## Introduction\n", "## Introduction\n\nAn author's own paragraph, with {{< var cohort.n_patients >}} patients.\n")
+    manuscript.write_text(edited, encoding="utf-8")
+    variables = out / "quarto" / "_variables.yml"
+    variables.write_text("stale: \"engine-owned\"\n", encoding="utf-8")
+
+    messages = render_quarto_project(out, DEMO)
+    assert manuscript.read_text(encoding="utf-8") == edited
+    assert "stale" not in variables.read_text(encoding="utf-8")  # engine-owned: rewritten
+    assert not list((out / "quarto").rglob("*.new"))
+    assert not any(".new" in message for message in messages)
+
+    # A later version ships a changed manuscript template: the author's file stays, the new one goes beside it.
+    shipped = shipped_templates()
+    monkeypatch.setattr("ketareport.quarto.shipped_templates",
+                        lambda: {**shipped, "templates/manuscript.qmd": shipped["templates/manuscript.qmd"] + "\nNew.\n"})
+    messages = render_quarto_project(out, DEMO)
+    assert manuscript.read_text(encoding="utf-8") == edited
+    offered = manuscript.with_name("manuscript.qmd.new")
+    assert offered.read_text(encoding="utf-8").endswith("\nNew.\n")
+    assert any("quarto/templates/manuscript.qmd" in message and ".new" in message for message in messages)
+    assert not any(".new" in message for message in render_quarto_project(out, DEMO))  # said once per change
+    assert offered.is_file() and manuscript.read_text(encoding="utf-8") == edited  # on offer until removed
+    offered.unlink()
+    render_quarto_project(out, DEMO)
+    assert not offered.exists() and manuscript.read_text(encoding="utf-8") == edited
+
+
+def test_an_unedited_project_takes_no_new_file(tmp_path):
+    out = tmp_path / "out"
+    render_quarto_project(out, DEMO)
+    render_quarto_project(out, DEMO)
+    assert not list((out / "quarto").rglob("*.new"))
+    assert (out / "quarto" / "templates" / "manuscript.qmd").read_text(encoding="utf-8") == \
+        (REPO / "templates" / "manuscript.qmd").read_text(encoding="utf-8")

@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from ketareport import cli
-from ketareport.present import (
+from ketareport.present.formats import (
     format_count,
     format_mean,
     format_p_statement,
