@@ -290,6 +290,10 @@ class ReportOptions(_Block):
         None, ge=2, description="hide counts below this number (small-cell suppression; at least 2)",
         json_schema_extra={"example": 5},
     )
+    publish_results: bool = Field(
+        False, description="`ketareport publish` with suppression on: also publish the exact, unsuppressed "
+        "results.json, results.rds and estimates.csv (without suppression they are always published)",
+    )
 
 
 class DataOptions(_Block):
