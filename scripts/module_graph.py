@@ -103,11 +103,11 @@ def floors(edges: dict[str, set[str]]) -> dict[str, int]:
             return floor[node]
         if node in path:  # a loop: count the edge that closes it as level
             return 0
-        result = 1 + max((of(target, path + (node,)) for target in edges.get(node, ())), default=0)
+        result = 1 + max((of(target, path + (node,)) for target in sorted(edges.get(node, ()))), default=0)
         floor[node] = result
         return result
 
-    for node in edges:
+    for node in sorted(edges):  # sorted: in a loop, which edge closes it must not depend on hash order
         of(node)
     return floor
 
