@@ -37,89 +37,17 @@ report's Methods and docs/methods.md ("Reporting rules"):
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 from ..contract import RELIEF_METHODS
-from ..results import CohortSummary, Estimate, MixedModelResult, ReliefOutcome, ReliefSummary, VasResults
+from ..results import Estimate, ReliefOutcome, ReliefSummary
 from .context import FormattedEstimate
+from .facts import Facts, significant
 from .formats import (
-    MISSING, NBSP, count_words, format_count, format_interval, format_mean, format_p_statement, format_percent,
-    format_period, format_proportion, format_proportion_interval, format_se, no_break, plural,
+    NBSP, count_words, format_count, format_interval, format_mean, format_p_statement, format_percent,
+    format_proportion, format_proportion_interval, format_se, no_break, plural,
 )
 
 SIDE_EFFECTS_INFREQUENT_BELOW = 20.0
 """Percent of analysed infusions below which side effects are called infrequent."""
-
-
-@dataclass(frozen=True)
-class SideEffects:
-    percent: float | None
-    """Percent of analysed infusions with any side effect recorded; None when no infusion was analysed."""
-    most_frequent: str | None
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """Which optional items the data hold at least one value of (an absent column holds none)."""
-
-    sex: bool
-    age: bool
-    previous_interventions: bool
-    relief: bool
-    premedication: bool
-    side_effects: bool
-    """At least one side effect recorded (a column of only ``none`` cannot be told from an absent one)."""
-
-
-@dataclass(frozen=True)
-class Period:
-    start: dt.date | None
-    end: dt.date | None
-    from_configuration: bool
-    """True: the study period of study.yml; False: the first and last infusion dates in the data."""
-
-    @property
-    def text(self) -> str:
-        """``January to December 2021``; an en dash when no date is known."""
-        return format_period(self.start, self.end) if self.start and self.end else MISSING
-
-    @property
-    def phrase(self) -> str:
-        """``from January 2004 to December 2009``, or ``in May 2020`` for a single month."""
-        text = self.text
-        return f"in {text}" if " to " not in text else f"from {text}"
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What the reporting rules decide on: results, options and their formatted numbers."""
-
-    alpha: float
-    level: str
-    """The confidence level of the VAS analysis, formatted (``95%``)."""
-    relief_level: str
-    index_label: str
-    comparison_label: str
-    index_name: str
-    """The index diagnosis in running text: ``complex regional pain syndrome (CRPS)``."""
-    cohort: CohortSummary
-    vas: VasResults
-    relief: ReliefSummary
-    sensitivity: MixedModelResult | None
-    estimates: dict[str, FormattedEstimate]
-    """``overall``, ``index``, ``comparison``, ``difference``."""
-    side_effects: SideEffects
-    period: Period
-    comparison_diagnoses: list[tuple[str, int]]
-    """The two most frequent specific diagnoses of the comparison group: (display label, patients)."""
-    n_diagnoses: int
-    """Distinct diagnoses among the patients."""
-    recorded: Recorded
-
-
-def significant(estimate: Estimate, alpha: float) -> bool:
-    return estimate.p_value is not None and estimate.p_value < alpha
 
 
 def _patients(n: int) -> str:
@@ -348,7 +276,8 @@ def side_effects_result(f: Facts) -> str:
     s = f.side_effects
     if not s.percent:
         return ""
-    most = f"; the most frequent was {s.most_frequent}" if s.most_frequent else ""
+    tied = len(s.most_frequent) > 1
+    most = f"; the most frequent {'were' if tied else 'was'} {_series(list(s.most_frequent))}" if s.most_frequent else ""
     return f"At least one side effect was recorded after {format_percent(s.percent)} of analysed infusions{most} (Table 2)."
 
 
@@ -359,7 +288,7 @@ def side_effects_conclusion(f: Facts) -> str:
     if s.percent == 0:
         return "No side effect was recorded."
     frequency = "infrequent" if s.percent < SIDE_EFFECTS_INFREQUENT_BELOW else "common"
-    most = f", most often {s.most_frequent}" if s.most_frequent else ""
+    most = f", most often {_series(list(s.most_frequent))}" if s.most_frequent else ""
     return f"Side effects were {frequency}: {format_percent(s.percent)} of analysed infusions recorded at least one{most}."
 
 
