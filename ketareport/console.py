@@ -10,6 +10,8 @@ exception's ``exit_code`` (:mod:`ketareport.errors`); no traceback unless
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 
 import click
@@ -18,6 +20,9 @@ from .errors import EXIT_INVALID_INPUT, EXIT_UNEXPECTED, InvalidInputError, Keta
 
 _DEBUG = "ketareport.debug"
 _QUIET = "ketareport.quiet"
+_LIVE = "ketareport.live_progress"
+STARTED = time.monotonic()
+"""When the command began (this module loads first): a long run's elapsed time counts from here."""
 
 
 def _flag(key: str):
@@ -43,9 +48,28 @@ def _root_meta() -> dict:
 
 
 def progress(message: str) -> None:
-    """The progress hook every command passes to the engine: one line on stderr, nothing under --quiet."""
-    if not _root_meta().get(_QUIET):
+    """The progress hook every command passes to the engine: one line on stderr, nothing under --quiet.
+
+    On a terminal, also a live line (spinner, stage, elapsed time) once the
+    run passes 2 s, and its total time at the end (:mod:`ketareport.progress`).
+    """
+    meta = _root_meta()
+    if meta.get(_QUIET):
+        return
+    if meta.get(_LIVE) is None and sys.stderr.isatty() and click.get_current_context(silent=True) is not None:
+        from .progress import TerminalProgress
+
+        meta[_LIVE] = TerminalProgress(STARTED).start()
+    if meta.get(_LIVE) is not None:
+        meta[_LIVE].update(message)
+    else:
         click.echo(f"ketareport: {message}", err=True)
+
+
+def _finish_progress(ctx: click.Context, success: bool) -> None:
+    live = ctx.meta.pop(_LIVE, None)
+    if live is not None:
+        live.finish(success)
 
 
 class KetareportGroup(click.Group):
@@ -57,7 +81,11 @@ class KetareportGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:  # before any message below: the live progress line leaves the terminal first
+                failure = sys.exc_info()[1]
+                _finish_progress(ctx, failure is None or (isinstance(failure, click.exceptions.Exit) and failure.exit_code == 0))
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except InvalidInputError as error:

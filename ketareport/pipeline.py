@@ -25,7 +25,7 @@ from .contract import ANALYSIS_COLUMNS, COLUMN_LABELS
 from .errors import NothingToAnalyse
 from .load import InputFile, RawDataset, RawTable, load_dataset, sha256_file
 from .output import StagedOutput
-from .r_frames import r_frames
+from .r_frames import characteristics_long, r_frames
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
 from .sources import engine_for
 from .validate import Dataset, validate_dataset
@@ -280,5 +280,14 @@ def write_results(run: AnalysisRun, staged: StagedOutput) -> dict[str, Path]:
     paths = {name: staged.path(name) for name in RESULT_FILES}
     for name, text in result_texts(run, document).items():
         paths[name].write_text(text, encoding="utf-8")
-    write_results_rds(paths["results.rds"], document, r_frames(run.cohort, run.results))
+    write_results_rds(paths["results.rds"], document, _r_frames(run))
     return paths
+
+
+def _r_frames(run: AnalysisRun) -> dict[str, Any]:
+    """The data frames of ``results.rds``; a run in a database engine has no rows, so only the summary tables."""
+    if isinstance(run, AnalysisRun):
+        return r_frames(run.cohort, run.results)
+    results = run.results
+    return {"characteristics_long": characteristics_long({"patients": results.patient_characteristics,
+                                                          "infusions": results.infusion_characteristics})}

@@ -214,6 +214,8 @@ class EmbeddedFile:
     relationship: str
     """The associated-file relationship: ``Data`` (numbers the report prints) or ``Source`` (what produced them)."""
     description: str
+    media_type: str
+    """MIME type: ``text/csv``, ``application/json``, ``application/yaml`` (RFC 9512)."""
 
 
 @dataclass(frozen=True)
@@ -237,8 +239,10 @@ def render_pdf(html: str, metadata: PdfMetadata, embedded_files: tuple[EmbeddedF
     document.metadata.description = metadata.subject
     # The attachments' dates are the report's: WeasyPrint would otherwise stamp them with the clock.
     created = metadata.created.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    # As data: URLs, so that each carries its MIME type (WeasyPrint would guess from the name, and knows no YAML).
     attachments = [
-        Attachment(file_obj=io.BytesIO(file.data), name=file.name, description=file.description,
+        Attachment(url=f"data:{file.media_type};base64,{base64.b64encode(file.data).decode('ascii')}",
+                   name=file.name, description=file.description,
                    relationship=file.relationship, created=created, modified=created)
         for file in embedded_files
     ]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..contract import DIAGNOSIS_NAMES
 from ..results import CharacteristicsTable, Estimate
 from . import narrative
+from .facts import Facts, Period, Recorded, SideEffects
 from .appendix import appendix
 from .control import document_control, report_date
 from .context import FIGURE_FILES, Author, Figure, FormattedEstimate, ReportContext, Section, TitleBlock
@@ -55,7 +56,7 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
     )
 
 
-def gather_facts(run: AnalysisRun) -> narrative.Facts:
+def gather_facts(run: AnalysisRun) -> Facts:
     """What the reporting rules need, from the run."""
     config, results = run.config, run.results
     options, cohort, vas = config.analysis, results.cohort, results.vas
@@ -64,7 +65,7 @@ def gather_facts(run: AnalysisRun) -> narrative.Facts:
         (cohort.diagnosis_labels[label], count) for label, count in cohort.diagnoses.items()
         if label not in (options.index_diagnosis, "other")
     ][:2]
-    return narrative.Facts(
+    return Facts(
         alpha=1 - options.conf_level,
         level=format_level(options.conf_level),
         relief_level=format_level(options.relief_conf_level),
@@ -82,6 +83,28 @@ def gather_facts(run: AnalysisRun) -> narrative.Facts:
         period=_period(run),
         comparison_diagnoses=comparison_diagnoses,
         n_diagnoses=len(cohort.diagnoses),
+        recorded=_recorded(results),
+    )
+
+
+def _recorded(results) -> Recorded:
+    """Which optional items hold a value, read from the descriptive tables and the cohort counts."""
+    rows = results.patient_characteristics.rows
+    cohort = results.cohort
+
+    def any_count(section: str, labels: tuple[str, ...] | None = None) -> bool:
+        return any(row.cells["all"].n > 0 for row in rows
+                   if row.section == section and (labels is None or row.label in labels))
+
+    age = next((row for row in rows if row.section.startswith("Age")), None)
+    return Recorded(
+        sex=any_count("Sex", ("Female", "Male")),
+        age=age is not None and age.cells["all"].n > 0,
+        previous_interventions=any_count("Previous interventions"),
+        relief=results.relief.n_recorded > 0,
+        premedication=cohort.n_infusions_premedication_recorded > 0 or cohort.n_infusions_midazolam > 0
+        or cohort.n_infusions_ondansetron > 0,
+        side_effects=_side_effects(results.infusion_characteristics).percent not in (None, 0),
     )
 
 
@@ -100,24 +123,25 @@ def _index_name(index_diagnosis: str, index_label: str) -> str:
     return f"{name} ({index_label})" if name else index_label
 
 
-def _period(run: AnalysisRun) -> narrative.Period:
+def _period(run: AnalysisRun) -> Period:
     study, cohort = run.config.study, run.results.cohort
     if study.period_start and study.period_end:
-        return narrative.Period(study.period_start, study.period_end, from_configuration=True)
+        return Period(study.period_start, study.period_end, from_configuration=True)
     first, last = cohort.first_infusion_date, cohort.last_infusion_date
-    return narrative.Period(
+    return Period(
         dt.date.fromisoformat(first) if first else None, dt.date.fromisoformat(last) if last else None,
         from_configuration=False,
     )
 
 
-def _side_effects(table: CharacteristicsTable) -> narrative.SideEffects:
+def _side_effects(table: CharacteristicsTable) -> SideEffects:
     rows = [row for row in table.rows if row.section == "Side effects"]
     any_row = next((row for row in rows if row.label == "Any"), None)
-    labelled = [row for row in rows if row.label != "Any" and row.cells["all"].n > 0]
-    return narrative.SideEffects(
+    counts = {row.label.lower(): row.cells["all"].n for row in rows if row.label != "Any" and row.cells["all"].n > 0}
+    top = max(counts.values(), default=0)
+    return SideEffects(
         percent=any_row.cells["all"].percent if any_row else None,
-        most_frequent=labelled[0].label.lower() if labelled else None,
+        most_frequent=tuple(label for label, n in counts.items() if n == top),
     )
 
 
@@ -149,7 +173,7 @@ def _running_head(title: str) -> str:
     return short if len(short) <= 70 else short[:67].rsplit(" ", 1)[0] + "…"
 
 
-def _period_clause(facts: narrative.Facts) -> str:
+def _period_clause(facts: Facts) -> str:
     """``from January 2004 to December 2009``, saying when the dates come from the data."""
     period = facts.period
     if period.from_configuration or period.start is None:
@@ -157,7 +181,7 @@ def _period_clause(facts: narrative.Facts) -> str:
     return f"{period.phrase} (the first and last infusion dates in the data; no study period was configured)"
 
 
-def phrases(run: AnalysisRun, facts: narrative.Facts) -> dict[str, str]:
+def phrases(run: AnalysisRun, facts: Facts) -> dict[str, str]:
     """The clauses of the manuscript's fixed prose that depend on the configuration or the data.
 
     The HTML's paragraphs are built from them here, and the Quarto manuscript (templates/manuscript.qmd)
@@ -193,7 +217,7 @@ def phrases(run: AnalysisRun, facts: narrative.Facts) -> dict[str, str]:
     }
 
 
-def _abstract(facts: narrative.Facts, sentences: dict[str, str], conclusions: list[str],
+def _abstract(facts: Facts, sentences: dict[str, str], conclusions: list[str],
               clauses: dict[str, str]) -> list[Section]:
     results = " ".join(part for part in (
         sentences["cohort"], sentences["overall_reduction"], sentences["group_reductions"],
@@ -207,28 +231,24 @@ def _abstract(facts: narrative.Facts, sentences: dict[str, str], conclusions: li
         Section("Design", ["Retrospective chart review."]),
         Section("Setting", [
             " ".join(part for part in (
-                clauses["setting"], f"All ketamine infusions administered {clauses['period']} were analysed.") if part)
+                clauses["setting"], f"All ketamine infusions administered {clauses['period']} were reviewed.") if part)
         ]),
         Section("Methods", [
-            "Data reviewed included doses of intravenous ketamine, infusion duration, pain scores on a visual "
-            "analogue scale (VAS) before and after each infusion, duration of pain relief, previous interventions "
-            f"and side effects. {sentences['premedication']}"
+            f"{narrative.data_reviewed(facts)} {sentences['premedication']}"
         ]),
         Section("Results", [results]),
         Section("Conclusions", conclusions),
     ]
 
 
-def _methods(facts: narrative.Facts, clauses: dict[str, str]) -> list[Section]:
+def _methods(facts: Facts, clauses: dict[str, str]) -> list[Section]:
     return [
         Section("Design and setting", [
             f"Retrospective chart review of all outpatient intravenous ketamine infusions {clauses['period_and_place']}. "
             + clauses["review_board"]
         ]),
         Section("Data reviewed", [
-            "For each infusion: date, ketamine dose (mg), infusion duration (min), pain on a 10-cm visual analogue "
-            "scale (VAS) before and after the infusion, premedication and side effects. For each patient: "
-            f"diagnosis, sex, age, previous interventions and the duration of pain relief. {narrative.premedication(facts)}"
+            f"{narrative.items_recorded(facts)} {narrative.premedication(facts)}"
         ]),
         Section("Exclusions", [
             "An infusion missing the dose, the duration or either VAS score was excluded for missing data "
@@ -273,7 +293,7 @@ def _sensitivity_method(run: AnalysisRun) -> str:
     )
 
 
-def _results(facts: narrative.Facts, sentences: dict[str, str]) -> list[Section]:
+def _results(facts: Facts, sentences: dict[str, str]) -> list[Section]:
     reduction = " ".join(part for part in (
         sentences["overall_reduction"], sentences["group_reductions"], sentences["group_difference"],
     ) if part)
@@ -299,7 +319,7 @@ def _group_alt(label: str, estimate: Estimate, formatted: FormattedEstimate, lev
     return f"{label} mean {formatted.estimate} cm{interval}"
 
 
-def _figures(facts: narrative.Facts, vas_display: str) -> dict[str, Figure]:
+def _figures(facts: Facts, vas_display: str) -> dict[str, Figure]:
     from ..figures import VAS_BAND_CM
 
     cohort, e, relief = facts.cohort, facts.estimates, facts.relief
@@ -347,7 +367,7 @@ def _figures(facts: narrative.Facts, vas_display: str) -> dict[str, Figure]:
     }
 
 
-def _values(run: AnalysisRun, facts: narrative.Facts, title: TitleBlock, abstract: list[Section],
+def _values(run: AnalysisRun, facts: Facts, title: TitleBlock, abstract: list[Section],
             conclusions: list[str], sentences: dict[str, str], clauses: dict[str, str]) -> dict[str, Any]:
     cohort, relief, model = facts.cohort, facts.relief, facts.sensitivity
     values: dict[str, Any] = {

@@ -37,75 +37,17 @@ report's Methods and docs/methods.md ("Reporting rules"):
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 from ..contract import RELIEF_METHODS
-from ..results import CohortSummary, Estimate, MixedModelResult, ReliefOutcome, ReliefSummary, VasResults
+from ..results import Estimate, ReliefOutcome, ReliefSummary
 from .context import FormattedEstimate
+from .facts import Facts, significant
 from .formats import (
-    MISSING, NBSP, count_words, format_count, format_interval, format_mean, format_p_statement, format_percent,
-    format_period, format_proportion, format_proportion_interval, format_se, no_break, plural,
+    NBSP, count_words, format_count, format_interval, format_mean, format_p_statement, format_percent,
+    format_proportion, format_proportion_interval, format_se, no_break, plural,
 )
 
 SIDE_EFFECTS_INFREQUENT_BELOW = 20.0
 """Percent of analysed infusions below which side effects are called infrequent."""
-
-
-@dataclass(frozen=True)
-class SideEffects:
-    percent: float | None
-    """Percent of analysed infusions with any side effect recorded; None when no infusion was analysed."""
-    most_frequent: str | None
-
-
-@dataclass(frozen=True)
-class Period:
-    start: dt.date | None
-    end: dt.date | None
-    from_configuration: bool
-    """True: the study period of study.yml; False: the first and last infusion dates in the data."""
-
-    @property
-    def text(self) -> str:
-        """``January to December 2021``; an en dash when no date is known."""
-        return format_period(self.start, self.end) if self.start and self.end else MISSING
-
-    @property
-    def phrase(self) -> str:
-        """``from January 2004 to December 2009``, or ``in May 2020`` for a single month."""
-        text = self.text
-        return f"in {text}" if " to " not in text else f"from {text}"
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What the reporting rules decide on: results, options and their formatted numbers."""
-
-    alpha: float
-    level: str
-    """The confidence level of the VAS analysis, formatted (``95%``)."""
-    relief_level: str
-    index_label: str
-    comparison_label: str
-    index_name: str
-    """The index diagnosis in running text: ``complex regional pain syndrome (CRPS)``."""
-    cohort: CohortSummary
-    vas: VasResults
-    relief: ReliefSummary
-    sensitivity: MixedModelResult | None
-    estimates: dict[str, FormattedEstimate]
-    """``overall``, ``index``, ``comparison``, ``difference``."""
-    side_effects: SideEffects
-    period: Period
-    comparison_diagnoses: list[tuple[str, int]]
-    """The two most frequent specific diagnoses of the comparison group: (display label, patients)."""
-    n_diagnoses: int
-    """Distinct diagnoses among the patients."""
-
-
-def significant(estimate: Estimate, alpha: float) -> bool:
-    return estimate.p_value is not None and estimate.p_value < alpha
 
 
 def _patients(n: int) -> str:
@@ -155,6 +97,33 @@ def premedication(f: Facts) -> str:
         f"Midazolam was recorded for {format_count(c.n_infusions_midazolam)} and ondansetron for "
         f"{format_count(c.n_infusions_ondansetron)} of {plural(c.n_infusions, 'infusion')}."
     )
+
+
+def _series(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def data_reviewed(f: Facts) -> str:
+    """The abstract's list of what was reviewed: only items the data hold."""
+    r = f.recorded
+    items = ["doses of intravenous ketamine", "infusion duration",
+             "pain scores on a visual analogue scale (VAS) before and after each infusion"]
+    items += [item for item, held in (("duration of pain relief", r.relief), ("previous interventions", r.previous_interventions),
+                                      ("side effects", r.side_effects)) if held]
+    return f"Data reviewed included {_series(items)}."
+
+
+def items_recorded(f: Facts) -> str:
+    """The Methods' list of what was recorded per infusion and per patient: only items the data hold."""
+    r = f.recorded
+    infusion = ["date", "ketamine dose (mg)", "infusion duration (min)",
+                "pain on a 10-cm visual analogue scale (VAS) before and after the infusion"]
+    infusion += [item for item, held in (("premedication", r.premedication), ("side effects", r.side_effects)) if held]
+    patient = ["diagnosis"] + [item for item, held in (
+        ("sex", r.sex), ("age", r.age), ("previous interventions", r.previous_interventions),
+        ("the duration of pain relief", r.relief)) if held]
+    return f"For each infusion: {_series(infusion)}. For each patient: {_series(patient)}."
 
 
 # ------------------------------------------------------------ VAS reduction --
@@ -307,7 +276,8 @@ def side_effects_result(f: Facts) -> str:
     s = f.side_effects
     if not s.percent:
         return ""
-    most = f"; the most frequent was {s.most_frequent}" if s.most_frequent else ""
+    tied = len(s.most_frequent) > 1
+    most = f"; the most frequent {'were' if tied else 'was'} {_series(list(s.most_frequent))}" if s.most_frequent else ""
     return f"At least one side effect was recorded after {format_percent(s.percent)} of analysed infusions{most} (Table 2)."
 
 
@@ -318,7 +288,7 @@ def side_effects_conclusion(f: Facts) -> str:
     if s.percent == 0:
         return "No side effect was recorded."
     frequency = "infrequent" if s.percent < SIDE_EFFECTS_INFREQUENT_BELOW else "common"
-    most = f", most often {s.most_frequent}" if s.most_frequent else ""
+    most = f", most often {_series(list(s.most_frequent))}" if s.most_frequent else ""
     return f"Side effects were {frequency}: {format_percent(s.percent)} of analysed infusions recorded at least one{most}."
 
 

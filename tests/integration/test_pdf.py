@@ -144,6 +144,14 @@ def test_xmp_identifies_pdf_a_3a_and_describes_the_report(report):
     assert xmp_value(tree, "dc:language") == ["en"] == [str(pdf.Root.Lang)]
 
 
+def test_the_pdf_is_marked_tagged_and_identified(report):
+    _, pdf = report
+    assert pdf.Root.MarkInfo.Marked is True and "/StructTreeRoot" in pdf.Root
+    assert pdf.Root.ViewerPreferences.DisplayDocTitle is True  # viewers show the title, not the file name
+    assert len(pdf.trailer.ID) == 2  # the file identifier PDF/A requires
+    assert pdf.pdf_version == "1.7"
+
+
 def test_output_intent_carries_an_icc_profile(report):
     _, pdf = report
     (intent,) = pdf.Root.OutputIntents
@@ -212,6 +220,9 @@ def test_embedded_files_are_the_written_files(report):
     assert set(pdf.attachments) == set(relationships)
     for name, attachment in pdf.attachments.items():
         assert attachment.get_file().read_bytes() == (folder / name).read_bytes(), name
+    media_types = {name: str(attachment.obj.EF.F.Subtype) for name, attachment in pdf.attachments.items()}
+    assert media_types == {"estimates.csv": "/text/csv", "results.json": "/application/json",
+                           "verification.csv": "/text/csv", "study-used.yml": "/application/yaml"}
     from ketareport.config import load_config
 
     used, demo = load_config(folder / "study-used.yml"), load_config(DEMO / "study.yml")
@@ -241,9 +252,11 @@ def plain(text: str) -> str:
 
 
 def test_extracted_text_follows_the_reading_order(report):
-    """pdftotext's raw order: sections as the manuscript orders them, and each table row's cells in sequence."""
+    """pdftotext -layout (the page as read: top to bottom, a table row on a line): sections in the manuscript's
+    order, and each table row's cells in sequence. (Without -layout, poppler's block detection reads a table
+    column by column; the structure tree, which assistive technology reads, is checked above.)"""
     folder, _ = report
-    text = plain(pdftotext(folder / f"{REPORT}.pdf"))
+    text = plain(pdftotext(folder / f"{REPORT}.pdf", "-layout"))
     headings = ["ABSTRACT", "Objective.", "Conclusions.", "Introduction", "Methods", "Results", "Conclusions",
                 "Appendix: reproducibility"]
     positions = []
@@ -260,6 +273,11 @@ def test_extracted_text_follows_the_reading_order(report):
            f"{format_se(overall['std_error'])} {format_interval(overall['conf_low'], overall['conf_high'])} "
            f"{format_p(overall['p_value'])}")
     assert plain(row) in text
+    from .test_render import characteristics_rows
+
+    for rows in characteristics_rows(results).values():
+        for cells in rows:
+            assert plain(" ".join(cells)) in text, cells
 
 
 def watermarked_pages(pdf) -> list[bool]:
