@@ -247,3 +247,10 @@ def test_debug_still_reports_invalid_input_as_a_message(tmp_path):
     dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV.replace("P3,Back Pain,F,61", "P3,Back Pain,X,61"))
     result = run("--debug", "check", dataset)
     assert result.exit_code == 2 and "'X' must be F, M or blank" in result.output
+
+
+def test_diff_errors_properly_on_folders_without_results(tmp_path):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    result = run("diff", tmp_path / "old", tmp_path / "new")
+    assert result.exit_code == 2 and "Traceback" not in result.output
