@@ -35,7 +35,7 @@ def bench(dataset: Path) -> None:
     html = timed("HTML", lambda: render_html(context, figures, run.provenance.generated_at))
     metadata = PdfMetadata(subject=context.values["text"]["objective"],
                            created=dt.datetime.fromisoformat(run.provenance.generated_at))
-    pdf = timed("PDF (PDF/A-3a, tagged)", lambda: render_pdf(html, metadata, data_files(run, None)))
+    pdf = timed("PDF (PDF/A-3a, tagged)", lambda: render_pdf(html, metadata, data_files(run, None, context)))
     print(f"  HTML {len(html.encode()) / 1024:.0f} kB, PDF {len(pdf) / 1024:.0f} kB")
 
 
