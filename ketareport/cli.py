@@ -8,8 +8,9 @@ traceback of an unexpected error) and ``--quiet`` (no progress messages).
 
   0  success
   1  an unexpected error, or R / Quarto failing (a message, not a traceback, unless --debug)
-  2  invalid dataset, configuration or output folder, nothing to analyse, or
-     (render --strict) missing metadata: every problem listed, nothing written
+  2  invalid dataset, configuration or output folder, nothing to analyse,
+     (render --strict) missing metadata, or a folder publish / diff cannot use:
+     every problem listed, nothing written
   3  verify: Python and R disagree
   4  verify: R or an R package is missing
 """
@@ -110,7 +111,12 @@ def analyze(dataset: str, out_dir: Path, config_path: Path | None, engine: str |
 @click.option("--strict", is_flag=True,
               help="Stop (exit status 2, nothing written) when study.yml lacks what a submission needs: "
                    "title, authors, review-board statement, study period. Without it the report is marked as a draft.")
-def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: bool, quarto: bool, strict: bool) -> None:
+@click.option("--suppress-below", type=click.IntRange(min=2), default=None, metavar="N",
+              help="Small-cell protection in the report (HTML, PDF, Quarto variables): counts from 1 to N-1 print "
+                   "as \"<N\", their percentages hidden (overrides report.suppress_below; see docs/suppression.md). "
+                   "results.json and results.rds stay exact.")
+def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: bool, quarto: bool, strict: bool,
+           suppress_below: int | None) -> None:
     """Analyse DATASET and write the manuscript as HTML and PDF.
 
     Writes, all or none, to OUT: the result files of `analyze`, the report
@@ -143,7 +149,9 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
         raise MissingMetadata(f"--strict: the study configuration lacks {_listing(missing)}")
     if missing:
         click.echo(f"ketareport: draft, not for submission: missing {_listing(missing)}", err=True)
-    run = rows_of(run_analysis(dataset, config_path, progress=progress), dataset)
+    from .present.suppress import with_threshold
+
+    run = with_threshold(rows_of(run_analysis(dataset, config_path, progress=progress), dataset), suppress_below)
     verification = None
     if cross_check:
         from .verify import cross_check as run_cross_check
@@ -381,9 +389,9 @@ def demo_data(out_dir: Path, patients: int | None, seed: int | None, rdata: bool
               help="The site folder (created if missing): index.html, latest.html and one folder per version.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Study configuration (YAML). Default: study.yml beside or inside SOURCE, else built-in defaults.")
-@click.option("--suppress-below", type=click.IntRange(min=2), default=None,
+@click.option("--suppress-below", type=click.IntRange(min=2), default=None, metavar="N",
               help="Small-cell protection: counts from 1 to N-1 print as \"<N\", their percentages hidden "
-                   "(overrides report.suppress_below).")
+                   "(overrides report.suppress_below; see docs/suppression.md).")
 def publish(source: Path, site_dir: Path, config_path: Path | None, suppress_below: int | None) -> None:
     """Publish SOURCE as the next version of a static site.
 

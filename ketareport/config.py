@@ -290,6 +290,10 @@ class ReportOptions(_Block):
         None, ge=2, description="hide counts below this number (small-cell suppression; at least 2)",
         json_schema_extra={"example": 5},
     )
+    publish_results: bool = Field(
+        False, description="`ketareport publish` with suppression on: also publish the exact, unsuppressed "
+        "results.json, results.rds and estimates.csv (without suppression they are always published)",
+    )
 
 
 class DataOptions(_Block):
@@ -340,6 +344,8 @@ class StudyConfig(_Block):
         keys = {}
         for written, printed in labels.items():
             key = normalise_diagnosis(written)
+            if not key:
+                raise _fail(f"{written!r} names no diagnosis")
             if key in keys:
                 raise _fail(f"{written!r} and {keys[key][0]!r} are the same diagnosis")
             keys[key] = (written, printed)

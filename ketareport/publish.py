@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .diff import REPORT_VALUES_FILE, compare, diff_html, load_values, summary_line
-from .errors import KetareportError
+from .errors import PublishError
 from .output import StagedOutput, write_atomic
 from .pipeline import RESULT_FILES
 
@@ -51,10 +51,6 @@ VERSION_FOLDER = re.compile(r"^v(\d+)$")
 SITE_TEMPLATES = "site"
 
 Progress = Callable[[str], None]
-
-
-class PublishError(KetareportError):
-    """The source cannot be published as asked (e.g. a render folder made with another suppression setting)."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +83,10 @@ class PublishedVersion:
         """How small cells were treated, in words."""
         if not self.suppress_below:
             return "not suppressed"
+        files = ("the exact result files are published too (report.publish_results)" if "results.json" in self.result_files
+                 else "the exact result files are not published")
         return (f"counts from 1 to {self.suppress_below - 1} print as “<{self.suppress_below}” and their percentages "
-                "are hidden; the unsuppressed result files are not published")
+                f"are hidden (docs/suppression.md); {files}")
 
 
 @dataclass(frozen=True)
@@ -204,9 +202,10 @@ def publish(
             _copy_render_folder(source, staging, document, threshold)
         else:
             from .pipeline import run_analysis
+            from .present.suppress import with_threshold
 
             run = run_analysis(source, config_path, command=command, progress=progress)
-            run = _with_threshold(run, suppress_below)
+            run = with_threshold(run, suppress_below)
             threshold = _threshold(run.config)
             document = run.document()
             key = publication_key(document, threshold)
@@ -241,17 +240,7 @@ def _published(site: Path, key: str) -> PublishedVersion | None:
 
 
 def _threshold(config) -> int | None:
-    return getattr(config.report, "suppress_below", None)
-
-
-def _with_threshold(run, suppress_below: int | None):
-    """The run with ``report.suppress_below`` overridden by the command line (recorded in its configuration)."""
-    if suppress_below is None:
-        return run
-    from dataclasses import replace
-
-    report = run.config.report.model_copy(update={"suppress_below": suppress_below})
-    return replace(run, config=run.config.model_copy(update={"report": report}))
+    return config.report.suppress_below
 
 
 def _render_folder_threshold(document: dict[str, Any], requested: int | None) -> int | None:
@@ -264,9 +253,10 @@ def _render_folder_threshold(document: dict[str, Any], requested: int | None) ->
     return recorded
 
 
-def _published_files(threshold: int | None) -> tuple[str, ...]:
-    """Result files that go on the site: the analyst's unsuppressed files only when suppression is off."""
-    return RESULT_FILES if threshold is None else ()
+def _published_files(threshold: int | None, publish_results: bool) -> tuple[str, ...]:
+    """Result files that go on the site: the analyst's unsuppressed files only when suppression is off, or when
+    the configuration says so (``report.publish_results``)."""
+    return RESULT_FILES if threshold is None or publish_results else ()
 
 
 def _render_into(run, folder: Path, threshold: int | None, progress: Progress) -> None:
@@ -274,7 +264,8 @@ def _render_into(run, folder: Path, threshold: int | None, progress: Progress) -
 
     built = manuscript.build(run, progress=progress)
     with StagedOutput(folder) as staged:
-        manuscript.write(built, staged, results=bool(_published_files(threshold)), progress=progress)
+        manuscript.write(built, staged, results=bool(_published_files(threshold, run.config.report.publish_results)),
+                         progress=progress)
         staged.publish()
 
 
@@ -287,7 +278,8 @@ def _copy_render_folder(source: Path, folder: Path, document: dict[str, Any], th
             f"{source} lacks {', '.join(missing)}: publish needs a folder written by `ketareport render` "
             "(re-render it, or publish the dataset itself)"
         )
-    for file in [*needed, *_published_files(threshold)]:
+    publish_results = document["config"]["report"].get("publish_results", False)
+    for file in [*needed, *_published_files(threshold, publish_results)]:
         shutil.copy2(source / file, folder / file)
     if (source / "figures").is_dir():
         shutil.copytree(source / "figures", folder / "figures")

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from .diff import REPORT_VALUES_FILE
 from .present.context import FIGURE_FILES, ReportContext
 
 if TYPE_CHECKING:
@@ -62,12 +63,21 @@ def build(
     from .render import PdfMetadata, render_html, render_pdf
 
     progress("drawing figures")
-    display = choose_vas_display(run.results.cohort.n_index_analyzed, run.results.cohort.n_comparison_analyzed, vas_display)
-    figures = render_figures(run, vas_display=display)
-    context = build_context(run, verification, vas_display=display)
+    if run.config.report.suppress_below:
+        # Small-cell protection (present/suppress.py): no individual patient in Figure 2, hidden counts in
+        # Figure 1, no hidden probability in Figure 3, and the context's tables, values and sentences suppressed.
+        from .present.suppress import masked_for_figures, suppress_context, suppress_figure_labels
+
+        display = "distribution"
+        figures = suppress_figure_labels(run, render_figures(masked_for_figures(run), vas_display=display))
+        context = suppress_context(run, build_context(run, verification, vas_display=display))
+    else:
+        display = choose_vas_display(run.results.cohort.n_index_analyzed, run.results.cohort.n_comparison_analyzed, vas_display)
+        figures = render_figures(run, vas_display=display)
+        context = build_context(run, verification, vas_display=display)
     progress("rendering HTML")
     html = render_html(context, figures, run.provenance.generated_at)
-    files = data_files(run, verification)
+    files = data_files(run, verification, context)
     document = None
     if pdf:
         progress("rendering PDF")
@@ -86,28 +96,43 @@ DATA_FILE_DESCRIPTIONS = {
     "estimates.csv": ("Data", "Every estimate at full precision, broom-style: one row per estimate.", "text/csv"),
     "results.json": ("Data", "Every number the report prints, the configuration and the provenance.", "application/json"),
     "verification.csv": ("Data", "The independent R cross-check, quantity by quantity.", "text/csv"),
+    REPORT_VALUES_FILE: ("Data", "Every value the report prints, as printed (small cells suppressed).", "application/json"),
     CONFIG_USED: ("Source", "The study configuration used for this report, as a study.yml.", "application/yaml"),
 }
 """The PDF's associated files: name -> (relationship, description, MIME type)."""
 
 
-def data_file_names(verification: VerificationReport | None) -> list[str]:
-    """The files the PDF carries, in order (verification.csv only when the cross-check ran)."""
-    return [name for name in DATA_FILE_DESCRIPTIONS if name != "verification.csv" or verification is not None]
+def data_file_names(verification: VerificationReport | None, suppressed: bool = False) -> list[str]:
+    """The files the PDF carries, in order (verification.csv only when the cross-check ran).
+
+    With small-cell suppression the PDF carries only what it prints (report-values.json, suppressed) and the
+    configuration: the exact results stay in results.json and results.rds beside it, for the analyst.
+    """
+    if suppressed:
+        return [REPORT_VALUES_FILE, CONFIG_USED]
+    return [name for name in DATA_FILE_DESCRIPTIONS
+            if name != REPORT_VALUES_FILE and (name != "verification.csv" or verification is not None)]
 
 
-def data_files(run: AnalysisRun, verification: VerificationReport | None) -> tuple[EmbeddedFile, ...]:
+def data_files(run: AnalysisRun, verification: VerificationReport | None,
+               context: ReportContext) -> tuple[EmbeddedFile, ...]:
     """The numbers as data, and what produced them: the PDF's associated files, each also written beside it."""
+    from .diff import report_values_json
     from .pipeline import result_texts
     from .render import EmbeddedFile
 
-    contents = {name: text.encode("utf-8") for name, text in result_texts(run).items()}
-    contents[CONFIG_USED] = run.config.study_yml().encode("utf-8")
-    if verification is not None:
+    suppressed = bool(run.config.report.suppress_below)
+    contents = {CONFIG_USED: run.config.study_yml().encode("utf-8")}
+    if suppressed:
+        contents[REPORT_VALUES_FILE] = report_values_json(context).encode("utf-8")
+    else:
+        contents.update({name: text.encode("utf-8") for name, text in result_texts(run).items()})
+    if verification is not None and not suppressed:
         from .verify import verification_csv
 
         contents["verification.csv"] = verification_csv(verification).encode("utf-8")
-    return tuple(EmbeddedFile(name, contents[name], *DATA_FILE_DESCRIPTIONS[name]) for name in data_file_names(verification))
+    return tuple(EmbeddedFile(name, contents[name], *DATA_FILE_DESCRIPTIONS[name])
+                 for name in data_file_names(verification, suppressed))
 
 
 def write(
@@ -116,7 +141,7 @@ def write(
     """Stage the result files (unless ``results=False``: a site with small-cell suppression publishes none),
     report-values.json, the figures, the HTML, the PDF (when built), the files the PDF carries
     (verification.csv, the configuration used) and the Quarto project."""
-    from .diff import REPORT_VALUES_FILE, report_values_json
+    from .diff import report_values_json
     from .pipeline import RESULT_FILES, write_results
 
     result_files = []
@@ -125,7 +150,7 @@ def write(
         result_files = write_results(report.run, staged)
     staged.path(REPORT_VALUES_FILE).write_text(report_values_json(report.context), encoding="utf-8")
     for file in report.data_files:
-        if file.name not in RESULT_FILES:
+        if file.name not in (*RESULT_FILES, REPORT_VALUES_FILE):
             staged.path(file.name).write_bytes(file.data)
     for key, svg in report.figures.items():
         staged.path(f"figures/{FIGURE_FILES[key]}").write_text(svg, encoding="utf-8")

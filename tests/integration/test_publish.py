@@ -110,7 +110,7 @@ def test_the_index_lists_every_version_newest_first(site, versions):
         assert (site / version.folder / "ketamine-report.pdf").is_file()
     assert published[0].changes == "First published version."
     assert "patients 49 → 46" in published[1].changes
-    assert 'url=v3/index.html' in (site / "latest.html").read_text()
+    assert 'href="v3/ketamine-report.html"' in (site / "latest.html").read_text()
     assert not list(site.glob(".incoming-*"))
     assert "<script" not in html and "http://" not in html and "https://" not in html
 
@@ -143,7 +143,7 @@ def test_two_concurrent_publishes_leave_a_consistent_index(versions, tmp_path):
         assert {v.key for v in published} == {json.loads((site / f"v{n}" / "version.json").read_text())["key"] for n in (1, 2)}
         assert len({v.key for v in published}) == 2
         assert index_entries(site) == ["v2", "v1"]
-        assert "url=v2/index.html" in (site / "latest.html").read_text()
+        assert 'href="v2/ketamine-report.html"' in (site / "latest.html").read_text()
         assert not list(site.glob(".incoming-*"))
         # The second version's page compares it with the first, whichever finished first.
         assert "since version 1" in (site / "v2" / "index.html").read_text().lower()
@@ -200,3 +200,166 @@ def test_diff_command_prints_the_table(site):
     patients = next(line for line in lines if re.match(r"count\s+cohort / n_patients\s", line))
     assert patients.split()[-3:] == ["49", "46", "-3"]
     assert "patients 49 → 46" in lines[-1]
+
+
+# ------------------------------------------------------------- in a browser --
+
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDTHS = (390, 1280)
+MIN_FIGURE_TEXT_PX = 11
+
+
+@pytest.fixture(scope="module")
+def axe_script():
+    from ..conftest import REPO, _missing_tool
+
+    path = REPO / "node_modules" / "axe-core" / "axe.min.js"
+    if not path.is_file():
+        _missing_tool("axe-core is not installed (npm ci, as scripts/test.sh does in CI)")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def served_site(site):
+    """The site served by `python -m http.server` on 127.0.0.1 (a free port)."""
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(site)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+LINKS_JS = """() => Array.from(document.querySelectorAll('a[href], link[href], img[src], script[src], iframe[src]'))
+    .map(e => e.href || e.src)"""
+SCROLL_JS = "() => [document.scrollingElement.scrollWidth, window.innerWidth]"
+FIGURE_TEXT_JS = """() => Array.from(document.querySelectorAll('figure svg text')).map(t => {
+    const m = t.getScreenCTM();
+    return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+})"""
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_served_site_in_a_browser(served_site, axe_script, chromium, tmp_path_factory):
+    """Every page and link of the site: no 404, no request off the site, no axe violation, no sideways scroll."""
+    from playwright.sync_api import sync_playwright
+
+    shots = tmp_path_factory.mktemp("screenshots")
+    requests: list[str] = []
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
+        context = browser.new_context()
+        context.on("request", lambda request: requests.append(request.url))
+        # Anything off the site is recorded above and refused here, so the test never reaches the network.
+        context.route(re.compile(r"^(?!" + re.escape(served_site) + r"|data:).*"), lambda route: route.abort())
+        page = context.new_page()
+        queue, seen, pages = [served_site + "index.html"], set(), []
+        while queue:
+            url = queue.pop(0)
+            if url in seen:
+                continue
+            seen.add(url)
+            response = context.request.get(url)
+            if response.status != 200:
+                problems.append(f"{url}: HTTP {response.status}")
+                continue
+            if not response.headers.get("content-type", "").startswith("text/html"):
+                continue
+            pages.append(url)
+            page.set_viewport_size({"width": WIDTHS[0], "height": 844})
+            page.goto(url)
+            page.wait_for_load_state("networkidle")
+            links = [link.split("#")[0] for link in page.evaluate(LINKS_JS)]
+            problems += [f"{url} links off the site: {link}" for link in links if not link.startswith(served_site)]
+            queue += [link for link in links if link.startswith(served_site)]
+            page.add_script_tag(content=axe_script)
+            violations = page.evaluate(
+                "async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
+                ".map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))",
+                WCAG_TAGS,
+            )
+            problems += [f"{url} axe: {violation}" for violation in violations]
+            name = url[len(served_site):].replace("/", "_") or "root"
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 844 if width < 1000 else 900})
+                page.goto(url)
+                scroll_width, inner_width = page.evaluate(SCROLL_JS)
+                if scroll_width > inner_width:
+                    problems.append(f"{url} at {width} px scrolls sideways ({scroll_width} > {inner_width})")
+                page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=width > 1000)
+            if url.endswith("ketamine-report.html"):
+                page.set_viewport_size({"width": WIDTHS[0], "height": 844})
+                page.goto(url)
+                sizes = page.evaluate(FIGURE_TEXT_JS)
+                if not sizes:
+                    problems.append(f"{url}: the figures have no SVG text elements (text drawn as paths)")
+                elif min(sizes) < MIN_FIGURE_TEXT_PX:
+                    problems.append(f"{url}: figure text {min(sizes):.1f} px at {WIDTHS[0]} px wide (< {MIN_FIGURE_TEXT_PX})")
+        browser.close()
+    print(f"screenshots: {shots}")
+    assert len([p for p in pages if p.endswith("ketamine-report.html")]) == 3
+    assert {served_site + f"v{n}/index.html" for n in (1, 2, 3)} <= set(pages)
+    assert [url for url in requests if not url.startswith((served_site, "data:"))] == []
+    assert problems == []
+
+
+# ------------------------------------------------------- nothing internal --
+
+CANARY = "canary-4f1d92e7"
+
+
+@pytest.mark.slow
+def test_published_files_hold_no_path_user_or_host_name(tmp_path):
+    """Publish from a folder whose path holds a canary string; no published file may contain it, in any form."""
+    import getpass
+    import gzip
+    import os
+    import socket
+    import zlib
+
+    root = tmp_path / CANARY / "work"
+    dataset = demo_variant(root / "data")
+    site = root / "site"
+    # Run from inside the canary folder, with absolute paths, as a user on the server would.
+    completed = ketareport("publish", dataset.resolve(), "--site", site.resolve(), cwd=root)
+    assert completed.returncode == 0, completed.stderr
+    needles = {CANARY.encode(), str(tmp_path).encode(), os.path.expanduser("~").encode() + b"/"}
+    host = socket.gethostname()
+    if len(host) >= 6:
+        needles.add(host.encode())
+    user = getpass.getuser()
+    if len(user) >= 6:
+        needles.add(user.encode())
+    leaks = []
+    for path in site.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        texts = [data]
+        if path.suffix == ".rds":
+            texts.append(gzip.decompress(data))
+        if path.suffix == ".pdf":  # Flate streams: page text, metadata, the files the PDF carries
+            for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, flags=re.S):
+                try:
+                    texts.append(zlib.decompress(match.group(1)))
+                except zlib.error:
+                    pass
+        leaks += [f"{path.relative_to(site)}: {needle.decode()}" for needle in needles for text in texts if needle in text]
+    assert leaks == []

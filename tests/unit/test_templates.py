@@ -24,7 +24,9 @@ TABLE = Table(
 
 TABLE_SNAPSHOT = """\
 <div class="exhibit" id="tbl-example">
-<table>
+<p class="table-caption" id="tbl-example-caption"><span class="label">Table 3.</span> Reduction &lt;by&gt; group.</p>
+<div class="table-scroll" role="region" aria-labelledby="tbl-example-caption" tabindex="0">
+<table aria-labelledby="tbl-example-caption">
   <caption><span class="label">Table 3.</span> Reduction &lt;by&gt; group.</caption>
   <thead>
     <tr><th scope="col">Group</th><th scope="col">Patients</th><th scope="col">Mean</th></tr>
@@ -35,6 +37,7 @@ TABLE_SNAPSHOT = """\
     <tr class="row"><th scope="row">All</th><td>49</td><td>5.9</td></tr>
   </tbody>
 </table>
+</div>
 <p class="table-notes">A note.</p>
 </div>"""
 

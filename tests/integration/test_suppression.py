@@ -1,0 +1,188 @@
+"""Small-cell protection: every hidden cell is tried to be recomputed from what the report prints.
+
+The attack here is written independently of ketareport.present.suppress: it
+reads only the printed strings of Tables 1 and 2, writes down the equations a
+reader knows (a row's groups add up to its total; the diagnoses and the sexes
+of a group add up to the group's size; the two groups add up to everyone)
+and, for every hidden cell, finds the smallest and largest integer value it
+can take given those equations and the printed cells (an integer program).
+A cell whose smallest and largest values coincide has been recovered.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from ..conftest import DEMO
+
+PARTITIONS = ("Diagnosis", "Sex")
+"""Characteristics whose categories a reader knows add up to the group size."""
+
+
+def build_report(dataset, threshold, tmp_path):
+    from ketareport import report
+    from ketareport.pipeline import run_analysis
+    from ketareport.present.suppress import with_threshold
+
+    run = with_threshold(run_analysis(dataset), threshold)
+    return run, report.build(run, pdf=False)
+
+
+def parse_cell(text: str, threshold: int):
+    """(known value, or None) and (lower, upper) bounds of a printed count cell."""
+    if text == f"<{threshold}":
+        return None, (1, threshold - 1)
+    if text == "‡":
+        return None, (0, 10**6)
+    match = re.fullmatch(r"([\d,]+)( \((<1|>99|\d+)%\))?", text)
+    assert match, f"unexpected printed count {text!r}"
+    value = int(match.group(1).replace(",", ""))
+    return value, (value, value)
+
+
+def recoverable_cells(table, threshold: int) -> list[str]:
+    """The hidden cells of a printed characteristics table that its printed numbers determine."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    headers = table.columns[1:]
+    sizes = [re.fullmatch(r"(.*) \(n = (.*)\)", header).group(2) for header in headers]
+    cells: dict[tuple, tuple] = {}
+    for column, size in enumerate(sizes):
+        cells[("n", column)] = parse_cell(size, threshold)
+    equations = [{("n", 0): 1, ("n", 1): 1, ("n", 2): -1}]
+    section, members = None, {}
+    for position, row in enumerate(table.rows):
+        if row.kind == "section":
+            section = row.label
+            continue
+        if not re.fullmatch(r"([\d,]+( \(.*%\))?|<\d+|‡)", row.cells[0]):
+            continue  # a mean, median or hidden summary: not a count
+        for column, text in enumerate(row.cells):
+            cells[(position, column)] = parse_cell(text, threshold)
+            if sizes[column] in (f"<{threshold}", "‡"):
+                assert "%" not in text, f"a percentage beside a hidden group size gives the size away: {text}"
+        equations.append({(position, 0): 1, (position, 1): 1, (position, 2): -1})
+        if section in PARTITIONS:
+            members.setdefault(section, []).append(position)
+    for positions in members.values():
+        for column in range(3):
+            equations.append({**{(p, column): 1 for p in positions}, ("n", column): -1})
+    names = list(cells)
+    index = {name: i for i, name in enumerate(names)}
+    matrix = np.zeros((len(equations), len(names)))
+    for row, equation in enumerate(equations):
+        for name, coefficient in equation.items():
+            matrix[row, index[name]] = coefficient
+    lower = np.array([cells[name][1][0] for name in names], dtype=float)
+    upper = np.array([cells[name][1][1] for name in names], dtype=float)
+    constraint = LinearConstraint(matrix, 0, 0)
+    recovered = []
+    for name in names:
+        if cells[name][0] is not None:
+            continue
+        objective = np.zeros(len(names))
+        objective[index[name]] = 1
+        low, high = (milp(sign * objective, constraints=constraint, integrality=np.ones(len(names)),
+                          bounds=Bounds(lower, upper)) for sign in (1, -1))
+        assert low.success and high.success, name
+        if round(low.fun) == round(-high.fun):
+            recovered.append(f"{table.id} {name}: {round(low.fun)}")
+    return recovered
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory):
+    """A generated dataset of 40 patients: small groups and many small cells."""
+    folder = tmp_path_factory.mktemp("small") / "data"
+    completed = subprocess.run([sys.executable, "-m", "ketareport", "demo-data", "--out", str(folder),
+                                "--patients", "40", "--seed", "11"], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    return folder
+
+
+@pytest.mark.parametrize("dataset_name, threshold", [("demo", 5), ("demo", 11), ("small", 5), ("small", 11)])
+def test_no_hidden_cell_can_be_recomputed_from_the_tables(dataset_name, threshold, small_dataset, tmp_path):
+    dataset = DEMO if dataset_name == "demo" else small_dataset
+    run, built = build_report(dataset, threshold, tmp_path)
+    hidden = 0
+    for key in ("patients", "infusions"):
+        table = built.context.tables[key]
+        hidden += sum(cell in (f"<{threshold}", "‡") for row in table.rows for cell in row.cells)
+        assert recoverable_cells(table, threshold) == []
+    assert hidden > 0  # the datasets have small cells: the attack had something to try
+
+
+@pytest.mark.parametrize("threshold", [5, 11])
+def test_the_text_states_no_hidden_count(threshold, small_dataset, tmp_path):
+    """Every count the prose states beside a diagnosis, and every relief probability, agrees with the tables."""
+    from ketareport.present.formats import count_words, format_proportion
+
+    for dataset in (DEMO, small_dataset):
+        run, built = build_report(dataset, threshold, tmp_path)
+        context = built.context
+        prose = " ".join([*context.values["narrative"].values(), *context.values["text"].values(),
+                          *(f.alt for f in context.figures.values())])
+        table = context.tables["patients"]
+        printed = {row.label.lower(): row.cells[2] for row in table.rows if row.cells}
+        stated = 0
+        for label, count in run.results.cohort.diagnoses.items():
+            shown = run.results.cohort.diagnosis_labels[label]
+            said = re.search(rf"\b({count_words(count)}|{count}) had {re.escape(shown)}\b", prose, flags=re.IGNORECASE)
+            if 1 <= count < threshold:
+                assert not said, (label, count)
+                assert printed.get(shown.lower()) in (f"<{threshold}", "‡", None)
+            stated += bool(re.search(rf"\b\S+ had {re.escape(shown)}\b", prose, flags=re.IGNORECASE))
+        assert stated  # the cohort sentence names diagnoses of the comparison group: there was something to check
+        for outcome in run.results.relief.outcomes:
+            if 1 <= outcome.x < threshold or 1 <= outcome.n_censored_not_evaluable < threshold:
+                assert f"{outcome.x} of {outcome.n_evaluable}" not in prose
+                assert context.values["relief"][outcome.name]["estimate"] == f"n\u00a0<\u00a0{threshold}"
+                assert f"{format_proportion(outcome.estimate)} (" not in prose
+        for column, count in run.results.cohort.excluded_missing_by_column.items():
+            if 1 <= count < threshold:
+                assert f"({count})" not in " ".join(p for s in context.methods for p in s.paragraphs)
+        vas = run.results.vas
+        for estimate in (vas.index, vas.comparison):
+            if 1 <= estimate.n < threshold:
+                assert context.values["vas"]["difference"]["estimate"] == f"n\u00a0<\u00a0{threshold}"
+
+
+@pytest.mark.slow
+def test_render_with_suppression_keeps_the_analyst_files_exact(tmp_path):
+    """render --suppress-below: the HTML, the PDF and the Quarto variables are suppressed; results.json is not."""
+    from pypdf import PdfReader
+
+    out = tmp_path / "out"
+    completed = subprocess.run([sys.executable, "-m", "ketareport", "render", str(DEMO), "--out", str(out),
+                                "--suppress-below", "11", "--quarto"], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["cohort"]["diagnoses"]["back_pain"] == 7  # exact for the analyst
+    assert results["config"]["report"]["suppress_below"] == 11
+    html = (out / "ketamine-report.html").read_text()
+    assert "&lt;11 had back pain" in html and "seven had back pain" not in html
+    pdf = PdfReader(out / "ketamine-report.pdf")
+    text = " ".join(page.extract_text() for page in pdf.pages)
+    assert "<11 had back pain" in re.sub(r"\s+", " ", text)
+    attached = set(pdf.attachments)
+    assert "results.json" not in attached and "estimates.csv" not in attached
+    variables = (out / "quarto" / "_variables.yml").read_text()
+    assert r'"n_censored": "\\<11"' in variables  # Markdown-escaped by the Quarto writer
+    assert "had back pain" in variables and "seven had back pain" not in variables
+    assert "0.5\u00a0cm band" in html or "0.5 cm band" in html  # Figure 2 drawn as distributions: no patient's own mean
+
+
+def test_the_attack_recovers_cells_when_only_primary_cells_are_hidden(monkeypatch, tmp_path):
+    """The attack is real: without rule 3 (complementary cells) it recomputes hidden counts of the demo."""
+    from ketareport.present import suppress
+
+    monkeypatch.setattr(suppress, "complementary", lambda values, hidden, equations, protected=frozenset(): set(hidden))
+    run, built = build_report(DEMO, 11, tmp_path)
+    assert recoverable_cells(built.context.tables["patients"], 11) != []
