@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .diff import REPORT_VALUES_FILE, compare, diff_html, load_values, summary_line
-from .errors import KetareportError
+from .errors import EXIT_INVALID_INPUT, KetareportError
 from .output import StagedOutput, write_atomic
 from .pipeline import RESULT_FILES
 
@@ -55,6 +55,8 @@ Progress = Callable[[str], None]
 
 class PublishError(KetareportError):
     """The source cannot be published as asked (e.g. a render folder made with another suppression setting)."""
+
+    exit_code = EXIT_INVALID_INPUT
 
 
 @dataclass(frozen=True)
@@ -118,9 +120,9 @@ def publication_key(document: dict[str, Any], suppress_below: int | None) -> str
 
 
 def data_digest(document: dict[str, Any]) -> str:
-    """SHA-256 over the data files' names and digests: one number that changes when any data file does."""
-    lines = sorted(f"{Path(f['path']).name}  {f['sha256']}\n" for f in document["provenance"]["dataset"]["files"])
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
+    """The data digest the report itself prints (``provenance.dataset.digest``: SHA-256 of the data files'
+    ``sha256sum`` listing), so that the index and the report's title page show the same number."""
+    return document["provenance"]["dataset"]["digest"]
 
 
 # ------------------------------------------------------------------- site --
