@@ -8,8 +8,9 @@ traceback of an unexpected error) and ``--quiet`` (no progress messages).
 
   0  success
   1  an unexpected error, or R / Quarto failing (a message, not a traceback, unless --debug)
-  2  invalid dataset, configuration or output folder, nothing to analyse, or
-     (render --strict) missing metadata: every problem listed, nothing written
+  2  invalid dataset, configuration or output folder, nothing to analyse,
+     (render --strict) missing metadata, or a folder publish / diff cannot use:
+     every problem listed, nothing written
   3  verify: Python and R disagree
   4  verify: R or an R package is missing
 """

@@ -344,6 +344,8 @@ class StudyConfig(_Block):
         keys = {}
         for written, printed in labels.items():
             key = normalise_diagnosis(written)
+            if not key:
+                raise _fail(f"{written!r} names no diagnosis")
             if key in keys:
                 raise _fail(f"{written!r} and {keys[key][0]!r} are the same diagnosis")
             keys[key] = (written, printed)

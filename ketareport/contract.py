@@ -155,7 +155,7 @@ def diagnosis_labels(
 
     frame = pd.DataFrame({"key": normalised.to_numpy(), "written": written.astype("string").str.strip().to_numpy()})
     frame = frame.dropna()
-    # value_counts is stable on ties when sort follows a first-seen ordering.
+    # groupby(sort=False) lists the spellings in the order first seen: that position breaks ties in the count.
     counts = frame.groupby(["key", "written"], sort=False).size().reset_index(name="n")
     counts["first_seen"] = counts.index
     best = counts.sort_values(["key", "n", "first_seen"], ascending=[True, False, True]).drop_duplicates("key")

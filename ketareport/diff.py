@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import EXIT_INVALID_INPUT, KetareportError
+from .errors import DiffInputError
 
 RESULTS_FILE = "results.json"
 REPORT_VALUES_FILE = "report-values.json"
@@ -40,12 +40,6 @@ KINDS = ("estimate", "count", "table cell")
 SIGNIFICANT_DIGITS = 10
 
 Value = int | float | str | None
-
-
-class DiffInputError(KetareportError):
-    """A folder to compare holds neither results.json nor report-values.json."""
-
-    exit_code = EXIT_INVALID_INPUT
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """The engine's own exceptions, each with the exit status the command line gives it.
 
 The engine raises these; only the command line turns them into messages and
-exit codes (one handler in :mod:`ketareport.cli`):
+exit codes (one handler, :class:`ketareport.console.KetareportGroup`):
 
   1  an unexpected error, or R / Quarto failing
-  2  invalid dataset, configuration or output folder; nothing to analyse; missing metadata under --strict
+  2  invalid dataset, configuration or output folder; nothing to analyse; missing metadata under --strict;
+     a folder that cannot be published or compared as asked
   3  verify: Python and R disagree
   4  verify: R or an R package is missing
 """
@@ -112,6 +113,18 @@ class WouldOverwrite(KetareportError):
 
 class MissingMetadata(KetareportError):
     """``render --strict``: study.yml lacks what a submitted manuscript needs."""
+
+    exit_code = EXIT_INVALID_INPUT
+
+
+class PublishError(KetareportError):
+    """The source cannot be published as asked (e.g. a render folder made with another suppression setting)."""
+
+    exit_code = EXIT_INVALID_INPUT
+
+
+class DiffInputError(KetareportError):
+    """A folder to compare holds neither results.json nor report-values.json."""
 
     exit_code = EXIT_INVALID_INPUT
 

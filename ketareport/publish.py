@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .diff import REPORT_VALUES_FILE, compare, diff_html, load_values, summary_line
-from .errors import EXIT_INVALID_INPUT, KetareportError
+from .errors import PublishError
 from .output import StagedOutput, write_atomic
 from .pipeline import RESULT_FILES
 
@@ -51,12 +51,6 @@ VERSION_FOLDER = re.compile(r"^v(\d+)$")
 SITE_TEMPLATES = "site"
 
 Progress = Callable[[str], None]
-
-
-class PublishError(KetareportError):
-    """The source cannot be published as asked (e.g. a render folder made with another suppression setting)."""
-
-    exit_code = EXIT_INVALID_INPUT
 
 
 @dataclass(frozen=True)

@@ -199,12 +199,17 @@ def validate_dataset(raw: RawDataset) -> Dataset:
     patient_id = patients_check.text(column["patient_id"], required=True)
     patients_check.unique(column["patient_id"], patient_id, "patient_id")
     diagnosis = patients_check.text(column["diagnosis"], required=True)
+    diagnosis_key = normalise_diagnoses(diagnosis)
+    patients_check.flag(
+        column["diagnosis"], (diagnosis.notna() & diagnosis_key.eq("")).to_numpy(dtype=bool),
+        lambda v: f"{v!r} names no diagnosis (only spaces, hyphens or underscores)",
+    )
     sex = patients_check.text(column["sex"], required=False)
     patients_check.flag(column["sex"], (sex.notna() & ~sex.isin(["F", "M"])).to_numpy(), lambda v: f"{v!r} must be F, M or blank")
     patients = pd.DataFrame({
         "row": np.arange(1, len(raw.patients.frame) + 1),
         "patient_id": patient_id,
-        "diagnosis": normalise_diagnoses(diagnosis),
+        "diagnosis": diagnosis_key,
         "diagnosis_as_written": diagnosis,
         "sex": sex.where(sex.isin(["F", "M"]), None),
         "age_years": patients_check.number(column["age_years"], 0, 120),

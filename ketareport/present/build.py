@@ -137,10 +137,11 @@ def _period(run: AnalysisRun) -> Period:
 def _side_effects(table: CharacteristicsTable) -> SideEffects:
     rows = [row for row in table.rows if row.section == "Side effects"]
     any_row = next((row for row in rows if row.label == "Any"), None)
-    labelled = [row for row in rows if row.label != "Any" and row.cells["all"].n > 0]
+    counts = {row.label.lower(): row.cells["all"].n for row in rows if row.label != "Any" and row.cells["all"].n > 0}
+    top = max(counts.values(), default=0)
     return SideEffects(
         percent=any_row.cells["all"].percent if any_row else None,
-        most_frequent=labelled[0].label.lower() if labelled else None,
+        most_frequent=tuple(label for label, n in counts.items() if n == top),
     )
 
 
@@ -230,10 +231,10 @@ def _abstract(facts: Facts, sentences: dict[str, str], conclusions: list[str],
         Section("Design", ["Retrospective chart review."]),
         Section("Setting", [
             " ".join(part for part in (
-                clauses["setting"], f"All ketamine infusions administered {clauses['period']} were analysed.") if part)
+                clauses["setting"], f"All ketamine infusions administered {clauses['period']} were reviewed.") if part)
         ]),
         Section("Methods", [
-            f"{narrative.data_reviewed(facts)} {sentences['premedication']}"
+            f"{sentences['data_reviewed']} {sentences['premedication']}"
         ]),
         Section("Results", [results]),
         Section("Conclusions", conclusions),

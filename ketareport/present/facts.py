@@ -14,7 +14,8 @@ from .formats import MISSING, format_period
 class SideEffects:
     percent: float | None
     """Percent of analysed infusions with any side effect recorded; None when no infusion was analysed."""
-    most_frequent: str | None
+    most_frequent: tuple[str, ...]
+    """The side effects recorded most often (several when tied); empty when none was recorded."""
 
 
 @dataclass(frozen=True)

@@ -276,7 +276,8 @@ def side_effects_result(f: Facts) -> str:
     s = f.side_effects
     if not s.percent:
         return ""
-    most = f"; the most frequent was {s.most_frequent}" if s.most_frequent else ""
+    tied = len(s.most_frequent) > 1
+    most = f"; the most frequent {'were' if tied else 'was'} {_series(list(s.most_frequent))}" if s.most_frequent else ""
     return f"At least one side effect was recorded after {format_percent(s.percent)} of analysed infusions{most} (Table 2)."
 
 
@@ -287,7 +288,7 @@ def side_effects_conclusion(f: Facts) -> str:
     if s.percent == 0:
         return "No side effect was recorded."
     frequency = "infrequent" if s.percent < SIDE_EFFECTS_INFREQUENT_BELOW else "common"
-    most = f", most often {s.most_frequent}" if s.most_frequent else ""
+    most = f", most often {_series(list(s.most_frequent))}" if s.most_frequent else ""
     return f"Side effects were {frequency}: {format_percent(s.percent)} of analysed infusions recorded at least one{most}."
 
 
@@ -375,6 +376,8 @@ def sentences(f: Facts) -> dict[str, str]:
     """Every result-dependent sentence by rule name (Quarto's ``narrative.*`` variables)."""
     return {
         "cohort": cohort_sentence(f),
+        "data_reviewed": data_reviewed(f),
+        "items_recorded": items_recorded(f),
         "premedication": premedication(f),
         "overall_reduction": overall_reduction(f),
         "group_reductions": group_reductions(f),

@@ -20,8 +20,10 @@ interpolation, numpy's default). Means and SDs are the engines' own
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import operator
+import uuid
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -129,6 +131,7 @@ class _Summary:
     def __init__(self, table):
         self.table = table
         self.measures: dict[str, Any] = {}
+        self.distributions: dict[str, Any] = {}
         self.masks = {"index": table.is_index, "comparison": ~table.is_index, "all": None}
 
     def add(self, name: str, measure) -> str:
@@ -149,6 +152,11 @@ class _Summary:
             self.add(f"{name}:{group}:n", selected.sum())
 
     def continuous(self, name: str, values) -> None:
+        """Count, mean, SD, extremes and quartiles per group: from the value counts (see :func:`_distribution`)."""
+        self.distributions[name] = values
+
+    def engine_continuous(self, name: str, values) -> None:
+        """The same measures as engine aggregates: for a variable with too many distinct values to count."""
         for group in GROUPS:
             value = self.masked(values, group)
             prefix = f"{name}:{group}"
@@ -167,8 +175,76 @@ class _Summary:
 
     def run(self) -> dict[str, Any]:
         self.sizes()
+        values = {}
+        for name, expression in self.distributions.items():
+            counted = _distribution(self.table, expression)
+            if counted is None:
+                self.engine_continuous(name, expression)
+            else:
+                values.update({f"{name}:{key}": value for key, value in counted.items()})
         result = _one_row(self.table.aggregate(**{_safe(name): measure for name, measure in self.measures.items()}))
-        return {name: result[_safe(name)] for name in self.measures}
+        return values | {name: result[_safe(name)] for name in self.measures}
+
+
+DISTINCT_VALUES_FETCHED = 20_000
+"""Value counts fetched for a variable's exact statistics; beyond, the engine computes them itself."""
+
+
+def _distribution(table, values) -> dict[str, Any] | None:
+    """Exact summary statistics of a variable per group, from its value counts.
+
+    Clinical variables take few distinct values (VAS on a 0.1 cm grid,
+    whole milligrams, minutes and days), so ``GROUP BY group, value`` returns
+    a few hundred rows whatever the number of infusions, and from them the
+    count, mean, SD (two-pass), extremes and numpy's linear-interpolation
+    quartiles follow exactly; holistic quantile aggregates over millions of
+    rows would hold every value in the engine's memory. None when the
+    variable has more distinct values than :data:`DISTINCT_VALUES_FETCHED`.
+    """
+    import numpy as np
+
+    present = table.select(is_index=table.is_index, value=values).filter(lambda t: t.value.notnull())
+    counts = present.group_by(["is_index", "value"]).aggregate(n=present.count())
+    rows = counts.limit(DISTINCT_VALUES_FETCHED + 1).to_pyarrow()
+    if rows.num_rows > DISTINCT_VALUES_FETCHED:
+        return None
+    is_index = np.asarray(rows["is_index"].to_pylist(), dtype=bool)
+    value = np.asarray(rows["value"].to_pylist(), dtype=float)
+    n = np.asarray(rows["n"].to_pylist(), dtype=np.int64)
+    result: dict[str, Any] = {}
+    for group, selected in (("index", is_index), ("comparison", ~is_index), ("all", np.ones_like(is_index))):
+        result.update({f"{group}:{key}": statistic for key, statistic in _counted_statistics(value[selected], n[selected]).items()})
+    return result
+
+
+def _counted_statistics(values, counts) -> dict[str, Any]:
+    """count, mean, sd, min, max and quartiles of a sample given as distinct values and their counts."""
+    import numpy as np
+
+    order = np.argsort(values, kind="stable")
+    values, counts = values[order], counts[order]
+    if values.size:  # one value may come as several rows (engines group -0.0 and 0.0 apart)
+        values, inverse = np.unique(values, return_inverse=True)
+        counts = np.bincount(inverse, weights=counts).astype(np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return {"count": 0, "mean": None, "sd": None, "min": None, "max": None, "q1": None, "median": None, "q3": None}
+    mean = float(np.sum(values * counts) / total)
+    sd = float(np.sqrt(np.sum(counts * (values - mean) ** 2) / (total - 1))) if total > 1 else None
+    ends = np.cumsum(counts)  # the sorted sample's positions 0 .. total-1: value k fills ends[k-1] .. ends[k]-1
+
+    def order_statistic(position: int) -> float:
+        return float(values[np.searchsorted(ends, position, side="right")])
+
+    statistics = {"count": total, "mean": mean, "sd": sd, "min": float(values[0]), "max": float(values[-1])}
+    for key, probability in QUANTILES.items():
+        position = probability * (total - 1)
+        low = int(np.floor(position))
+        below, above = order_statistic(low), order_statistic(min(low + 1, total - 1))
+        fraction = position - low
+        # numpy's linear method, as np.quantile computes it (its lerp form for each half of the step).
+        statistics[key] = below + fraction * (above - below) if fraction < 0.5 else above - (1 - fraction) * (above - below)
+    return statistics
 
 
 def _safe(name: str) -> str:
@@ -231,14 +307,26 @@ class _Table:
         return CharacteristicsTable(unit=self.unit, columns=self.columns, rows=self.rows)
 
 
-def _label_counts(table, column: str, key: str, ignore: tuple[str, ...] = ()) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
-    """Rows holding each label of a ``;`` list, per group; and rows holding any label (queries 5, 6)."""
-    labels = table.select(key=table[key], is_index=table.is_index, label=table[column].split(";").unnest())
-    labels = labels.filter(labels.label != "")
-    for ignored in ignore:
-        labels = labels.filter(labels.label != ignored)
-    per_group = _rows(labels.group_by(["label", "is_index"]).aggregate(n=labels.key.nunique()))
-    any_label = _rows(labels.group_by("is_index").aggregate(n=labels.key.nunique()))
+def _label_counts(table, column: str, ignore: tuple[str, ...] = ()) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Rows holding each label of a ``;`` list, per group; and rows holding any label (queries 5, 6).
+
+    Each row's labels are made distinct first, so counting rows needs no
+    ``COUNT(DISTINCT key)``; rows with an empty list are left out before the
+    lists are split (most infusions have no side effect).
+    """
+    listed = table.filter(table[column] != "")
+
+    def kept(label):
+        keep = label != ""
+        for ignored in ignore:
+            keep = keep & (label != ignored)
+        return keep
+
+    labels = listed[column].split(";").unique().filter(kept)
+    exploded = listed.select(is_index=listed.is_index, label=labels.unnest())
+    per_group = _rows(exploded.group_by(["label", "is_index"]).aggregate(n=exploded.count()))
+    holding = listed.select(is_index=listed.is_index, n_labels=labels.length()).filter(lambda t: t.n_labels > 0)
+    any_label = _rows(holding.group_by("is_index").aggregate(n=holding.count()))
     counts: dict[str, dict[str, int]] = {}
     for row in per_group:
         cell = counts.setdefault(row["label"], {})
@@ -252,7 +340,31 @@ def _label_counts(table, column: str, key: str, ignore: tuple[str, ...] = ()) ->
 
 def analyse_source(typed: TypedSource, options: AnalysisOptions, labels: Mapping[str, str] | None = None) -> StudyResults:
     """Every result of the analysis, from aggregates the engine computes; ``labels`` is study.yml's diagnosis label map."""
-    tables = _derive(typed, options)
+    derived = _derive(typed, options)
+    # The per-patient table (one row per patient) feeds six queries: the engine keeps it once.
+    with _kept(typed.source, derived.patients) as patients:
+        return _analyse(_Tables(patients, derived.infusions), typed, options, labels)
+
+
+@contextlib.contextmanager
+def _kept(source, expression):
+    """``expression`` computed once into a temporary table of the engine (Spark: a persisted DataFrame)."""
+    if source.spec.engine == "spark":
+        cached = expression.cache()
+        try:
+            yield cached
+        finally:
+            cached.release()
+        return
+    name = f"ketareport_{uuid.uuid4().hex[:16]}"
+    table = source.backend.create_table(name, expression, temp=True)
+    try:
+        yield table
+    finally:
+        source.backend.raw_sql(f'DROP TABLE "{name}"')
+
+
+def _analyse(tables: _Tables, typed: TypedSource, options: AnalysisOptions, labels: Mapping[str, str] | None) -> StudyResults:
     every_infusion = _infusion_counts(tables.infusions)
     _require_analysable(int(typed.patients.count().to_pyarrow().as_py()), every_infusion)
     aggregates = vas_aggregates(tables)
@@ -287,8 +399,8 @@ def analyse_source(typed: TypedSource, options: AnalysisOptions, labels: Mapping
     infusion_values = infusions.run()
 
     diagnoses = _rows(tables.patients.group_by(["diagnosis", "is_index"]).aggregate(n=tables.patients.count()))
-    interventions, _ = _label_counts(tables.patients, "previous_interventions", "patient_id")
-    effects, any_effect = _label_counts(analysed_infusions, "side_effects", "infusion_id", ignore=(NO_SIDE_EFFECT,))
+    interventions, _ = _label_counts(tables.patients, "previous_interventions")
+    effects, any_effect = _label_counts(analysed_infusions, "side_effects", ignore=(NO_SIDE_EFFECT,))
     excluded_ids = [row["infusion_id"] for row in _rows(tables.infusions.filter(tables.infusions.excluded).select("infusion_id").order_by("infusion_id"))]
     not_analysed_ids = [row["patient_id"] for row in _rows(tables.patients.filter(tables.patients.n_analysed == 0).select("patient_id").order_by("patient_id"))]
 

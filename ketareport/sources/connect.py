@@ -98,13 +98,24 @@ def shown_location(location: str) -> str:
     return location
 
 
+DUCKDB_CATALOG = "study"
+DUCKDB_MEMORY_LIMIT = "600MB"
+"""DuckDB's own memory (it spills to a temporary folder beyond it): the whole run stays under 1 GB."""
+
+
 def _connect_duckdb(location: str):
+    """An in-memory DuckDB with the file attached read-only: the file is never written, and the run
+    still has somewhere to keep its temporary tables."""
+    import tempfile
+
     import ibis
 
     path = location.removeprefix("duckdb://")
     if not Path(path).is_file():
         raise DatasetInvalid([Problem(path, "does not exist (a DuckDB database file)")])
-    return ibis.duckdb.connect(path, read_only=True)
+    backend = ibis.duckdb.connect(memory_limit=DUCKDB_MEMORY_LIMIT, temp_directory=tempfile.gettempdir())
+    backend.raw_sql(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS {DUCKDB_CATALOG} (READ_ONLY)")
+    return backend
 
 
 def _connect_spark(spec: SourceSpec):
@@ -150,8 +161,11 @@ def _connect_spark(spec: SourceSpec):
 def _table(backend, spec: SourceSpec, name: str, wanted: str, view: str | None = None) -> SourceTable:
     database, _, table_name = (None, "", view) if view else wanted.rpartition(".")
     label = name if wanted == name else f"{name} ({wanted})"
+    where: Any = database or None
+    if spec.engine == "duckdb":
+        where = (DUCKDB_CATALOG, database or "main")
     try:
-        table = backend.table(table_name, database=database or None)
+        table = backend.table(table_name, database=where)
     except Exception as error:  # a missing table is a different exception in each backend
         raise DatasetInvalid([Problem(label, f"cannot be read from {shown_location(spec.location)}: no table {wanted} ({type(error).__name__})")]) from error
     by_lower: dict[str, list[str]] = {}

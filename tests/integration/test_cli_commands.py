@@ -225,3 +225,32 @@ def test_data_block_names_the_tables_and_columns_of_the_source(tmp_path):
     result = run("check", folder)
     assert result.exit_code == 0, result.output
     assert "infusions: 10, of which 8 analysable" in result.output
+
+
+@pytest.mark.parametrize("command", ["check", "analyze"])
+def test_config_option_errors_properly_on_a_missing_file(tmp_path, command):
+    dataset = write_csv_dataset(tmp_path / "data")
+    out = ("--out", tmp_path / "out") if command == "analyze" else ()
+    result = run(command, dataset, *out, "--config", tmp_path / "nowhere.yml")
+    assert result.exit_code == 2
+    assert "nowhere.yml: cannot be read (No such file or directory)" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_init_errors_properly_when_the_folder_is_a_file(tmp_path):
+    (tmp_path / "study").write_text("a file")
+    result = run("init", tmp_path / "study")
+    assert result.exit_code == 2 and "is a file" in result.output
+
+
+def test_debug_still_reports_invalid_input_as_a_message(tmp_path):
+    dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV.replace("P3,Back Pain,F,61", "P3,Back Pain,X,61"))
+    result = run("--debug", "check", dataset)
+    assert result.exit_code == 2 and "'X' must be F, M or blank" in result.output
+
+
+def test_diff_errors_properly_on_folders_without_results(tmp_path):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    result = run("diff", tmp_path / "old", tmp_path / "new")
+    assert result.exit_code == 2 and "Traceback" not in result.output

@@ -243,6 +243,13 @@ def check_truth(results: dict, context) -> None:
             assert (k, n) == (format_count(results["vas"]["n_patients_improved"]), format_count(overall["n"])), sentence
         if "could not be tested" in sentence and "difference between groups" in sentence:
             assert difference["p_value"] is None, sentence
+        most = re.search(r"(?:the most frequent (?:was|were)|most often) (.+?)(?: \(Table 2\))?\.$", sentence)
+        if most:
+            effects = {row["label"].lower(): row["cells"]["all"]["n"] for row in results["characteristics"]["infusions"]["rows"]
+                       if row["section"] == "Side effects" and row["label"] != "Any"}
+            named = re.split(r", | and ", most.group(1))
+            assert {effects[name] for name in named} == {max(effects.values())}, sentence
+            assert sum(n == max(effects.values()) for n in effects.values()) == len(named), sentence
         if "no evidence" in sentence:
             raise AssertionError(f"'no evidence' phrasing: {sentence}")
     if difference["estimate"] is not None and difference["p_value"] is not None:

@@ -111,6 +111,7 @@ def problems(tmp_path, text) -> list[str]:
     ("report: {data_lock: yesterday}", "report.data_lock is 'yesterday'; must be a date YYYY-MM-DD"),
     ("labels: {crps: CRPS, '-CRPS': Complex}", "'-CRPS' and 'crps' are the same diagnosis"),
     ("labels: [crps]", "labels is ['crps']; must be a mapping"),
+    ("labels: {' - ': X}", "' - ' names no diagnosis"),
     ("data: {columns: {vas: VAS}}", "data.columns is {'vas': 'VAS'}; has keys that are not data-dictionary columns: vas"),
     ("data: {sheets: 2}", "data.sheets is not a known option (known: columns, engine, infusions, patients, spark_master)"),
     ("analysis: {relief: {colour: 1}}", "analysis.relief.colour is not a known option (known: conf_level, method, thresholds)"),

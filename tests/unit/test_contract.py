@@ -69,3 +69,13 @@ def test_column_names_are_unique_within_each_table():
         names = [column.name for column in columns]
         assert len(names) == len(set(names))
     assert contract.ANALYSIS_COLUMNS == ("ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post")
+
+
+def test_a_diagnosis_of_separators_only_is_invalid_data(tmp_path):
+    from ketareport.errors import DatasetInvalid
+
+    patients = "patient_id,diagnosis\nP1,crps\nP2, - \n"
+    infusions = INFUSIONS_CSV.splitlines()[0] + "\nI1,P1,2005-01-02,100,60,8,2,true,true,\n"
+    with pytest.raises(DatasetInvalid) as error:
+        validate_dataset(load_dataset(write_csv_dataset(tmp_path / "data", patients, infusions)))
+    assert "row 2 (line 3), column diagnosis: '-' names no diagnosis" in error.value.report()
