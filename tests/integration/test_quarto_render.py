@@ -218,3 +218,13 @@ def test_r_template_renders_through_quarto(rendered, quarto, rscript):
     text = html_text(page)
     cohort = rendered["results"]["cohort"]
     assert f"Patients: {cohort['n_patients']} infusions: {cohort['n_infusions']}" in text
+
+
+def test_no_patient_or_infusion_id_is_printed(rendered):
+    """results.rds holds the ids (the analyst's file); the manuscript never prints them."""
+    cohort = rendered["run"].cohort
+    ids = [*cohort.patients["patient_id"], *cohort.infusions["infusion_id"]]
+    texts = {"HTML": html_text(rendered["html"]), "PDF": plain(rendered["pdf_text"])}
+    for name, text in texts.items():
+        printed = [identifier for identifier in ids if re.search(rf"\b{re.escape(identifier)}\b", text)]
+        assert not printed, (name, printed[:5])
