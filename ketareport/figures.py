@@ -221,8 +221,15 @@ def _relief(pyplot, run: AnalysisRun) -> str:
         axes.hlines(row, 100 * outcome.conf_low, 100 * outcome.conf_high, color=INK, linewidth=1.4)
         axes.vlines([100 * outcome.conf_low, 100 * outcome.conf_high], row - 0.12, row + 0.12, color=INK, linewidth=1.4)
         axes.plot(100 * outcome.estimate, row, marker="D", markersize=6, color=INK)
-        axes.annotate(f"{format_proportion(outcome.estimate)} ({outcome.x}/{outcome.n_evaluable})",
-                      (100 * outcome.conf_high + 2, row), va="center", fontsize=9)
+        label = f"{format_proportion(outcome.estimate)} ({outcome.x}/{outcome.n_evaluable})"
+        # Right of the interval; an anchor beyond the axis (upper bound above 98%) is not drawn at all, so
+        # such a label goes left of the interval, or above the estimate when the interval spans the axis.
+        if 100 * outcome.conf_high + 2 <= 100:
+            axes.annotate(label, (100 * outcome.conf_high + 2, row), va="center", fontsize=9)
+        elif 100 * outcome.conf_low - 2 >= 0:
+            axes.annotate(label, (100 * outcome.conf_low - 2, row), va="center", ha="right", fontsize=9)
+        else:
+            axes.annotate(label, (100 * outcome.estimate, row + 0.16), va="bottom", ha="center", fontsize=9)
     axes.set_yticks(range(len(outcomes)), [f"{o.label}\n({o.rule})" for o in reversed(outcomes)])
     axes.set_xlim(0, 100)
     axes.set_ylim(-0.6, len(outcomes) - 0.4)

@@ -114,9 +114,9 @@ def publication_key(document: dict[str, Any], suppress_below: int | None) -> str
 
 
 def data_digest(document: dict[str, Any]) -> str:
-    """SHA-256 over the data files' names and digests: one number that changes when any data file does."""
-    lines = sorted(f"{Path(f['path']).name}  {f['sha256']}\n" for f in document["provenance"]["dataset"]["files"])
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
+    """The data digest the report itself prints (``provenance.dataset.digest``: SHA-256 of the data files'
+    ``sha256sum`` listing), so that the index and the report's title page show the same number."""
+    return document["provenance"]["dataset"]["digest"]
 
 
 # ------------------------------------------------------------------- site --

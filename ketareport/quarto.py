@@ -2,32 +2,43 @@
 
 ``write_quarto_project`` stages, under ``quarto/`` in the output directory,
 a project that ``quarto render`` turns into HTML and (through Typst, no TeX)
-PDF:
+PDF. Its files are of two kinds (docs/quarto.md):
 
-- ``_quarto.yml``: the repository's project file, unchanged;
+Author-owned, written once and never overwritten (:func:`author_files`; a
+changed shipped template is offered as ``NAME.new``):
+
+- ``_quarto.yml``: the repository's project file;
+- ``templates/manuscript.qmd``: the manuscript's prose as text, with
+  ``{{< var >}}`` for every number (``vas.*``, ``cohort.*`` ...), for every
+  result-dependent sentence (``narrative.*``, the reporting rules of
+  :mod:`ketareport.present.narrative`) and every configuration-dependent
+  clause (``phrases.*``, :func:`ketareport.present.build.phrases`) — the
+  same pieces the HTML report's paragraphs are made of;
+- ``templates/results-r.qmd``: knitr R chunks over ``results.rds``;
+- ``typst/*.typ``: the Typst layout of the WeasyPrint PDF.
+
+Engine-owned, rewritten on every run:
+
+- ``_variables.yml``: every value, formatted by :mod:`ketareport.present`
+  exactly as in the HTML report, written as Markdown that reads back as
+  the formatted text;
 - ``_metadata-study.yml``: the title block, from study.yml (``metadata-files``);
-- ``_variables.yml``: every number and generated sentence, formatted by
-  :mod:`ketareport.present` exactly as in the HTML report, one paragraph per
-  variable, written as Markdown that reads back as the formatted text;
-- ``templates/*.qmd``: the manuscript and the R template (no number in them);
-- ``templates/_sections/*.md``: the body of each top-level section, as the
-  Jinja template lays it out (subsection headings, one ``{{< var >}}`` per
-  paragraph, tables and figures where the HTML places them);
-- ``templates/_exhibits/*.md``: each table (Markdown pipe table, caption,
-  ``#tbl-`` id) and figure (``#fig-`` id, alt text), also usable on its own;
-- ``templates/figures/*.svg``: the same SVG figures as the HTML report;
-- ``templates/results.rds`` and ``estimates.csv`` for the R template.
+- ``templates/_exhibits/*.md``: each table (pipe table, caption, ``#tbl-``
+  id, column widths) and figure (``#fig-`` id, width, alt text);
+- ``templates/_sections/*.md``: the optional Results subsections (side
+  effects, sensitivity analysis; empty when the report has none) and the
+  appendix;
+- ``templates/figures/*.svg``, ``fonts/``, ``templates/results.rds`` and
+  ``estimates.csv``.
 
-Two facts about Quarto shape the variables (both checked by the tests with
-pandoc, since the Quarto CLI is not available here): ``{{< var >}}`` inserts
-a value *inline* -- Quarto reads ``_variables.yml`` into the document's
-metadata, where pandoc parses each string as Markdown, and a value of several
-blocks is squashed into one paragraph with line breaks -- so each paragraph
-is its own variable; and because the value is Markdown, characters Markdown
+Two facts about Quarto shape the variables: ``{{< var >}}`` inserts a value
+*inline* -- Quarto reads ``_variables.yml`` into the document's metadata,
+where pandoc parses each string as Markdown, and a value of several blocks
+is squashed into one paragraph with line breaks -- so each value is one
+paragraph at most; and because the value is Markdown, characters Markdown
 would read as formatting (``> 21 days`` is a block quote, ``--verify`` an en
 dash) are backslash-escaped by :func:`escape_markdown`.
 """
-
 from __future__ import annotations
 
 import hashlib
@@ -44,6 +55,7 @@ import yaml
 from .errors import QuartoFailed
 from .paths import repository_file
 from .present.context import FIGURE_FILES, ReportContext, Table
+from .report import CONFIG_USED
 
 if TYPE_CHECKING:
     from .output import StagedOutput
@@ -257,15 +269,21 @@ def typst_title_block(context: ReportContext) -> dict[str, Any]:
     superscript marks and the numbered affiliations below, then institution, date and review board.
     Values are Markdown (pandoc reads metadata as Markdown), escaped to print as written.
     """
-    title = context.title
+    title, control = context.title, context.control
     block: dict[str, Any] = {
+        "draft-notice": escape_markdown(title.draft_notice),
         "authors": [{"name": escape_markdown(a.name), "marks": a.affiliation_marks} for a in title.authors],
         "affiliations": [escape_markdown(affiliation) for affiliation in title.affiliations],
+        "institution": escape_markdown(title.institution),
         "review-board": escape_markdown(title.review_board),
         "running-head": escape_markdown(title.running_head),
+        # The document-control block of the title page and the footer of every page; a draft is watermarked.
+        "control": [{"name": name, "value": escape_markdown(value)} for name, value in (
+            ("Status", control.status), ("Version", control.version), ("Report date", control.report_date),
+            ("Data lock", control.data_lock), ("Protocol", control.protocol), ("Data digest", control.data_digest))],
+        "footer": escape_markdown(f"{control.status} · version {control.version} · data {control.data_digest}"),
+        "draft": "DRAFT" if control.draft else "",
     }
-    if title.institution:
-        block["institution"] = escape_markdown(title.institution)
     return {key: value for key, value in block.items() if value}
 
 
@@ -314,6 +332,8 @@ def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str,
     )
     appendix_blocks = [
         "### Input files", input_table,
+        "Data digest (SHA-256 of the data files\u2019 `sha256sum` listing; the title page and the page footers print "
+        f"its first digits): {code_span(appendix.data_digest)}",
         _pairs_table("Rows read.", ("Table", "Rows"), appendix.row_counts).rstrip("\n"),
         "### Command and environment",
         f"Generated {_var('appendix.generated_at')} by:",
@@ -333,7 +353,8 @@ def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str,
         else:
             options.append([f"{block}.{row.label}", row.cells[0]])
     appendix_blocks += ["### Study configuration", _pairs_table(
-        "The study configuration used (attached to the PDF as study-used.yml).", ("Option", "Value"), options).rstrip("\n")]
+        "The study configuration used: every option, with the defaults that applied (written beside the report as "
+        f"{CONFIG_USED}).", ("Option", "Value"), options).rstrip("\n")]
 
     bodies = {
         "side-effects": optional_subsection("Side effects", "narrative.side_effects"),
@@ -495,18 +516,20 @@ PROJECT_README = """\
 
 Render it where the Quarto CLI is installed:
 
-    quarto render            # HTML (self-contained) and PDF (Typst: no TeX needed) into _output/
+    quarto render                            # HTML (self-contained) and PDF (Typst: no TeX needed) into _output/
+    quarto render templates/manuscript.qmd   # the manuscript only (no R needed)
 
-Every number and generated sentence comes from `_variables.yml`, written by
-ketareport from the analysis (values are Markdown: a backslash keeps a
-character such as `>` or `'` literal); the title block from
-`_metadata-study.yml` (study.yml). `templates/manuscript.qmd` holds the
-section headings and includes `templates/_sections/*.md` (subsections, one
-`{{< var >}}` per paragraph, tables and figures); each table and figure is
-also in `templates/_exhibits/`, the SVG files in `templates/figures/`.
-Nothing here needs editing to render.
+Yours to edit (ketareport writes them once and never overwrites them; when a
+later version ships a changed template it writes NAME.new beside yours):
+`templates/manuscript.qmd` (the prose, with `{{< var ... >}}` for every
+number and for each sentence whose wording depends on the results),
+`templates/results-r.qmd` (R, knitr: extend the analysis from `results.rds`),
+`_quarto.yml` and the Typst layout in `typst/`.
 
-`templates/results-r.qmd` reads `templates/results.rds` with knitr R chunks
-(R with the knitr and rmarkdown packages needed): extend the report in R.
-To render only one document: `quarto render templates/manuscript.qmd`.
+Rewritten by ketareport on every run (do not edit): `_variables.yml` (values
+are Markdown: a backslash keeps a character such as `>` literal),
+`_metadata-study.yml` (the title block, from study.yml), `templates/_exhibits/`
+(tables and figures), `templates/_sections/` (optional subsections and the
+appendix), `templates/figures/`, `templates/results.rds`,
+`templates/estimates.csv`, `fonts/`, this README.
 """

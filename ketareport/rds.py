@@ -50,13 +50,22 @@ OLDEST_READER = (2 << 16) | (3 << 8)
 
 
 def write_rds(path: Path, value: Any) -> None:
-    path.write_bytes(gzip.compress(serialise(value), mtime=0))
+    """Stream the serialisation through gzip into ``path`` (never the whole file in memory)."""
+    with path.open("wb") as file, gzip.GzipFile(filename="", mode="wb", fileobj=file, mtime=0) as compressed:
+        serialise(value, _Sink(compressed.write))
 
 
-def serialise(value: Any) -> bytes:
-    parts: list[bytes] = [b"X\n", struct.pack(">iii", 2, WRITER_VERSION, OLDEST_READER)]
-    _write(parts, value)
-    return b"".join(parts)
+def serialise(value: Any, sink: _Sink) -> None:
+    sink.append(b"X\n")
+    sink.append(struct.pack(">iii", 2, WRITER_VERSION, OLDEST_READER))
+    _write(sink, value)  # type: ignore[arg-type]
+
+
+class _Sink:
+    """Where the serialisation goes, piece by piece (``append`` as on a list of parts)."""
+
+    def __init__(self, write):
+        self.append = write
 
 
 def _flags(kind: int, *, attributes: bool = False, is_object: bool = False, tag: bool = False, levels: int = 0) -> bytes:
@@ -164,17 +173,28 @@ _ASCII_FLAGS = CHARACTER_ELEMENT | (ASCII << 12)
 _UTF8_FLAGS = CHARACTER_ELEMENT | (UTF8 << 12)
 
 
-def _string_elements(parts: list[bytes], values: list[str | None]) -> None:
+STRING_CHUNK = 1 << 16
+"""Strings converted and written per piece, so that a million ids never exist twice over in memory."""
+
+
+def _string_elements(parts: list[bytes], values: Any) -> None:
+    """``values``: a list of ``str``/``None``, or a pandas Series of text (missing = NA), read in pieces."""
     pack = struct.Struct(">ii").pack
-    chunks = []
-    for value in values:
-        if value is None:
-            chunks.append(_NA_STRING)
-            continue
-        data = value.encode("utf-8")
-        chunks.append(pack(_ASCII_FLAGS if len(data) == len(value) else _UTF8_FLAGS, len(data)))
-        chunks.append(data)
-    parts.append(b"".join(chunks))
+    for start in range(0, len(values), STRING_CHUNK):
+        if isinstance(values, list):
+            piece = values[start:start + STRING_CHUNK]
+        else:  # a Series: its missing cells become None
+            series = values.iloc[start:start + STRING_CHUNK]
+            piece = [None if missing else value for value, missing in zip(series.tolist(), series.isna().tolist(), strict=True)]
+        chunks = []
+        for value in piece:
+            if value is None:
+                chunks.append(_NA_STRING)
+                continue
+            data = value.encode("utf-8")
+            chunks.append(pack(_ASCII_FLAGS if len(data) == len(value) else _UTF8_FLAGS, len(data)))
+            chunks.append(data)
+        parts.append(b"".join(chunks))
 
 
 def _data_frame(parts: list[bytes], frame: Any) -> None:
@@ -191,7 +211,7 @@ def _data_frame(parts: list[bytes], frame: Any) -> None:
         elif pd.api.types.is_float_dtype(column.dtype):
             columns.append(_Prepared(DOUBLE, np.where(missing, NA_DOUBLE, column.to_numpy(dtype="float64", na_value=np.nan))))
         else:
-            columns.append(_Prepared(CHARACTER, [None if gone else str(value) for value, gone in zip(column.tolist(), missing, strict=True)]))
+            columns.append(_Prepared(CHARACTER, column.reset_index(drop=True).astype("string")))
     attributes = [
         ("names", _strings([str(name) for name in frame.columns])),
         ("class", _strings(["data.frame"])),

@@ -18,7 +18,7 @@ if [ -n "${CI:-}" ]; then
         $SUDO apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $DEBIAN_PACKAGES >/dev/null
     fi
-    # npm for the Quarto installer: Debian's only when no npm is there (a nodejs that bundles npm may be).
+    # npm for the Quarto installer and axe-core: Debian's only when no npm is there (a nodejs that bundles npm may be).
     if ! command -v npm >/dev/null; then
         echo "test: installing npm from Debian" >&2
         SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -27,14 +27,8 @@ if [ -n "${CI:-}" ]; then
     fi
 fi
 
-# axe-core (npm), injected into pages by the accessibility tests; npm itself from Debian where missing.
+# axe-core (npm, ensured above), injected into pages by the accessibility tests.
 if [ -n "${CI:-}" ] && [ ! -f node_modules/axe-core/axe.min.js ]; then
-    if ! command -v npm >/dev/null; then
-        echo "test: installing nodejs and npm from Debian" >&2
-        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-        $SUDO apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-    fi
     echo "test: installing axe-core (npm ci)" >&2
     npm ci --no-audit --no-fund --silent
 fi

@@ -234,7 +234,7 @@ def _abstract(facts: Facts, sentences: dict[str, str], conclusions: list[str],
                 clauses["setting"], f"All ketamine infusions administered {clauses['period']} were reviewed.") if part)
         ]),
         Section("Methods", [
-            f"{narrative.data_reviewed(facts)} {sentences['premedication']}"
+            f"{sentences['data_reviewed']} {sentences['premedication']}"
         ]),
         Section("Results", [results]),
         Section("Conclusions", conclusions),

@@ -376,6 +376,8 @@ def sentences(f: Facts) -> dict[str, str]:
     """Every result-dependent sentence by rule name (Quarto's ``narrative.*`` variables)."""
     return {
         "cohort": cohort_sentence(f),
+        "data_reviewed": data_reviewed(f),
+        "items_recorded": items_recorded(f),
         "premedication": premedication(f),
         "overall_reduction": overall_reduction(f),
         "group_reductions": group_reductions(f),

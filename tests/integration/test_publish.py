@@ -23,6 +23,7 @@ from ketareport.publish import read_versions
 from ..conftest import DEMO
 
 EPOCH = "1330560000"
+SUPPRESS_BELOW = "5"
 ANALYSIS_COLUMNS = ["ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post"]
 
 
@@ -73,7 +74,8 @@ def versions(tmp_path_factory):
     rendered = []
     for number, dataset in enumerate((first, second, third), start=1):
         out = root / f"render-{number}"
-        completed = ketareport("render", dataset, "--out", out)
+        # The third version is rendered with small-cell protection: the site then holds a suppressed report too.
+        completed = ketareport("render", dataset, "--out", out, *(["--suppress-below", SUPPRESS_BELOW] if number == 3 else []))
         assert completed.returncode == 0, completed.stderr
         rendered.append((dataset, out))
     return rendered
@@ -106,8 +108,13 @@ def test_the_index_lists_every_version_newest_first(site, versions):
         assert version.changes in html
         assert f'href="{version.folder}/ketamine-report.html"' in html
         assert f'href="{version.folder}/ketamine-report.pdf"' in html
-        assert f'href="{version.folder}/results.json"' in html
+        assert f'href="{version.folder}/report-values.json"' in html
         assert (site / version.folder / "ketamine-report.pdf").is_file()
+    # Versions 1 and 2 are not suppressed and publish the exact result files; version 3 is, and does not.
+    for folder, exact in (("v1", True), ("v2", True), ("v3", False)):
+        assert (f'href="{folder}/results.json"' in html) is exact
+        assert (site / folder / "results.json").is_file() is exact and (site / folder / "results.rds").is_file() is exact
+    assert published[2].suppress_below == int(SUPPRESS_BELOW)
     assert published[0].changes == "First published version."
     assert "patients 49 → 46" in published[1].changes
     assert 'href="v3/ketamine-report.html"' in (site / "latest.html").read_text()
@@ -123,7 +130,7 @@ def test_publishing_the_same_inputs_again_is_a_no_op(site, versions):
     assert "already published as version 2 (same data and configuration): nothing written" in completed.stderr
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
     # The dataset itself, analysed again here (not rendered), is the same version too.
-    completed = ketareport("publish", versions[2][0], "--site", site)
+    completed = ketareport("publish", versions[2][0], "--site", site, "--suppress-below", SUPPRESS_BELOW)
     assert "already published as version 3" in completed.stderr
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
 

@@ -172,10 +172,11 @@ def test_html_is_self_contained(rendered):
 
 def test_every_digest_is_whole_on_one_line_of_the_pdf(rendered):
     lines = rendered["pdf_text"].splitlines()
-    files = rendered["results"]["provenance"]["dataset"]["files"]
-    assert files
-    for file in files:
-        assert any(file["sha256"] in line for line in lines), file
+    dataset = rendered["results"]["provenance"]["dataset"]
+    digests = [file["sha256"] for file in dataset["files"]] + [dataset["digest"]]  # each file's, and the data digest
+    assert len(digests) > 1
+    for digest in digests:
+        assert any(digest in line for line in lines), digest
 
 
 def word_boxes(pdf: Path) -> list[tuple[float, float, list[tuple[str, float, float]]]]:
@@ -218,3 +219,13 @@ def test_r_template_renders_through_quarto(rendered, quarto, rscript):
     text = html_text(page)
     cohort = rendered["results"]["cohort"]
     assert f"Patients: {cohort['n_patients']} infusions: {cohort['n_infusions']}" in text
+
+
+def test_no_patient_or_infusion_id_is_printed(rendered):
+    """results.rds holds the ids (the analyst's file); the manuscript never prints them."""
+    cohort = rendered["run"].cohort
+    ids = [*cohort.patients["patient_id"], *cohort.infusions["infusion_id"]]
+    texts = {"HTML": html_text(rendered["html"]), "PDF": plain(rendered["pdf_text"])}
+    for name, text in texts.items():
+        printed = [identifier for identifier in ids if re.search(rf"\b{re.escape(identifier)}\b", text)]
+        assert not printed, (name, printed[:5])

@@ -1,0 +1,71 @@
+"""figures: three deterministic SVGs whose labels are the engine's numbers, and the choice of Figure 2's display."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ketareport.figures import POINTS_UP_TO, render_figures, vas_display
+from ketareport.pipeline import run_analysis
+from ketareport.present.formats import format_count, format_mean
+
+from ..datasets import write_csv_dataset
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return run_analysis(write_csv_dataset(tmp_path_factory.mktemp("figures") / "data"))
+
+
+@pytest.fixture(scope="module")
+def figures(run):
+    return render_figures(run)
+
+
+def texts(svg: str) -> str:
+    """The words an SVG shows (text is written as SVG text, not outlines), one space between runs."""
+    return " ".join(re.sub(r"<[^>]+>", " ", svg).split())
+
+
+def test_three_svgs_and_the_same_bytes_every_time(run, figures):
+    assert sorted(figures) == ["flow", "relief", "vas"]
+    assert all(svg.lstrip().startswith("<svg") and svg.rstrip().endswith("</svg>") for svg in figures.values())
+    assert render_figures(run) == figures
+
+
+def test_flow_diagram_counts_are_the_cohort(run, figures):
+    cohort = run.results.cohort
+    words = texts(figures["flow"])
+    assert f"{format_count(cohort.n_infusions)} infusions, {format_count(cohort.n_patients)} patients" in words
+    assert f"Excluded for missing data {format_count(cohort.n_infusions_excluded)} infusions" in words
+    assert f"{format_count(cohort.n_infusions_analyzed)} infusions" in words
+
+
+def test_vas_figure_labels_each_group_mean_and_size(run, figures):
+    words = texts(figures["vas"])
+    vas = run.results.vas
+    options = run.config.analysis
+    for label, estimate in ((options.index_label, vas.index), (options.comparison_label, vas.comparison)):
+        assert f"{label} (n = {format_count(estimate.n)})" in words
+        assert format_mean(estimate.estimate) in words
+
+
+def test_relief_figure_names_each_threshold_and_its_fraction(run, figures):
+    """Also when an interval reaches 100% (here lasting relief is 4 of 4: the label once fell off the axis)."""
+    words = texts(figures["relief"])
+    outcomes = run.results.relief.outcomes
+    assert any(outcome.conf_high > 0.98 for outcome in outcomes)
+    for outcome in outcomes:
+        assert outcome.label in words and f"({outcome.x}/{outcome.n_evaluable})" in words
+
+
+def test_figure_2_shows_points_until_a_group_is_crowded():
+    assert vas_display(POINTS_UP_TO, 1) == "points"
+    assert vas_display(POINTS_UP_TO + 1, 0) == "distribution"
+    assert vas_display(3, 3, "distribution") == "distribution"
+
+
+def test_figure_2_display_errors_properly():
+    with pytest.raises(ValueError, match="unknown Figure 2 display 'bars'"):
+        vas_display(3, 3, "bars")

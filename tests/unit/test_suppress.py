@@ -1,0 +1,38 @@
+"""The complementary-suppression audit on small systems whose answer is known by hand."""
+
+from __future__ import annotations
+
+from ketareport.present.suppress import complementary, determined, hidden_count
+
+# One row of a table: index + comparison = all.
+ROW = [{"i": 1, "c": 1, "a": -1}]
+
+
+def test_hidden_count_is_one_to_n_minus_one():
+    assert [n for n in range(0, 7) if hidden_count(n, 5)] == [1, 2, 3, 4]
+    assert not hidden_count(None, 5)
+
+
+def test_one_hidden_cell_of_a_row_follows_from_the_other_two():
+    assert determined({"i"}, ROW) == {"i"}
+    assert determined({"i", "c"}, ROW) == set()
+
+
+def test_complementary_hides_the_smallest_other_cell_of_the_row():
+    values = {"i": 3, "c": 20, "a": 23}
+    assert complementary(values, {"i"}, ROW) == {"i", "c"}
+    # The total is protected: the comparison cell is chosen even when larger.
+    assert complementary({"i": 3, "c": 40, "a": 43}, {"i"}, ROW, frozenset({"a"})) == {"i", "c"}
+
+
+def test_a_two_by_two_table_with_margins_needs_four_hidden_cells():
+    # Cells x11 x12 / x21 x22 with row totals r1 r2 and column totals k1 k2 printed.
+    equations = [
+        {"x11": 1, "x12": 1, "r1": -1}, {"x21": 1, "x22": 1, "r2": -1},
+        {"x11": 1, "x21": 1, "k1": -1}, {"x12": 1, "x22": 1, "k2": -1},
+    ]
+    values = {"x11": 2, "x12": 30, "x21": 40, "x22": 50, "r1": 32, "r2": 90, "k1": 42, "k2": 80}
+    protected = frozenset({"r1", "r2", "k1", "k2"})
+    hidden = complementary(values, {"x11"}, equations, protected)
+    assert hidden == {"x11", "x12", "x21", "x22"}
+    assert determined(hidden, equations) == set()
