@@ -55,6 +55,7 @@ import yaml
 from .errors import QuartoFailed
 from .paths import repository_file
 from .present.context import FIGURE_FILES, ReportContext, Table
+from .report import CONFIG_USED
 
 if TYPE_CHECKING:
     from .output import StagedOutput
@@ -331,6 +332,8 @@ def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str,
     )
     appendix_blocks = [
         "### Input files", input_table,
+        "Data digest (SHA-256 of the data files\u2019 `sha256sum` listing; the title page and the page footers print "
+        f"its first digits): {code_span(appendix.data_digest)}",
         _pairs_table("Rows read.", ("Table", "Rows"), appendix.row_counts).rstrip("\n"),
         "### Command and environment",
         f"Generated {_var('appendix.generated_at')} by:",
@@ -350,7 +353,8 @@ def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str,
         else:
             options.append([f"{block}.{row.label}", row.cells[0]])
     appendix_blocks += ["### Study configuration", _pairs_table(
-        "The study configuration used (attached to the PDF as study-used.yml).", ("Option", "Value"), options).rstrip("\n")]
+        "The study configuration used: every option, with the defaults that applied (written beside the report as "
+        f"{CONFIG_USED}).", ("Option", "Value"), options).rstrip("\n")]
 
     bodies = {
         "side-effects": optional_subsection("Side effects", "narrative.side_effects"),

@@ -128,11 +128,17 @@ def vas_aggregates(tables: _Tables) -> VasAggregates:
 class _Summary:
     """Builds one aggregate query of many named measures, run once, read back by name."""
 
-    def __init__(self, table):
+    def __init__(self, table, engine: str, within=None):
+        """``within``: the rows the groups hold (Table 2: the analysed infusions); other measures may use every row."""
         self.table = table
+        self.engine = engine
+        self.within = within
         self.measures: dict[str, Any] = {}
         self.distributions: dict[str, Any] = {}
-        self.masks = {"index": table.is_index, "comparison": ~table.is_index, "all": None}
+        if within is None:
+            self.masks = {"index": table.is_index, "comparison": ~table.is_index, "all": None}
+        else:
+            self.masks = {"index": table.is_index & within, "comparison": ~table.is_index & within, "all": within}
 
     def add(self, name: str, measure) -> str:
         self.measures[name] = measure
@@ -176,12 +182,13 @@ class _Summary:
     def run(self) -> dict[str, Any]:
         self.sizes()
         values = {}
+        rows = self.table if self.within is None else self.table.filter(self.within)
+        counted = _distributions(rows, self.distributions, stacked=self.engine != "postgres")
         for name, expression in self.distributions.items():
-            counted = _distribution(self.table, expression)
             if counted is None:
                 self.engine_continuous(name, expression)
             else:
-                values.update({f"{name}:{key}": value for key, value in counted.items()})
+                values.update({f"{name}:{key}": value for key, value in counted[name].items()})
         result = _one_row(self.table.aggregate(**{_safe(name): measure for name, measure in self.measures.items()}))
         return values | {name: result[_safe(name)] for name in self.measures}
 
@@ -190,30 +197,50 @@ DISTINCT_VALUES_FETCHED = 20_000
 """Value counts fetched for a variable's exact statistics; beyond, the engine computes them itself."""
 
 
-def _distribution(table, values) -> dict[str, Any] | None:
-    """Exact summary statistics of a variable per group, from its value counts.
+def _distributions(table, variables: dict[str, Any], stacked: bool = True) -> dict[str, dict[str, Any]] | None:
+    """Exact summary statistics of each variable per group, from value counts: one query for all of them.
 
     Clinical variables take few distinct values (VAS on a 0.1 cm grid,
-    whole milligrams, minutes and days), so ``GROUP BY group, value`` returns
-    a few hundred rows whatever the number of infusions, and from them the
-    count, mean, SD (two-pass), extremes and numpy's linear-interpolation
-    quartiles follow exactly; holistic quantile aggregates over millions of
-    rows would hold every value in the engine's memory. None when the
-    variable has more distinct values than :data:`DISTINCT_VALUES_FETCHED`.
+    whole milligrams, minutes and days), so ``GROUP BY variable, group,
+    value`` over the variables stacked long returns a few hundred rows
+    whatever the number of infusions, and from them the count, mean, SD
+    (two-pass), extremes and numpy's linear-interpolation quartiles follow
+    exactly; holistic quantile aggregates over millions of rows would hold
+    every value in the engine's memory. None when the variables have more
+    distinct values than :data:`DISTINCT_VALUES_FETCHED` (the engine then
+    computes the statistics itself).
     """
+    import ibis
+    import ibis.selectors as selectors
     import numpy as np
 
-    present = table.select(is_index=table.is_index, value=values).filter(lambda t: t.value.notnull())
-    counts = present.group_by(["is_index", "value"]).aggregate(n=present.count())
+    if not variables:
+        return {}
+    names = {f"variable_{position}": name for position, name in enumerate(variables)}
+    if stacked:
+        wide = table.select(is_index=table.is_index, **{column: variables[name].cast("float64") for column, name in names.items()})
+        long = wide.pivot_longer(selectors.cols(*names), names_to="variable", values_to="value")
+    else:  # Ibis stacks through jsonb on PostgreSQL, which cannot read a missing number back: a union instead
+        long = ibis.union(*[
+            table.select(variable=ibis.literal(column), is_index=table.is_index, value=variables[name].cast("float64"))
+            for column, name in names.items()
+        ], distinct=False)
+    present = long.filter(long.value.notnull())
+    counts = present.group_by(["variable", "is_index", "value"]).aggregate(n=present.count())
     rows = counts.limit(DISTINCT_VALUES_FETCHED + 1).to_pyarrow()
     if rows.num_rows > DISTINCT_VALUES_FETCHED:
         return None
+    variable = np.asarray(rows["variable"].to_pylist(), dtype=object)
     is_index = np.asarray(rows["is_index"].to_pylist(), dtype=bool)
     value = np.asarray(rows["value"].to_pylist(), dtype=float)
     n = np.asarray(rows["n"].to_pylist(), dtype=np.int64)
-    result: dict[str, Any] = {}
-    for group, selected in (("index", is_index), ("comparison", ~is_index), ("all", np.ones_like(is_index))):
-        result.update({f"{group}:{key}": statistic for key, statistic in _counted_statistics(value[selected], n[selected]).items()})
+    result: dict[str, dict[str, Any]] = {}
+    for column, name in names.items():
+        mine = variable == column
+        statistics: dict[str, Any] = {}
+        for group, selected in (("index", mine & is_index), ("comparison", mine & ~is_index), ("all", mine)):
+            statistics.update({f"{group}:{key}": statistic for key, statistic in _counted_statistics(value[selected], n[selected]).items()})
+        result[name] = statistics
     return result
 
 
@@ -307,7 +334,7 @@ class _Table:
         return CharacteristicsTable(unit=self.unit, columns=self.columns, rows=self.rows)
 
 
-def _label_counts(table, column: str, ignore: tuple[str, ...] = ()) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+def _label_counts(table, column: str, ignore: tuple[str, ...] = (), *, any_label: bool = True) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
     """Rows holding each label of a ``;`` list, per group; and rows holding any label (queries 5, 6).
 
     Each row's labels are made distinct first, so counting rows needs no
@@ -326,14 +353,14 @@ def _label_counts(table, column: str, ignore: tuple[str, ...] = ()) -> tuple[dic
     exploded = listed.select(is_index=listed.is_index, label=labels.unnest())
     per_group = _rows(exploded.group_by(["label", "is_index"]).aggregate(n=exploded.count()))
     holding = listed.select(is_index=listed.is_index, n_labels=labels.length()).filter(lambda t: t.n_labels > 0)
-    any_label = _rows(holding.group_by("is_index").aggregate(n=holding.count()))
+    holders = _rows(holding.group_by("is_index").aggregate(n=holding.count())) if any_label else []
     counts: dict[str, dict[str, int]] = {}
     for row in per_group:
         cell = counts.setdefault(row["label"], {})
         cell["index" if row["is_index"] else "comparison"] = int(row["n"])
     for cell in counts.values():
         cell["all"] = cell.get("index", 0) + cell.get("comparison", 0)
-    anywhere = {("index" if row["is_index"] else "comparison"): int(row["n"]) for row in any_label}
+    anywhere = {("index" if row["is_index"] else "comparison"): int(row["n"]) for row in holders}
     anywhere["all"] = sum(anywhere.values())
     return counts, anywhere
 
@@ -365,11 +392,23 @@ def _kept(source, expression):
 
 
 def _analyse(tables: _Tables, typed: TypedSource, options: AnalysisOptions, labels: Mapping[str, str] | None) -> StudyResults:
-    every_infusion = _infusion_counts(tables.infusions)
-    _require_analysable(int(typed.patients.count().to_pyarrow().as_py()), every_infusion)
+    every = tables.infusions
+    infusions = _Summary(every, typed.source.spec.engine, within=~every.excluded)
+    for column in ("ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post", "reduction"):
+        infusions.continuous(column, every[column])
+    infusions.count("midazolam", every.midazolam.fill_null(False))
+    infusions.count("ondansetron", every.ondansetron.fill_null(False))
+    cohort_measures = _infusion_measures(every)
+    for name, measure in cohort_measures.items():
+        infusions.add(f"cohort:{name}", measure)
+    infusion_values = infusions.run()
+    # A sum over no rows is NULL in SQL: no infusion counts 0.
+    every_infusion = {name: 0 if value is None and not name.endswith("_date") else value
+                      for name, value in ((name, infusion_values[f"cohort:{name}"]) for name in cohort_measures)}
+    _require_analysable(int(tables.patients.count().to_pyarrow().as_py()), every_infusion)
     aggregates = vas_aggregates(tables)
 
-    patients = _Summary(tables.patients)
+    patients = _Summary(tables.patients, typed.source.spec.engine)
     patients.count("analysed", tables.patients.n_analysed > 0)
     patients.count("sex_f", tables.patients.sex == "F")
     patients.count("sex_m", tables.patients.sex == "M")
@@ -391,15 +430,9 @@ def _analyse(tables: _Tables, typed: TypedSource, options: AnalysisOptions, labe
     patient_values = patients.run()
 
     analysed_infusions = tables.infusions.filter(~tables.infusions.excluded)
-    infusions = _Summary(analysed_infusions)
-    for column in ("ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post", "reduction"):
-        infusions.continuous(column, analysed_infusions[column])
-    infusions.count("midazolam", analysed_infusions.midazolam.fill_null(False))
-    infusions.count("ondansetron", analysed_infusions.ondansetron.fill_null(False))
-    infusion_values = infusions.run()
 
     diagnoses = _rows(tables.patients.group_by(["diagnosis", "is_index"]).aggregate(n=tables.patients.count()))
-    interventions, _ = _label_counts(tables.patients, "previous_interventions")
+    interventions, _ = _label_counts(tables.patients, "previous_interventions", any_label=False)
     effects, any_effect = _label_counts(analysed_infusions, "side_effects", ignore=(NO_SIDE_EFFECT,))
     excluded_ids = [row["infusion_id"] for row in _rows(tables.infusions.filter(tables.infusions.excluded).select("infusion_id").order_by("infusion_id"))]
     not_analysed_ids = [row["patient_id"] for row in _rows(tables.patients.filter(tables.patients.n_analysed == 0).select("patient_id").order_by("patient_id"))]
@@ -431,10 +464,10 @@ def _require_analysable(n_patients: int, infusions: dict[str, Any]) -> None:
     raise NothingToAnalyse(f"0 of {n_infusions} infusions analysable: {reasons}")
 
 
-def _infusion_counts(infusions) -> dict[str, Any]:
-    """Query 3: the cohort's infusion counts, over every infusion."""
+def _infusion_measures(infusions) -> dict[str, Any]:
+    """The cohort's infusion counts, over every infusion (in query 3, with Table 2's)."""
     excluded = infusions.excluded
-    measures = {
+    return {
         "n_infusions": infusions.count(),
         "n_excluded": excluded.sum(),
         "n_index_analysed": (~excluded & infusions.is_index).sum(),
@@ -446,9 +479,6 @@ def _infusion_counts(infusions) -> dict[str, Any]:
         "last_date": infusions.infusion_date.max(),
         **{f"missing_{column}": (excluded & infusions[column].isnull()).sum() for column in ANALYSIS_COLUMNS},
     }
-    values = _one_row(infusions.aggregate(**measures))
-    # A sum over no rows is NULL in SQL: no infusion counts 0.
-    return {name: 0 if value is None and not name.endswith("_date") else value for name, value in values.items()}
 
 
 def _diagnosis_labels(patients, mapping: Mapping[str, str] | None) -> dict[str, str]:

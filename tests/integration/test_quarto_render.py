@@ -172,10 +172,11 @@ def test_html_is_self_contained(rendered):
 
 def test_every_digest_is_whole_on_one_line_of_the_pdf(rendered):
     lines = rendered["pdf_text"].splitlines()
-    files = rendered["results"]["provenance"]["dataset"]["files"]
-    assert files
-    for file in files:
-        assert any(file["sha256"] in line for line in lines), file
+    dataset = rendered["results"]["provenance"]["dataset"]
+    digests = [file["sha256"] for file in dataset["files"]] + [dataset["digest"]]  # each file's, and the data digest
+    assert len(digests) > 1
+    for digest in digests:
+        assert any(digest in line for line in lines), digest
 
 
 def word_boxes(pdf: Path) -> list[tuple[float, float, list[tuple[str, float, float]]]]:
