@@ -134,7 +134,9 @@ def _read_table_file(table: str, file: Path) -> RawTable:
         if suffix == ".csv":
             # Everything as text: validation parses, so "007" or "1e3" are seen as written.
             # utf-8-sig: spreadsheet programs often save "CSV UTF-8" with a byte-order mark.
-            frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            frame = _read_csv_in_arrow(file)
+            if frame is None:
+                frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
             return RawTable(table, file.name, _tidy(frame), "line")
         if suffix == ".parquet":
             return RawTable(table, file.name, _tidy(pd.read_parquet(file)), None)
@@ -149,6 +151,40 @@ def _read_table_file(table: str, file: Path) -> RawTable:
         raise DatasetInvalid([Problem(file.name, f"is not UTF-8 text ({error.reason} at byte {error.start})")]) from error
     except Exception as error:  # every reader has its own exception types
         raise DatasetInvalid([Problem(file.name, f"cannot be read as {TABLE_FORMATS[suffix]}: {error}")]) from error
+
+
+def _read_csv_in_arrow(file: Path) -> pd.DataFrame | None:
+    """The CSV as text columns, read by Arrow's multi-threaded reader (about 4 times pandas' speed).
+
+    The same frame as ``pd.read_csv(dtype=str, keep_default_na=False)``;
+    None for anything Arrow reads differently or refuses (repeated header
+    names, invalid UTF-8, ragged rows), which pandas then reads and, where
+    it fails, explains in its own words.
+    """
+    import csv
+
+    import pyarrow as pa
+    from pyarrow import ArrowInvalid
+    from pyarrow import csv as arrow_csv
+
+    with file.open(encoding="utf-8-sig", newline="") as handle:
+        try:
+            header = next(csv.reader(handle), [])
+        except (UnicodeDecodeError, csv.Error):
+            return None
+    if not header or len(set(header)) != len(header):
+        return None
+    try:
+        table = arrow_csv.read_csv(file, convert_options=arrow_csv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=False, quoted_strings_can_be_null=False,
+        ))
+    except (ArrowInvalid, OSError):
+        return None
+    if table.column_names != header:
+        return None
+    text = pd.StringDtype("pyarrow", na_value=float("nan"))  # pandas' own text dtype, as read_csv(dtype=str) gives
+    return table.to_pandas(types_mapper={pa.string(): text}.get)
 
 
 def _read_rds(file: Path) -> pd.DataFrame:

@@ -263,7 +263,7 @@ def _render_into(run, folder: Path, threshold: int | None, progress: Progress) -
     from . import report as manuscript
 
     built = manuscript.build(run, progress=progress)
-    with StagedOutput(folder) as staged:
+    with StagedOutput(folder, manifest=False) as staged:  # a new version folder: nothing stale to remove
         manuscript.write(built, staged, results=bool(_published_files(threshold, run.config.report.publish_results)),
                          progress=progress)
         staged.publish()

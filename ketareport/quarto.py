@@ -308,8 +308,9 @@ def exhibit_files(context: ReportContext) -> dict[str, str]:
 def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str, str]:
     """``_sections/<name>.md``: the parts of the manuscript whose presence or shape depends on the run.
 
-    ``side-effects`` and ``sensitivity`` (a Results subsection each, empty when the HTML report has no
-    such subsection) and ``appendix`` (input files, versions, configuration). Every sentence is a
+    ``keywords`` (the abstract's keywords line, empty when study.yml has none), ``side-effects`` and
+    ``sensitivity`` (a Results subsection each, empty when the HTML report has no such subsection) and
+    ``appendix`` (input files, versions, configuration). Every sentence is a
     ``{{< var >}}``; exhibits are inlined, not included: Quarto resolves an include inside an included
     file inconsistently (quarto-cli issue 7123).
     """
@@ -357,6 +358,7 @@ def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str,
         f"{CONFIG_USED}).", ("Option", "Value"), options).rstrip("\n")]
 
     bodies = {
+        "keywords": [f"**Keywords:** {_var('keywords')}"] if context.title.keywords else [],
         "side-effects": optional_subsection("Side effects", "narrative.side_effects"),
         "sensitivity": optional_subsection("Sensitivity analysis", "narrative.sensitivity"),
         "appendix": appendix_blocks,

@@ -463,6 +463,11 @@ def test_quarto_manuscript_says_what_the_html_report_says(project, built):
         assert normalised(paragraph) in text, paragraph
     for heading in headings:
         assert heading in text, heading
+    abstract = text.split(" Introduction ")[0]
+    if context.title.keywords:
+        assert f"Keywords: {normalised(context.title.keywords)}" in abstract
+    else:
+        assert "Keywords" not in abstract
     if not any(section.heading == "Side effects" for section in context.results):
         assert "Side effects" not in text.split("Conclusions")[0].split("Results")[-1]
 

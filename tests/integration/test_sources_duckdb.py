@@ -45,6 +45,7 @@ def test_engine_for_names_databases_only():
     assert engine_for("data/demo") is None and engine_for("study.xlsx") is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("typed", [False, True], ids=["text columns", "typed columns"])
 def test_demo_in_duckdb_equals_the_file_path(tmp_path, typed):
     database = csv_into_duckdb(DEMO, tmp_path / "study.duckdb", typed=typed)
@@ -132,6 +133,7 @@ def test_absent_table_and_required_column(tmp_path):
                       ("infusions", "infusion_duration_min"), ("infusions", "vas_pre"), ("infusions", "vas_post")}
 
 
+@pytest.mark.slow
 def test_analyze_command_on_a_duckdb_file(tmp_path):
     database = csv_into_duckdb(DEMO, tmp_path / "study.duckdb")
     (tmp_path / "study.yml").write_bytes((DEMO / "study.yml").read_bytes())
@@ -150,6 +152,7 @@ def test_analyze_command_on_a_duckdb_file(tmp_path):
                     assert actual[column] == value
 
 
+@pytest.mark.slow
 def test_render_refuses_a_database_with_exit_2(tmp_path):
     database = csv_into_duckdb(DEMO, tmp_path / "study.duckdb")
     completed = subprocess.run([sys.executable, "-m", "ketareport", "render", str(database), "--out", str(tmp_path / "out")],
@@ -159,6 +162,7 @@ def test_render_refuses_a_database_with_exit_2(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_the_file_path_imports_no_engine(tmp_path):
     code = ("import sys; from ketareport.pipeline import run_analysis; run_analysis(sys.argv[1]); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ibis', 'duckdb', 'pyspark', 'psycopg')))")

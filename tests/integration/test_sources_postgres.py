@@ -12,9 +12,10 @@ from ..datasets import write_csv_dataset
 from ..engines import assert_same_results, problem_set
 from .test_sources_duckdb import bad_dataset, file_problems
 
-pytestmark = pytest.mark.usefixtures("postgres")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("postgres")]  # starts a PostgreSQL server, as test_sources_spark starts Spark
 
 
+@pytest.mark.slow
 def test_demo_in_postgresql_equals_the_file_path(postgres):
     url = postgres.load_csv(DEMO)
     assert_same_results(run_analysis(DEMO, DEMO / "study.yml").results, run_analysis(url, DEMO / "study.yml").results)
