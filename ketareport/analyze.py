@@ -75,6 +75,7 @@ def summarise_cohort(cohort: Cohort) -> CohortSummary:
         ),
         first_infusion_date=dates.min().date().isoformat() if len(dates) else None,
         last_infusion_date=dates.max().date().isoformat() if len(dates) else None,
+        side_effects_recorded=bool((infusions["side_effects"].astype(str) != "").any()),
     )
 
 

@@ -78,6 +78,8 @@ class CohortSummary:
     """Every infusion has both midazolam and ondansetron recorded as given."""
     first_infusion_date: str | None
     last_infusion_date: str | None
+    side_effects_recorded: bool = True
+    """Any infusion has a side-effect entry (``none`` included); False when the column is absent or blank."""
 
 
 @dataclass(frozen=True)

@@ -73,10 +73,17 @@ def cohort_sentence(f: Facts) -> str:
         index = f"No patient had a diagnosis of {f.index_name}."
     else:
         index = f"Among our patients, {format_count(c.n_index)} ({format_percent(c.index_percent)}) had a diagnosis of {f.index_name}."
+    # The two most frequent diagnoses, and how many had any other, so the list is complete.
+    parts = [f"{count_words(count)} had {label}" for label, count in f.comparison_diagnoses]
+    rest = c.n_comparison - sum(count for _, count in f.comparison_diagnoses)
+    if parts and rest:
+        parts.append(f"{count_words(rest)} had {'another diagnosis' if rest == 1 else 'other diagnoses'}")
+    detail = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
     if c.n_comparison == 0:
         remaining = "No patient had another diagnosis."
+    elif c.n_index == 0:
+        remaining = f"All {plural(c.n_comparison, 'patient')} had other diagnoses" + (f": {detail}." if detail else ".")
     else:
-        detail = " and ".join(f"{count_words(count)} had {label}" for label, count in f.comparison_diagnoses)
         remaining = (
             f"Of the remaining {format_count(c.n_comparison)} ({format_percent(c.comparison_percent)}) "
             f"{_patients(c.n_comparison)}, " + (f"{detail}." if detail else "none had a more specific recorded diagnosis.")
@@ -285,6 +292,8 @@ def side_effects_conclusion(f: Facts) -> str:
     s = f.side_effects
     if s.percent is None:
         return ""
+    if not f.cohort.side_effects_recorded:
+        return "Side effects were not recorded."
     if s.percent == 0:
         return "No side effect was recorded."
     frequency = "infrequent" if s.percent < SIDE_EFFECTS_INFREQUENT_BELOW else "common"
@@ -342,6 +351,10 @@ def conclusion_reduction(f: Facts) -> str:
 
 def conclusion_difference(f: Facts) -> str:
     difference, e = f.vas.difference, f.estimates["difference"]
+    if f.vas.index.n == 0:
+        return f"No analysed patient had {f.index_label}, so the groups could not be compared."
+    if f.vas.comparison.n == 0:
+        return "No analysed patient had another diagnosis, so the groups could not be compared."
     if difference.p_value is None:
         return f"Patients with {f.index_label} could not be compared with patients with other diagnoses by a test."
     if significant(difference, f.alpha):

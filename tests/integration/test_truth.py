@@ -166,6 +166,10 @@ def allowed_numbers(results: dict) -> set[str]:
             add_count(value)
     for value in cohort["diagnoses"].values():
         add_count(value)
+    # The abstract names the comparison group's two most frequent specific diagnoses and counts the rest.
+    index = results["config"]["analysis"]["index_diagnosis"]
+    specific = [n for label, n in cohort["diagnoses"].items() if label not in (index, "other")][:2]
+    add_count(cohort["n_comparison"] - sum(specific))
     for value in [cohort["index_percent"], cohort["comparison_percent"], *cohort["diagnoses_percent"].values()]:
         if value is not None:
             allowed.add(format_percent(value).rstrip("%").lstrip("<>"))
