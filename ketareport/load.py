@@ -9,7 +9,6 @@ with one problem per unreadable part.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import DatasetInvalid, Problem
+from .output import sha256_file
 
 TABLES = ("patients", "infusions")
 TABLE_FORMATS = {".csv": "CSV", ".parquet": "Parquet", ".xlsx": "Excel", ".rds": "R data (RDS)"}
@@ -51,14 +51,6 @@ class RawDataset:
     container: str
     """Human description, e.g. ``directory of CSV files``."""
     files: tuple[InputFile, ...]
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _input_file(path: Path) -> InputFile:

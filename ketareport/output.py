@@ -108,7 +108,7 @@ class StagedOutput:
         if self._staging is None:
             raise RuntimeError("StagedOutput used outside its with-block")
         staged = sorted(p for p in self._staging.rglob("*") if p.is_file())
-        written = {source.relative_to(self._staging).as_posix(): _sha256(source) for source in staged}
+        written = {source.relative_to(self._staging).as_posix(): sha256_file(source) for source in staged}
         previous = read_manifest(self.destination) if self.manifest else {}
         self.destination.mkdir(parents=True, exist_ok=True)
         for source in staged:
@@ -122,7 +122,7 @@ class StagedOutput:
         return list(self._published)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -148,7 +148,7 @@ def _remove_stale(folder: Path, previous: dict[str, str], written: dict[str, str
     for name in sorted(set(previous) - set(written)):
         path = folder / name
         inside = root in path.resolve().parents
-        if not inside or path.is_symlink() or not path.is_file() or _sha256(path) != previous[name]:
+        if not inside or path.is_symlink() or not path.is_file() or sha256_file(path) != previous[name]:
             continue  # not the tool's file any more (moved out, replaced or edited): leave it
         path.unlink()
         removed.append(path)
