@@ -17,10 +17,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-ESTIMATE_COLUMNS = (
-    "analysis", "term", "estimate", "std_error", "statistic", "df", "p_value",
-    "conf_low", "conf_high", "conf_level", "n", "x",
-)
+from .contract import ESTIMATE_COLUMNS
 
 
 @dataclass(frozen=True)
