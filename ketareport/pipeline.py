@@ -31,7 +31,7 @@ from .sources import engine_for
 from .validate import Dataset, validate_dataset
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
-REPORTED_PACKAGES = ("numpy", "pandas", "scipy", "PyYAML", "pydantic", "Jinja2", "matplotlib", "weasyprint", "rdata", "pyreadr")
+REPORTED_PACKAGES = ("numpy", "pandas", "scipy", "PyYAML", "pydantic", "Jinja2", "weasyprint", "rdata", "pyreadr")
 
 Progress = Callable[[str], None]
 
