@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .cohort import Cohort
 from .config import StudyConfig
-from .contract import ANALYSIS_COLUMNS, COLUMN_LABELS
+from .contract import ANALYSIS_COLUMNS, COLUMN_LABELS, index_look_alikes
 
 
 def summary_lines(cohort: Cohort, config: StudyConfig) -> list[str]:
@@ -30,6 +30,23 @@ def summary_lines(cohort: Cohort, config: StudyConfig) -> list[str]:
     recorded = patients["relief_duration_days"].notna()
     ongoing = int((recorded & patients["relief_ongoing"]).sum())
     lines.append(f"relief duration recorded: {int(recorded.sum())} patients ({ongoing} with relief ongoing at last contact)")
+    lines.extend(f"warning: {warning}" for warning in cohort_warnings(cohort))
     missing_metadata = config.missing_metadata()
     lines.append("study.yml: complete" if not missing_metadata else f"study.yml lacks: {'; '.join(missing_metadata)}")
     return lines
+
+
+def cohort_warnings(cohort: Cohort) -> list[str]:
+    """What is valid but probably not meant: diagnoses resembling the index diagnosis, grouped with the others."""
+    options = cohort.options
+    counts = cohort.patients["diagnosis"].value_counts(sort=True)
+    warnings = []
+    for key in index_look_alikes(counts.index, options.index_diagnosis):
+        count = int(counts[key])
+        warnings.append(
+            f"{count} {'patient has' if count == 1 else 'patients have'} the diagnosis "
+            f"'{cohort.diagnosis_labels[key]}', which is in the comparison group: the index group "
+            f"({options.index_label}) is the diagnosis '{options.index_diagnosis}' only "
+            f"(study.yml analysis.index_diagnosis); recode the data if they belong to it"
+        )
+    return warnings

@@ -297,7 +297,8 @@ def check(dataset: Path, config_path: Path | None) -> None:
     from .pipeline import prepare_cohort
     from .check import summary_lines
 
-    prepared = prepare_cohort(dataset, config_path, progress=progress)
+    # The summary lists the warnings itself, on stdout with the rest.
+    prepared = prepare_cohort(dataset, config_path, progress=progress, warn=lambda warning: None)
     for line in summary_lines(prepared.cohort, prepared.config):
         click.echo(line)
 

@@ -67,7 +67,9 @@ INFUSIONS: tuple[Column, ...] = (
     Column("infusion_id", "text", "yes", "non-empty, unique", "infusion id"),
     Column("patient_id", "text", "yes", "must be a `patient_id` of the patients table", "patient id"),
     Column(
-        "infusion_date", "date", "yes", "ISO `YYYY-MM-DD` (Excel and R dates are accepted as dates)", "infusion date",
+        "infusion_date", "date", "yes",
+        "ISO `YYYY-MM-DD` (Excel and R dates are accepted as dates); within study.yml `study.period` when set, "
+        "and not after `report.data_lock` or today", "infusion date",
     ),
     Column("ketamine_dose_mg", "number", "analysis", "> 0", "ketamine dose"),
     Column("infusion_duration_min", "number", "analysis", "> 0", "infusion duration"),
@@ -138,6 +140,27 @@ def normalise_diagnoses(values: "pd.Series | Iterable[str | None]") -> "pd.Serie
 def normalise_diagnosis(label: str) -> str:
     """One label through :func:`normalise_diagnoses` (for a configuration value)."""
     return normalise_diagnoses([label]).iat[0]
+
+
+def index_look_alikes(keys: Iterable[str], index_key: str) -> list[str]:
+    """Diagnoses that look like the index diagnosis but are not it, so fall in the comparison group.
+
+    A key whose words include the index key's (``crps_type_i``, ``crps_2``
+    for ``crps``) or that spells out its name (``complex_regional_pain_syndrome``,
+    :data:`DIAGNOSIS_NAMES`). Grouping stays exact (the contract's rule): these
+    are reported as a warning so that a user recodes them if they belong.
+    """
+    index_words = index_key.split("_")
+    spelled_out = normalise_diagnosis(DIAGNOSIS_NAMES[index_key]) if index_key in DIAGNOSIS_NAMES else None
+
+    def contains(words: list[str], part: list[str]) -> bool:
+        return any(words[start:start + len(part)] == part for start in range(len(words) - len(part) + 1))
+
+    return [
+        key for key in keys
+        if key != index_key and (contains(key.split("_"), index_words)
+                                 or (spelled_out is not None and spelled_out in key))
+    ]
 
 
 def diagnosis_labels(

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .present.context import VAS_BAND_CM
 from .present.formats import ANALYSIS_COLUMN_LABELS, format_count, format_mean, format_proportion, plural
 
 if TYPE_CHECKING:
@@ -52,7 +53,6 @@ VAS_DISPLAYS = ("points", "distribution")
 group's patients in bands of ``VAS_BAND_CM`` (``distribution``: no individual value is drawn)."""
 POINTS_UP_TO = 300
 """Patients in the larger group up to which Figure 2 is drawn with ``points`` unless the caller chooses."""
-VAS_BAND_CM = 0.5
 
 TEXT_SIZE = 10.0
 """Axis labels and tick labels (pt, in the figure's own units: 1 unit = 1 pt before the page scales it)."""

@@ -28,7 +28,8 @@ from .output import StagedOutput
 from .r_frames import characteristics_long, r_frames
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
 from .sources import engine_for
-from .validate import Dataset, validate_dataset
+from .check import cohort_warnings
+from .validate import Dataset, DateBound, InfusionDates, validate_dataset
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
 REPORTED_PACKAGES = ("numpy", "pandas", "scipy", "PyYAML", "pydantic", "Jinja2", "weasyprint", "rdata", "pyreadr")
@@ -150,8 +151,12 @@ class PreparedCohort:
 
 def prepare_cohort(
     dataset_path: Path, config_path: Path | None = None, *, progress: Progress = _silent,
+    warn: Progress | None = None,
 ) -> PreparedCohort:
     """Load and validate a dataset and build its cohort; stop when there is nothing to analyse.
+
+    ``warn`` receives what is valid but probably not meant (:func:`~ketareport.check.cohort_warnings`);
+    by default it goes to ``progress``.
 
     Raises :class:`~ketareport.errors.ConfigInvalid` or
     :class:`~ketareport.errors.DatasetInvalid` listing every problem, and
@@ -163,10 +168,25 @@ def prepare_cohort(
     tables = {"patients": config.data.patients, "infusions": config.data.infusions}
     raw = rename_columns(load_dataset(dataset_path, tables), config.data.columns)
     progress(f"validating {len(raw.patients.frame)} patients and {len(raw.infusions.frame)} infusions")
-    dataset = validate_dataset(raw)
+    dataset = validate_dataset(raw, infusion_date_limits(config))
     cohort = build_cohort(dataset, config.analysis, config.labels)
     require_analysable(cohort)
+    for warning in cohort_warnings(cohort):
+        (warn or progress)(f"warning: {warning}")
     return PreparedCohort(config, raw, dataset, cohort)
+
+
+def infusion_date_limits(config: StudyConfig, today: dt.date | None = None) -> InfusionDates:
+    """The study period of study.yml, its data lock, and today: no infusion may fall outside them."""
+    study, report = config.study, config.report
+    today = today or dt.date.today()
+    latest = [DateBound(today, "today's date (a date in the future)")]
+    if report.data_lock is not None:
+        latest.append(DateBound(report.data_lock, "the data lock (study.yml report.data_lock)"))
+    if study.period is not None:
+        latest.append(DateBound(study.period.end, "the end of the study period (study.yml study.period)"))
+    earliest = DateBound(study.period.start, "the start of the study period (study.yml study.period)") if study.period else None
+    return InfusionDates(earliest, tuple(latest))
 
 
 def rename_columns(raw: RawDataset, columns: dict[str, str]) -> RawDataset:

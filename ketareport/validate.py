@@ -13,6 +13,7 @@ infusion is excluded later, by :mod:`ketareport.cohort`.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -28,6 +29,26 @@ from .errors import DatasetInvalid, Problem
 from .load import RawDataset, RawTable
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?: 00:00:00)?$")
+
+
+@dataclass(frozen=True)
+class DateBound:
+    """A limit on the infusion dates and where it comes from, e.g. the study period's end in study.yml."""
+
+    date: dt.date
+    source: str
+
+
+@dataclass(frozen=True)
+class InfusionDates:
+    """The dates an infusion may have: within the review period, and not after the data lock or today.
+
+    An infusion outside them is an error, not an exclusion: the report states
+    the period the infusions were given in, which would then be false.
+    """
+
+    earliest: DateBound | None = None
+    latest: tuple[DateBound, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +181,17 @@ class _Checker:
         self.flag(column, bad, lambda v: f"{v!r} is not a date YYYY-MM-DD")
         return dates
 
+    def within(self, column: _Column, dates: pd.Series, allowed: InfusionDates) -> None:
+        """Flag dates before the earliest or after the tightest latest bound."""
+        if allowed.earliest is not None:
+            bound = allowed.earliest
+            early = (dates < pd.Timestamp(bound.date)).fillna(False).to_numpy(dtype=bool)
+            self.flag(column, early, lambda v: f"{v} is before {bound.date.isoformat()}, {bound.source}")
+        if allowed.latest:
+            bound = min(allowed.latest, key=lambda limit: limit.date)
+            late = (dates > pd.Timestamp(bound.date)).fillna(False).to_numpy(dtype=bool)
+            self.flag(column, late, lambda v: f"{v} is after {bound.date.isoformat()}, {bound.source}")
+
     def unique(self, column: _Column, values: pd.Series, what: str) -> None:
         duplicated = values.notna() & values.duplicated(keep="first")
         if not duplicated.any():
@@ -189,8 +221,11 @@ def _label_list(series: pd.Series) -> pd.Series:
     return pd.Series(text.to_numpy(zero_copy_only=False), index=series.index, dtype=object)
 
 
-def validate_dataset(raw: RawDataset) -> Dataset:
-    """Typed, checked tables, or :class:`DatasetInvalid` listing every problem."""
+def validate_dataset(raw: RawDataset, infusion_dates: InfusionDates = InfusionDates()) -> Dataset:
+    """Typed, checked tables, or :class:`DatasetInvalid` listing every problem.
+
+    ``infusion_dates`` comes from the configuration (:func:`ketareport.pipeline.infusion_date_limits`).
+    """
     problems: list[Problem] = []
 
     patients_check = _Checker(raw.patients, problems)
@@ -229,11 +264,13 @@ def validate_dataset(raw: RawDataset) -> Dataset:
         known = set(patient_id.dropna())
         unknown = (owner.notna() & ~owner.isin(known)).to_numpy()
         infusions_check.flag(column["patient_id"], unknown, lambda v: f"{v!r} is not a patient_id in {raw.patients.label}")
+    infusion_date = infusions_check.date(column["infusion_date"], required=True)
+    infusions_check.within(column["infusion_date"], infusion_date, infusion_dates)
     infusions = pd.DataFrame({
         "row": np.arange(1, len(raw.infusions.frame) + 1),
         "infusion_id": infusion_id,
         "patient_id": owner,
-        "infusion_date": infusions_check.date(column["infusion_date"], required=True),
+        "infusion_date": infusion_date,
         "ketamine_dose_mg": infusions_check.number(column["ketamine_dose_mg"], 0, None, low_open=True),
         "infusion_duration_min": infusions_check.number(column["infusion_duration_min"], 0, None, low_open=True),
         "vas_pre": infusions_check.number(column["vas_pre"], 0, 10),

@@ -320,9 +320,14 @@ def sensitivity_result(f: Facts) -> str:
     else:
         patient_level = "statistically significant" if significant(difference, f.alpha) else "not statistically significant"
         agreement = f"{verdict}, unlike the patient-level analysis (there {patient_level})"
+    boundary = (
+        " The between-patient variance was estimated at zero (a boundary fit, which lme4 reports as singular): "
+        "the model then treats the infusions as independent."
+        if model.variance_patient == 0 else ""
+    )
     return (
         f"Analysing the {format_count(model.n_infusions)} infusions individually with a random intercept per patient "
-        f"gave a difference between groups of {details}, {agreement} (Table 5)."
+        f"gave a difference between groups of {details}, {agreement} (Table 5).{boundary}"
     )
 
 

@@ -82,6 +82,16 @@ def test_check_summarises_and_writes_nothing(tmp_path):
     assert snapshot(tmp_path) == before
 
 
+def test_a_diagnosis_resembling_the_index_is_warned_about_once(tmp_path):
+    dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV.replace("P3,Back Pain", "P3,CRPS type I"))
+    warning = ("warning: 1 patient has the diagnosis 'CRPS type I', which is in the comparison group: "
+               "the index group (CRPS) is the diagnosis 'crps' only")
+    checked = run("check", dataset)
+    assert checked.exit_code == 0 and checked.output.count(warning) == 1, checked.output
+    analysed = run("analyze", dataset, "--out", tmp_path / "out")
+    assert analysed.exit_code == 0 and f"ketareport: {warning}" in analysed.output, analysed.output
+
+
 def test_check_errors_properly_on_invalid_data(tmp_path):
     dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV.replace("P3,Back Pain,F,61", "P3,Back Pain,F,161"))
     result = run("check", dataset)

@@ -163,3 +163,31 @@ def test_point_7_the_relief_sentence_says_why_fewer_are_evaluable(tmp_path):
     assert relief.n_recorded == 29 and relief.outcomes[0].n_evaluable == 28
     assert ("In 29 patients, we recorded the duration of pain relief. One patient, whose relief was still ongoing at "
             "last contact after fewer than 7 days, could not be evaluated, leaving 28 evaluable patients.") in text
+
+
+BOUNDARY = """\
+infusion_id,patient_id,infusion_date,ketamine_dose_mg,infusion_duration_min,vas_pre,vas_post
+I1,P1,2021-01-02,100,60,9,7
+I2,P1,2021-01-09,100,60,9,1
+I3,P2,2021-02-02,100,60,9,6
+I4,P2,2021-02-09,100,60,9,0
+I5,P6,2021-03-02,100,60,9,8
+I6,P6,2021-03-09,100,60,9,2
+I7,P3,2021-04-02,100,60,9,8
+I8,P3,2021-04-09,100,60,9,3
+I9,P4,2021-05-02,100,60,9,7
+I10,P4,2021-05-09,100,60,9,2
+I11,P5,2021-06-02,100,60,9,9
+I12,P5,2021-06-09,100,60,9,4
+"""
+
+
+def test_a_boundary_fit_of_the_mixed_model_is_said(tmp_path):
+    """Patient means closer together than their infusions allow: the between-patient variance is estimated at 0."""
+    text, built = rendered_text(write_csv_dataset(tmp_path / "boundary", infusions=BOUNDARY), tmp_path)
+    assert built.run.results.sensitivity.variance_patient == 0
+    assert "The between-patient variance was estimated at zero (a boundary fit" in text
+    text, built = rendered_text(write_csv_dataset(tmp_path / "rising", infusions=RISING.replace(
+        "I6,P6,2021-06-02,100,60,9,2", "I6,P6,2021-06-02,100,60,9,2\nI7,P6,2021-06-09,100,60,9,3")), tmp_path)
+    assert built.run.results.sensitivity is None or built.run.results.sensitivity.variance_patient > 0
+    assert "boundary fit" not in text

@@ -79,3 +79,9 @@ def test_a_diagnosis_of_separators_only_is_invalid_data(tmp_path):
     with pytest.raises(DatasetInvalid) as error:
         validate_dataset(load_dataset(write_csv_dataset(tmp_path / "data", patients, infusions)))
     assert "row 2 (line 3), column diagnosis: '-' names no diagnosis" in error.value.report()
+
+
+def test_diagnoses_resembling_the_index_diagnosis_are_named():
+    keys = ["crps", "crps_type_i", "type_2_crps", "complex_regional_pain_syndrome", "crpsx", "headache", "back_pain"]
+    assert contract.index_look_alikes(keys, "crps") == ["crps_type_i", "type_2_crps", "complex_regional_pain_syndrome"]
+    assert contract.index_look_alikes(["back_pain", "low_back_pain", "back", "pain"], "back_pain") == ["low_back_pain"]

@@ -116,3 +116,43 @@ def test_problem_rows_in_a_workbook_are_sheet_rows(tmp_path):
     assert [str(p) for p in error.value.problems] == [
         "study.xlsx sheet infusions row 3 (sheet row 4), column vas_pre: 14 is outside 0 to 10"
     ]
+
+
+def test_infusion_dates_outside_the_period_the_data_lock_or_today_are_errors(tmp_path):
+    """The report states the period the infusions were given in: an infusion outside it would make that false."""
+    import datetime as dt
+
+    import yaml
+
+    from ketareport.config import parse_config
+    from ketareport.pipeline import infusion_date_limits
+
+    config = parse_config(yaml.safe_load(
+        "study: {period: {start: 2005-01-01, end: 2008-12-31}}\nreport: {data_lock: 2008-06-30}\n"
+    ), "study.yml")
+    infusions = with_cell(with_cell(with_cell(INFUSIONS_CSV, 2, "infusion_date", "2004-12-31"),
+                                    3, "infusion_date", "2008-07-01"),
+                          4, "infusion_date", "2008-06-30")
+    folder = write_csv_dataset(tmp_path / "data", PATIENTS_CSV, infusions)
+    with pytest.raises(DatasetInvalid) as error:
+        validate_dataset(load_dataset(folder), infusion_date_limits(config, today=dt.date(2026, 1, 1)))
+    problems = [str(problem) for problem in error.value.problems]
+    assert len(problems) == 2, problems
+    assert ("infusions.csv row 2 (line 3), column infusion_date: 2004-12-31 is before 2005-01-01, "
+            "the start of the study period (study.yml study.period)") in problems[0]
+    assert ("row 3 (line 4), column infusion_date: 2008-07-01 is after 2008-06-30, "
+            "the data lock (study.yml report.data_lock)") in problems[1]
+
+
+def test_an_infusion_dated_in_the_future_is_an_error(tmp_path):
+    import datetime as dt
+
+    from ketareport.config import StudyConfig
+    from ketareport.pipeline import infusion_date_limits
+
+    future = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    folder = write_csv_dataset(tmp_path / "data", PATIENTS_CSV, with_cell(INFUSIONS_CSV, 5, "infusion_date", future))
+    with pytest.raises(DatasetInvalid) as error:
+        validate_dataset(load_dataset(folder), infusion_date_limits(StudyConfig()))
+    assert [f"{future} is after {dt.date.today().isoformat()}, today's date (a date in the future)" in str(p)
+            for p in error.value.problems] == [True]

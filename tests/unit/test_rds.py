@@ -1,0 +1,31 @@
+"""ketareport.rds: text columns written whole-array, read back by an independent reader (pyreadr)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyreadr
+import pytest
+
+from ketareport import rds
+
+TEXTS = ["P001", None, "", "é", "日本", "a—b", "plain ascii", None, "x" * 300]
+
+
+@pytest.mark.parametrize("dtype", ["string[python]", "string[pyarrow]", object])
+def test_text_columns_round_trip_with_na_and_utf8_across_pieces(tmp_path, monkeypatch, dtype):
+    monkeypatch.setattr(rds, "STRING_CHUNK", 4)  # pieces that split the column, and one that ends mid-way
+    column = pd.Series(TEXTS * 3, dtype=dtype)
+    path = tmp_path / "frame.rds"
+    rds.write_rds(path, pd.DataFrame({"text": column.iloc[2:].reset_index(drop=True)}))
+    read = pyreadr.read_r(str(path))[None]["text"]
+    expected = [None if value is None else value for value in (TEXTS * 3)[2:]]
+    assert [None if pd.isna(value) else value for value in read] == expected
+
+
+def test_a_list_of_text_is_a_character_vector(tmp_path):
+    import rdata
+
+    path = tmp_path / "list.rds"
+    rds.write_rds(path, {"groups": ["CRPS", "Other diagnoses", "Ünïcode", ""]})
+    read = rdata.read_rds(path)
+    assert [str(value) for value in read["groups"]] == ["CRPS", "Other diagnoses", "Ünïcode", ""]
