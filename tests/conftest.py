@@ -9,26 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from contextlib import contextmanager
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "data" / "demo"
 R_PACKAGES = ("lme4", "jsonlite")
-
-
-@contextmanager
-def figures_not_drawn():
-    """``report.build`` with every figure an empty SVG, for tests that read only the report's text and values:
-    matplotlib takes nine tenths of a build's time (a test of the figures draws them)."""
-    from ketareport.present.context import FIGURE_FILES
-
-    with mock.patch("ketareport.figures.render_figures",
-                    lambda run, vas_display=None: {key: "<svg></svg>" for key in FIGURE_FILES}):
-        yield
 
 
 def _missing_tool(reason: str) -> None:

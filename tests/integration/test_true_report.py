@@ -16,19 +16,13 @@ from click.testing import CliRunner
 from ketareport import cli, report
 from ketareport.pipeline import run_analysis
 
-from ..conftest import figures_not_drawn
 from ..datasets import PATIENTS_CSV, write_csv_dataset
 
 
-def rendered_text(dataset: Path, tmp_path: Path, draw_figures: bool = False) -> tuple[str, object]:
-    """The HTML report of ``dataset`` as plain text (no markup, no SVG), and the built report (its figures
-    drawn only when ``draw_figures``: the text leaves them out)."""
+def rendered_text(dataset: Path, tmp_path: Path) -> tuple[str, object]:
+    """The HTML report of ``dataset`` as plain text (no markup, no SVG), and the run."""
     run = run_analysis(dataset)
-    if draw_figures:
-        built = report.build(run, pdf=False)
-    else:
-        with figures_not_drawn():
-            built = report.build(run, pdf=False)
+    built = report.build(run, pdf=False)
     markup = re.sub(r"<style>.*?</style>|<svg.*?</svg>", " ", built.html, flags=re.S)
     text = html_module.unescape(re.sub(r"<[^>]+>", " ", markup)).replace("\u00a0", " ").replace("\u2060", "")
     return re.sub(r"\s+", " ", text), built
@@ -150,7 +144,7 @@ def test_point_7_small_text_defects(tmp_path):
              "I1,P1,2021-01-02,100,60,8,2\nI2,P2,2021-02-02,100,60,7,3\n"
     dataset = with_study(write_csv_dataset(tmp_path / "small", infusions=single),
                          "study:\n  review_board: Approved by the Example IRB (protocol 12-345)\n")
-    text, built = rendered_text(dataset, tmp_path, draw_figures=True)
+    text, built = rendered_text(dataset, tmp_path)
     # Figure 1 in the singular for one infusion: its text is in the SVG and in the alt text.
     flow = built.figures["flow"]
     assert "1 infusions" not in flow and "1 infusions" not in built.context.figures["flow"].alt
