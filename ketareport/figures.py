@@ -1,26 +1,35 @@
-"""The report's figures as deterministic SVG (matplotlib).
+"""The report's figures as lean, deterministic SVG, written directly.
 
-Text is written as SVG text (``svg.fonttype = "none"``), not as glyph
+Each figure is a few dozen elements (lines, rectangles, markers, text) laid
+out here in points: no plotting library is imported, so drawing them costs
+milliseconds, and the PDF has little to draw. Text is SVG text, not glyph
 outlines, in the report's own serif (TeX Gyre Pagella, shipped in
 ``ketareport/fonts``): the HTML and its PDF embed that face as ``Pagella``;
 Typst and stand-alone viewers find it as ``TeX Gyre Pagella`` (the Quarto
-project passes the font folder). A figure is then a few dozen nodes instead
-of thousands of outline paths, and its words are selectable and searchable
-in the PDF. ``svg.hashsalt`` is fixed and no date is written, so the same
-results give byte-identical files. Groups differ by marker shape and fill as
-well as by position — nothing is encoded by colour alone. Figure 2 draws
-one marker per patient, or, for large groups or when the caller asks
-(small-cell suppression), only each group's distribution in bands.
+project passes the font folder). Its words are selectable and searchable in
+the PDF. Where the layout depends on a text's width (margins, box widths),
+the width is measured from the shipped font's advance widths. Each line of
+text is its own ``<text>`` element (present/suppress.py replaces counts in
+them). Nothing random or dated is written: the same results give
+byte-identical files (the jitter is seeded). Groups differ by marker shape
+and fill as well as by position — nothing is encoded by colour alone.
+Figure 2 draws one marker per patient, or, for large groups or when the
+caller asks (small-cell suppression), only each group's distribution in
+bands.
 """
 
 from __future__ import annotations
 
-import io
+import functools
+import math
+from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .present.context import VAS_BAND_CM
 from .present.formats import ANALYSIS_COLUMN_LABELS, format_count, format_mean, format_proportion, plural
 
 if TYPE_CHECKING:
@@ -31,6 +40,7 @@ FONT_FAMILY = "TeX Gyre Pagella"
 FONT_STACK = f"font-family: Pagella, '{FONT_FAMILY}', serif"
 INK = "#1a1a1a"
 GREY = "#6b6b6b"
+GRID = "#d9d9d9"
 INDEX_COLOUR = "#1f4e79"
 COMPARISON_COLOUR = "#8c5a00"
 JITTER_SEED = 20120201
@@ -43,7 +53,19 @@ VAS_DISPLAYS = ("points", "distribution")
 group's patients in bands of ``VAS_BAND_CM`` (``distribution``: no individual value is drawn)."""
 POINTS_UP_TO = 300
 """Patients in the larger group up to which Figure 2 is drawn with ``points`` unless the caller chooses."""
-VAS_BAND_CM = 0.5
+
+TEXT_SIZE = 10.0
+"""Axis labels and tick labels (pt, in the figure's own units: 1 unit = 1 pt before the page scales it)."""
+NOTE_SIZE = 9.0
+"""Values written beside the marks (group means, relief probabilities)."""
+BOX_TEXT_SIZE = 9.5
+LINE_SPACING = 1.3
+TICK = 3.5
+"""Tick length (pt), outwards."""
+AXIS_WIDTH = 0.8
+BASELINE_SHIFT = 0.32
+"""A line of text centred on y sits on the baseline y + BASELINE_SHIFT × size (Pagella's lining figures and
+capitals are about 0.69 em high; lower case 0.45 em)."""
 
 
 def vas_display(n_index: int, n_comparison: int, requested: str | None = None) -> str:
@@ -55,139 +77,292 @@ def vas_display(n_index: int, n_comparison: int, requested: str | None = None) -
     return "points" if max(n_index, n_comparison) <= POINTS_UP_TO else "distribution"
 
 
-def _matplotlib():
-    """Import and configure matplotlib once, lazily (it costs ~0.5 s)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import font_manager, pyplot
-
-    for font in sorted(FONT_DIR.glob("texgyrepagella-*.otf")):
-        font_manager.fontManager.addfont(str(font))
-    matplotlib.rcParams.update({
-        "svg.hashsalt": "ketareport",
-        "svg.fonttype": "none",
-        "font.family": FONT_FAMILY,
-        "font.size": 10,
-        "axes.edgecolor": INK,
-        "axes.labelcolor": INK,
-        "xtick.color": INK,
-        "ytick.color": INK,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    })
-    return pyplot
-
-
-def _svg(figure) -> str:
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight", pad_inches=0.05)
-    figure.clf()
-    text = buffer.getvalue()
-    # Text is written as text: the report's documents embed the face as "Pagella" (@font-face);
-    # Typst and a stand-alone viewer find it installed as "TeX Gyre Pagella".
-    text = text.replace(f"font-family: '{FONT_FAMILY}'", FONT_STACK)
-    # The XML declaration and DOCTYPE are not allowed inside HTML; the <svg> element is.
-    return text[text.index("<svg"):]
-
-
 def render_figures(run: AnalysisRun, *, vas_display: str = "points") -> dict[str, str]:
     """Figure name (``flow``, ``vas``, ``relief``) -> SVG text; ``vas_display`` is one of ``VAS_DISPLAYS``."""
-    pyplot = _matplotlib()
-    try:
-        return {
-            "flow": _flow(pyplot, run),
-            "vas": _vas(pyplot, run, vas_display),
-            "relief": _relief(pyplot, run),
-        }
-    finally:
-        pyplot.close("all")
+    return {"flow": _flow(run), "vas": _vas(run, vas_display), "relief": _relief(run)}
 
 
-def _box(axes, x, y, text, width=0.42, height=0.13, bold=False):
-    from matplotlib.patches import FancyBboxPatch
+# Text measurement ------------------------------------------------------------------------------------------
 
-    axes.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
-                                  boxstyle="round,pad=0.005,rounding_size=0.01", linewidth=0.9,
-                                  edgecolor=INK, facecolor="white"))
-    axes.text(x, y, text, ha="center", va="center", fontsize=9.5, color=INK, fontweight="bold" if bold else "normal",
-              linespacing=1.35)
+@functools.lru_cache(maxsize=1)
+def _advances() -> tuple[dict[int, float], float]:
+    """Pagella's advance widths in em by code point, and the width used for a character it lacks."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(FONT_DIR / "texgyrepagella-regular.otf", lazy=True)
+    units = font["head"].unitsPerEm
+    metrics = font["hmtx"].metrics
+    widths = {code: metrics[glyph][0] / units for code, glyph in font.getBestCmap().items()}
+    return widths, widths[ord("n")]
 
 
-def _arrow(axes, start, end):
-    axes.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "-|>", "color": INK, "linewidth": 0.9,
-                                                         "shrinkA": 0, "shrinkB": 0, "mutation_scale": 10})
+def text_width(text: str, size: float) -> float:
+    """The width (pt) of ``text`` set in Pagella at ``size`` (advance widths, without kerning)."""
+    widths, fallback = _advances()
+    return size * sum(widths.get(ord(character), fallback) for character in text)
 
 
-def _flow(pyplot, run: AnalysisRun) -> str:
+# Drawing ----------------------------------------------------------------------------------------------------
+
+def _number(value: float) -> str:
+    """A coordinate to 0.01 pt, without trailing zeros (and never "-0")."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+@dataclass
+class _Canvas:
+    """SVG elements in points; y grows downwards."""
+
+    width: float
+    """At least: text reaching beyond it (a long label) widens the figure."""
+    height: float
+    parts: list[str] = field(default_factory=list)
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, *, colour: str = INK, width: float = AXIS_WIDTH,
+             dash: str | None = None) -> None:
+        dashes = f' stroke-dasharray="{dash}"' if dash else ""
+        self.parts.append(f'<line x1="{_number(x1)}" y1="{_number(y1)}" x2="{_number(x2)}" y2="{_number(y2)}" '
+                          f'stroke="{colour}" stroke-width="{_number(width)}"{dashes}/>')
+
+    def rect(self, x: float, y: float, width: float, height: float, *, stroke: str | None = INK, fill: str = "white",
+             stroke_width: float = 0.9, radius: float = 0.0, opacity: float | None = None) -> None:
+        self.width = max(self.width, x + width + 2)
+        corner = f' rx="{_number(radius)}"' if radius else ""
+        outline = f' stroke="{stroke}" stroke-width="{_number(stroke_width)}"' if stroke else ""
+        self.parts.append(f'<rect x="{_number(x)}" y="{_number(y)}" width="{_number(width)}" '
+                          f'height="{_number(height)}"{corner} fill="{fill}"{outline}{_opacity(opacity)}/>')
+
+    def circle(self, x: float, y: float, radius: float, *, stroke: str, fill: str, stroke_width: float,
+               opacity: float | None = None) -> None:
+        self.parts.append(f'<circle cx="{_number(x)}" cy="{_number(y)}" r="{_number(radius)}" fill="{fill}" '
+                          f'stroke="{stroke}" stroke-width="{_number(stroke_width)}"{_opacity(opacity)}/>')
+
+    def polygon(self, points: list[tuple[float, float]], *, fill: str = INK) -> None:
+        coordinates = " ".join(f"{_number(x)},{_number(y)}" for x, y in points)
+        self.parts.append(f'<polygon points="{coordinates}" fill="{fill}"/>')
+
+    def text(self, x: float, y: float, text: str, *, size: float = TEXT_SIZE, anchor: str = "start",
+             rotate: float | None = None) -> None:
+        """One line of text whose middle (capital height) is at ``y``; ``anchor`` is start, middle or end."""
+        baseline = y + BASELINE_SHIFT * size
+        if not rotate:
+            reach = text_width(text, size) * {"start": 1.0, "middle": 0.5, "end": 0.0}[anchor]
+            self.width = max(self.width, x + reach + 2)
+        turn = f' transform="rotate({_number(rotate)} {_number(x)} {_number(y)})"' if rotate else ""
+        align = f' text-anchor="{anchor}"' if anchor != "start" else ""
+        self.parts.append(f'<text x="{_number(x)}" y="{_number(baseline)}"{align}{turn} '
+                          f'style="font-size: {_number(size)}px; {FONT_STACK}; fill: {INK}">'
+                          f"{escape(text, quote=False)}</text>")
+
+    def lines(self, x: float, y: float, lines: list[str], *, size: float = TEXT_SIZE, anchor: str = "start") -> None:
+        """Lines of text centred together on ``y``."""
+        step = LINE_SPACING * size
+        first = y - step * (len(lines) - 1) / 2
+        for number, line in enumerate(lines):
+            self.text(x, first + number * step, line, size=size, anchor=anchor)
+
+    def arrow(self, start: tuple[float, float], end: tuple[float, float], *, head: float = 6.0) -> None:
+        """A line from ``start`` whose filled head touches ``end``."""
+        (x1, y1), (x2, y2) = start, end
+        length = math.hypot(x2 - x1, y2 - y1)
+        ux, uy = (x2 - x1) / length, (y2 - y1) / length
+        base_x, base_y = x2 - head * ux, y2 - head * uy
+        half = head * 0.38
+        self.line(x1, y1, base_x, base_y, width=0.9)
+        self.polygon([(x2, y2), (base_x - half * uy, base_y + half * ux), (base_x + half * uy, base_y - half * ux)])
+
+    def svg(self) -> str:
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_number(self.width)}pt" '
+                f'height="{_number(self.height)}pt" viewBox="0 0 {_number(self.width)} {_number(self.height)}">\n'
+                + "\n".join(self.parts) + "\n</svg>\n")
+
+
+def _opacity(opacity: float | None) -> str:
+    return f' opacity="{_number(opacity)}"' if opacity is not None else ""
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """A linear map from data values to points."""
+
+    low: float
+    high: float
+    start: float
+    end: float
+
+    def __call__(self, value: float) -> float:
+        return self.start + (value - self.low) / (self.high - self.low) * (self.end - self.start)
+
+
+def nice_ticks(low: float, high: float, target: int = 6) -> list[float]:
+    """Round tick values (steps of 1, 2, 2.5 or 5 times a power of ten) in [low, high], about ``target`` of them."""
+    raw = (high - low) / target
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(power * factor for factor in (1, 2, 2.5, 5, 10) if power * factor >= raw)
+    first = math.ceil(low / step - 1e-9)
+    last = math.floor(high / step + 1e-9)
+    return [round(k * step, 10) for k in range(first, last + 1)]
+
+
+def tick_label(value: float, ticks: list[float]) -> str:
+    """A tick value with as many decimals as its ticks need, and a true minus sign."""
+    decimals = 0 if all(float(t).is_integer() for t in ticks) else 1 if all(float(10 * t).is_integer() for t in ticks) else 2
+    text = f"{abs(value):.{decimals}f}"
+    return f"\u2212{text}" if value < 0 and float(text) != 0 else text
+
+
+# Figure 1: flow of infusions and patients -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Box:
+    centre: float
+    top: float
+    width: float
+    lines: tuple[str, ...]
+
+    @property
+    def height(self) -> float:
+        return LINE_SPACING * BOX_TEXT_SIZE * len(self.lines) + 9
+
+    @property
+    def bottom(self) -> float:
+        return self.top + self.height
+
+    @property
+    def left(self) -> float:
+        return self.centre - self.width / 2
+
+    @property
+    def right(self) -> float:
+        return self.centre + self.width / 2
+
+    def draw(self, canvas: _Canvas) -> None:
+        canvas.rect(self.left, self.top, self.width, self.height, radius=3)
+        canvas.lines(self.centre, self.top + self.height / 2, list(self.lines), size=BOX_TEXT_SIZE, anchor="middle")
+
+
+def _box_width(lines: list[str], at_least: float) -> float:
+    return max(at_least, max(text_width(line, BOX_TEXT_SIZE) for line in lines) + 16)
+
+
+FLOW_WIDTH = 446.0
+"""Points (6.2 in): the page shows Figure 1 at 82% of the text width."""
+FLOW_GAP = 10.0
+
+
+def _flow(run: AnalysisRun) -> str:
     cohort, options = run.results.cohort, run.config.analysis
     missing = [f"{ANALYSIS_COLUMN_LABELS[column]} missing: {format_count(count)}"
                for column, count in cohort.excluded_missing_by_column.items() if count]
     if cohort.n_patients_not_analyzed:
         # Their infusions are all among the excluded: the patients leave the VAS analysis with them.
-        missing.append(f"patients left with no\nanalysed infusion: {format_count(cohort.n_patients_not_analyzed)}")
-    figure = pyplot.figure(figsize=(6.2, 4.1))
-    axes = figure.add_axes((0, 0, 1, 1))
-    axes.set_xlim(0, 1)
-    axes.set_ylim(0, 1)
-    axes.axis("off")
-    _box(axes, 0.32, 0.88, f"Infusions identified\n{plural(cohort.n_infusions, 'infusion')}, "
-                           f"{plural(cohort.n_patients, 'patient')}", width=0.5)
-    excluded = "\n".join(["Excluded for missing data", f"{plural(cohort.n_infusions_excluded, 'infusion')}", *missing])
-    _box(axes, 0.78, 0.62, excluded, width=0.42, height=0.02 + 0.045 * (excluded.count("\n") + 1))
-    _box(axes, 0.32, 0.40, f"Infusions analysed\n{plural(cohort.n_infusions_analyzed, 'infusion')}, "
-                           f"{plural(cohort.n_patients_analyzed, 'patient')}", width=0.5)
-    _box(axes, 0.18, 0.1, f"{options.index_label}\n{plural(cohort.n_index_analyzed, 'patient')}, "
-                          f"{plural(cohort.n_index_infusions_analyzed, 'infusion')}", width=0.3)
-    _box(axes, 0.53, 0.1, f"{options.comparison_label}\n{plural(cohort.n_comparison_analyzed, 'patient')}, "
-                         f"{plural(cohort.n_comparison_infusions_analyzed, 'infusion')}", width=0.34)
-    _arrow(axes, (0.32, 0.815), (0.32, 0.465))
-    _arrow(axes, (0.32, 0.62), (0.57, 0.62))
-    _arrow(axes, (0.25, 0.335), (0.19, 0.165))
-    _arrow(axes, (0.39, 0.335), (0.51, 0.165))
-    return _svg(figure)
+        missing += ["patients left with no", f"analysed infusion: {format_count(cohort.n_patients_not_analyzed)}"]
+    identified = ["Infusions identified", f"{plural(cohort.n_infusions, 'infusion')}, {plural(cohort.n_patients, 'patient')}"]
+    excluded = ["Excluded for missing data", plural(cohort.n_infusions_excluded, "infusion"), *missing]
+    analysed = ["Infusions analysed",
+                f"{plural(cohort.n_infusions_analyzed, 'infusion')}, {plural(cohort.n_patients_analyzed, 'patient')}"]
+    index = [options.index_label, f"{plural(cohort.n_index_analyzed, 'patient')}, "
+                                  f"{plural(cohort.n_index_infusions_analyzed, 'infusion')}"]
+    comparison = [options.comparison_label, f"{plural(cohort.n_comparison_analyzed, 'patient')}, "
+                                            f"{plural(cohort.n_comparison_infusions_analyzed, 'infusion')}"]
+
+    # The main column on the left third, the exclusions to its right; the two groups below.
+    main = 0.32 * FLOW_WIDTH
+    top = _Box(main, 2, _box_width(identified, 0.5 * FLOW_WIDTH), tuple(identified))
+    side_width = _box_width(excluded, 0.42 * FLOW_WIDTH)
+    side = _Box(main + 0.25 * FLOW_WIDTH + side_width / 2, top.bottom + FLOW_GAP, side_width, tuple(excluded))
+    middle = _Box(main, max(side.bottom + FLOW_GAP, top.bottom + 4 * FLOW_GAP), _box_width(analysed, 0.5 * FLOW_WIDTH),
+                  tuple(analysed))
+    left_width = _box_width(index, 0.3 * FLOW_WIDTH)
+    left = _Box(max(0.18 * FLOW_WIDTH, left_width / 2 + 2), middle.bottom + 4 * FLOW_GAP, left_width, tuple(index))
+    right_width = _box_width(comparison, 0.34 * FLOW_WIDTH)
+    right = _Box(max(0.53 * FLOW_WIDTH, left.right + 2 * FLOW_GAP + right_width / 2), left.top, right_width,
+                 tuple(comparison))
+    canvas = _Canvas(FLOW_WIDTH, right.bottom + 2)
+    for box in (top, side, middle, left, right):
+        box.draw(canvas)
+    canvas.arrow((main, top.bottom), (main, middle.top))
+    canvas.arrow((main, side.top + side.height / 2), (side.left, side.top + side.height / 2))
+    canvas.arrow((main - 0.07 * FLOW_WIDTH, middle.bottom), (left.centre + 0.01 * FLOW_WIDTH, left.top))
+    canvas.arrow((main + 0.07 * FLOW_WIDTH, middle.bottom), (right.centre - 0.02 * FLOW_WIDTH, right.top))
+    return canvas.svg()
 
 
-def _vas(pyplot, run: AnalysisRun, display: str) -> str:
+# Figure 2: mean reduction in VAS per patient, by group ------------------------------------------------------
+
+VAS_WIDTH, VAS_HEIGHT = 374.0, 259.0
+"""Points (5.2 × 3.6 in)."""
+
+
+def _vas(run: AnalysisRun, display: str) -> str:
     patients = run.cohort.analyzed_patients
     options, vas = run.config.analysis, run.results.vas
     groups = [
-        (options.index_label, patients.loc[patients["is_index"], "reduction"].to_numpy(), vas.index, "o", INDEX_COLOUR, INDEX_COLOUR),
-        (options.comparison_label, patients.loc[~patients["is_index"], "reduction"].to_numpy(), vas.comparison, "s", COMPARISON_COLOUR, "white"),
+        (options.index_label, patients.loc[patients["is_index"], "reduction"].to_numpy(), vas.index, "circle",
+         INDEX_COLOUR, INDEX_COLOUR),
+        (options.comparison_label, patients.loc[~patients["is_index"], "reduction"].to_numpy(), vas.comparison,
+         "square", COMPARISON_COLOUR, "white"),
     ]
-    figure, axes = pyplot.subplots(figsize=(5.2, 3.6))
+    # Every patient and every interval inside the axis, which runs from 0 to at least 10 cm.
+    shown = [float(v) for g in groups for v in (g[1].min(), g[1].max()) if g[1].size]
+    shown += [float(v) for g in groups for v in (g[2].conf_low, g[2].conf_high, g[2].estimate) if v is not None]
+    low, high = min([0.0, *shown]) - 0.3, max([10.0, *shown]) + 0.3
+    ticks = nice_ticks(low, high)
+    labels = [tick_label(t, ticks) for t in ticks]
+    axis_title_x = TEXT_SIZE * 0.8
+    plot_left = axis_title_x + TEXT_SIZE * 0.9 + max(text_width(label, TEXT_SIZE) for label in labels) + TICK + 3
+    plot_bottom = VAS_HEIGHT - (TICK + 3 + 2 * LINE_SPACING * TEXT_SIZE + 2)
+    x = _Scale(-0.5, len(groups) - 0.25, plot_left, VAS_WIDTH - 2)
+    y = _Scale(low, high, plot_bottom, TEXT_SIZE * 0.6)
+    canvas = _Canvas(VAS_WIDTH, VAS_HEIGHT)
+
+    canvas.line(x.start, y(0), x.end, y(0), colour=GREY, width=0.6, dash="0.6 1.2")
     if display == "points":
-        _patient_points(axes, groups)
+        _patient_points(canvas, x, y, groups)
     else:
-        _patient_distribution(axes, groups)
+        _patient_distribution(canvas, x, y, groups)
     for position, (_, _, estimate, *_) in enumerate(groups):
         if estimate.estimate is not None:
-            axes.hlines(estimate.estimate, position + 0.24, position + 0.44, color=INK, linewidth=2, zorder=3)
+            canvas.line(x(position + 0.24), y(estimate.estimate), x(position + 0.44), y(estimate.estimate), width=2)
             if estimate.conf_low is not None:
-                axes.vlines(position + 0.34, estimate.conf_low, estimate.conf_high, color=INK, linewidth=1.1, zorder=3)
-            axes.annotate(format_mean(estimate.estimate), (position + 0.47, estimate.estimate), va="center",
-                          fontsize=9, color=INK)
-    axes.set_xticks(range(len(groups)), [f"{g[0]}\n(n = {format_count(g[1].size)})" for g in groups])
-    axes.set_xlim(-0.5, len(groups) - 0.25)
-    axes.set_ylabel("Mean reduction in VAS per patient (cm)")
-    axes.axhline(0, color=GREY, linewidth=0.6, linestyle=":")
-    top = max(10.0, max((g[1].max() for g in groups if g[1].size), default=10.0))
-    axes.set_ylim(min(0.0, min((g[1].min() for g in groups if g[1].size), default=0.0)) - 0.3, top + 0.3)
-    return _svg(figure)
+                canvas.line(x(position + 0.34), y(estimate.conf_low), x(position + 0.34), y(estimate.conf_high), width=1.1)
+            canvas.text(x(position + 0.47), y(estimate.estimate), format_mean(estimate.estimate), size=NOTE_SIZE)
+
+    canvas.line(x.start, y.start, x.start, y.end)
+    canvas.line(x.start, y.start, x.end, y.start)
+    for value, label in zip(ticks, labels, strict=True):
+        canvas.line(x.start - TICK, y(value), x.start, y(value))
+        canvas.text(x.start - TICK - 3, y(value), label, anchor="end")
+    for position, (label, values, *_) in enumerate(groups):
+        canvas.line(x(position), y.start, x(position), y.start + TICK)
+        canvas.lines(x(position), y.start + TICK + 3 + LINE_SPACING * TEXT_SIZE,
+                     [label, f"(n = {format_count(values.size)})"], anchor="middle")
+    canvas.text(axis_title_x, (y.start + y.end) / 2, "Mean reduction in VAS per patient (cm)", anchor="middle",
+                rotate=-90)
+    return canvas.svg()
 
 
-def _patient_points(axes, groups) -> None:
+def _patient_points(canvas: _Canvas, x: _Scale, y: _Scale, groups) -> None:
     """One marker per patient, jittered sideways (seeded)."""
     jitter = np.random.default_rng(JITTER_SEED)
-    for position, (label, values, _, marker, edge, face) in enumerate(groups):
+    for position, (_, values, _, marker, edge, face) in enumerate(groups):
         offsets = jitter.uniform(-0.16, 0.16, values.size)
         crowding = min(1.0, CROWDED_GROUP / max(values.size, 1))
-        axes.scatter(position + offsets, values, marker=marker, s=max(3.0, MARKER_AREA * crowding),
-                     edgecolors=edge, facecolors=face, linewidths=0.9 * max(crowding, 0.5) ** 0.5,
-                     alpha=0.85 if crowding == 1 else 0.5, zorder=2, label=f"{label} (n = {values.size})")
+        diameter = math.sqrt(max(3.0, MARKER_AREA * crowding))
+        stroke = 0.9 * max(crowding, 0.5) ** 0.5
+        opacity = 0.85 if crowding == 1 else 0.5
+        for offset, value in zip(offsets, values, strict=True):
+            cx, cy = x(position + offset), y(float(value))
+            if marker == "circle":
+                canvas.circle(cx, cy, diameter / 2, stroke=edge, fill=face, stroke_width=stroke, opacity=opacity)
+            else:
+                side = 0.9 * diameter
+                canvas.rect(cx - side / 2, cy - side / 2, side, side, stroke=edge, fill=face, stroke_width=stroke,
+                            opacity=opacity)
 
 
-def _patient_distribution(axes, groups) -> None:
+def _patient_distribution(canvas: _Canvas, x: _Scale, y: _Scale, groups) -> None:
     """Each group's patients as a mirrored histogram: bar width = share of the group's patients in the band.
 
     Bands are ``VAS_BAND_CM`` wide on a grid anchored at 0; the widest band of
@@ -204,36 +379,64 @@ def _patient_distribution(axes, groups) -> None:
     shares = [np.histogram(g[1], bins=edges)[0] / max(g[1].size, 1) for g in groups]
     widest = max(float(share.max()) for share in shares) or 1.0
     centres = (edges[:-1] + edges[1:]) / 2
-    for position, ((_, group_values, _, _, edge, face), share) in enumerate(zip(groups, shares, strict=True)):
-        half = 0.2 * share / widest
-        shown = share > 0
-        axes.barh(centres[shown], 2 * half[shown], left=position - 0.04 - half[shown], height=VAS_BAND_CM * 0.92,
-                  color=face, edgecolor=edge, linewidth=0.6, alpha=0.75 if face != "white" else 1.0, zorder=2)
+    bar = VAS_BAND_CM * 0.92
+    for position, ((_, _, _, _, edge, face), share) in enumerate(zip(groups, shares, strict=True)):
+        for centre, part in zip(centres, share, strict=True):
+            if part <= 0:
+                continue
+            half = 0.2 * part / widest
+            top = y(centre + bar / 2)
+            canvas.rect(x(position - 0.04 - half), top, x(position - 0.04 + half) - x(position - 0.04 - half),
+                        y(centre - bar / 2) - top, stroke=edge, fill=face, stroke_width=0.6,
+                        opacity=0.75 if face != "white" else None)
 
 
-def _relief(pyplot, run: AnalysisRun) -> str:
+# Figure 3: probability of relief beyond each threshold ------------------------------------------------------
+
+RELIEF_WIDTH = 374.0
+"""Points (5.2 in); the height grows with the number of thresholds."""
+
+
+def _relief(run: AnalysisRun) -> str:
     relief = run.results.relief
     outcomes = relief.outcomes
-    figure, axes = pyplot.subplots(figsize=(5.2, 0.8 + 0.55 * len(outcomes)))
-    for row, outcome in enumerate(reversed(outcomes)):
+    height = 72 * (0.8 + 0.55 * len(outcomes))
+    rows = [(o, [o.label, f"({o.rule})"]) for o in reversed(outcomes)]
+    plot_left = max(text_width(line, TEXT_SIZE) for _, lines in rows for line in lines) + TICK + 5
+    plot_bottom = height - (TICK + 3 + 2 * LINE_SPACING * TEXT_SIZE + 4)
+    ticks = [0, 20, 40, 60, 80, 100]
+    x = _Scale(0, 100, plot_left, RELIEF_WIDTH - 2 - text_width("100", TEXT_SIZE) / 2)
+    y = _Scale(-0.6, len(outcomes) - 0.4, plot_bottom, 2)
+    canvas = _Canvas(RELIEF_WIDTH, height)
+    for value in ticks:
+        canvas.line(x(value), y.start, x(value), y.end, colour=GRID, width=0.6)
+    for row, (outcome, _) in enumerate(rows):
         if outcome.estimate is None:
             continue
-        axes.hlines(row, 100 * outcome.conf_low, 100 * outcome.conf_high, color=INK, linewidth=1.4)
-        axes.vlines([100 * outcome.conf_low, 100 * outcome.conf_high], row - 0.12, row + 0.12, color=INK, linewidth=1.4)
-        axes.plot(100 * outcome.estimate, row, marker="D", markersize=6, color=INK)
+        low, high, estimate = 100 * outcome.conf_low, 100 * outcome.conf_high, 100 * outcome.estimate
+        canvas.line(x(low), y(row), x(high), y(row), width=1.4)
+        for end in (low, high):
+            canvas.line(x(end), y(row - 0.12), x(end), y(row + 0.12), width=1.4)
+        centre_x, centre_y, reach = x(estimate), y(row), 3.6
+        canvas.polygon([(centre_x, centre_y - reach), (centre_x + reach, centre_y), (centre_x, centre_y + reach),
+                        (centre_x - reach, centre_y)])
         label = f"{format_proportion(outcome.estimate)} ({outcome.x}/{outcome.n_evaluable})"
-        # Right of the interval; an anchor beyond the axis (upper bound above 98%) is not drawn at all, so
-        # such a label goes left of the interval, or above the estimate when the interval spans the axis.
-        if 100 * outcome.conf_high + 2 <= 100:
-            axes.annotate(label, (100 * outcome.conf_high + 2, row), va="center", fontsize=9)
-        elif 100 * outcome.conf_low - 2 >= 0:
-            axes.annotate(label, (100 * outcome.conf_low - 2, row), va="center", ha="right", fontsize=9)
+        # Right of the interval (the figure widens for a label that runs past 100%), else left of it when it
+        # fits there, else above the estimate.
+        if high + 2 <= 100:
+            canvas.text(x(high + 2), y(row), label, size=NOTE_SIZE)
+        elif low - 2 - 100 * text_width(label, NOTE_SIZE) / (x.end - x.start) >= 0:
+            canvas.text(x(low - 2), y(row), label, size=NOTE_SIZE, anchor="end")
         else:
-            axes.annotate(label, (100 * outcome.estimate, row + 0.16), va="bottom", ha="center", fontsize=9)
-    axes.set_yticks(range(len(outcomes)), [f"{o.label}\n({o.rule})" for o in reversed(outcomes)])
-    axes.set_xlim(0, 100)
-    axes.set_ylim(-0.6, len(outcomes) - 0.4)
-    axes.set_xlabel(f"Probability of relief (%), {100 * relief.conf_level:g}% interval")
-    axes.grid(axis="x", color="#d9d9d9", linewidth=0.6)
-    axes.set_axisbelow(True)
-    return _svg(figure)
+            canvas.text(x(estimate), y(row + 0.3), label, size=NOTE_SIZE, anchor="middle")
+    canvas.line(x.start, y.start, x.start, y.end)
+    canvas.line(x.start, y.start, x.end, y.start)
+    for row, (_, lines) in enumerate(rows):
+        canvas.line(x.start - TICK, y(row), x.start, y(row))
+        canvas.lines(x.start - TICK - 3, y(row), lines, anchor="end")
+    for value in ticks:
+        canvas.line(x(value), y.start, x(value), y.start + TICK)
+        canvas.text(x(value), y.start + TICK + 3 + 0.5 * TEXT_SIZE, str(value), anchor="middle")
+    canvas.text((x.start + x.end) / 2, y.start + TICK + 3 + (0.5 + LINE_SPACING) * TEXT_SIZE,
+                f"Probability of relief (%), {100 * relief.conf_level:g}% interval", anchor="middle")
+    return canvas.svg()

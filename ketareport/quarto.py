@@ -55,7 +55,7 @@ import yaml
 from .errors import QuartoFailed
 from .paths import repository_file
 from .present.context import FIGURE_FILES, ReportContext, Table
-from .report import CONFIG_USED
+from .present.files import CONFIG_USED
 
 if TYPE_CHECKING:
     from .output import StagedOutput

@@ -6,6 +6,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from .context import Appendix, Table, TableRow
+from .files import data_file_names
 from .formats import MINUS, MISSING, format_count
 
 if TYPE_CHECKING:
@@ -14,8 +15,6 @@ if TYPE_CHECKING:
 
 
 def appendix(run: AnalysisRun, verification: VerificationReport | None) -> Appendix:
-    from ..report import data_file_names
-
     provenance = run.provenance
     dataset = provenance.dataset
     files = [[PurePath(f.path).name, f.sha256, f"{f.size_bytes:,} bytes"] for f in dataset.files]

@@ -17,7 +17,7 @@ from . import narrative
 from .facts import Facts, Period, Recorded, SideEffects
 from .appendix import appendix
 from .control import document_control, report_date
-from .context import FIGURE_FILES, Author, Figure, FormattedEstimate, ReportContext, Section, TitleBlock
+from .context import FIGURE_FILES, VAS_BAND_CM, Author, Figure, FormattedEstimate, ReportContext, Section, TitleBlock
 from .formats import (
     ANALYSIS_COLUMN_LABELS, NBSP, WORD_JOINER, format_count, format_date, format_df, format_interval,
     format_level, format_mean, format_number, format_p, format_p_statement, format_percent, format_proportion,
@@ -320,8 +320,6 @@ def _group_alt(label: str, estimate: Estimate, formatted: FormattedEstimate, lev
 
 
 def _figures(facts: Facts, vas_display: str) -> dict[str, Figure]:
-    from ..figures import VAS_BAND_CM
-
     cohort, e, relief = facts.cohort, facts.estimates, facts.relief
     excluded = (
         f"{plural(cohort.n_infusions_excluded, 'infusion')} excluded for missing data" if cohort.n_infusions_excluded

@@ -12,6 +12,8 @@ from typing import Any
 
 FIGURE_FILES = {"flow": "figure-1-flow.svg", "vas": "figure-2-vas.svg", "relief": "figure-3-relief.svg"}
 """Figure key -> file name under ``figures/`` (written beside the report and inlined in the HTML)."""
+VAS_BAND_CM = 0.5
+"""Figure 2's ``distribution`` display: the width of its bands (cm), which the figure draws and its caption names."""
 
 
 @dataclass(frozen=True)

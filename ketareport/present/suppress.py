@@ -34,7 +34,9 @@ from typing import TYPE_CHECKING, Any, Hashable
 import numpy as np
 
 from ..results import CharacteristicsTable
+from .build import gather_facts
 from .context import ReportContext, Table, TableRow
+from .files import data_file_names
 from .formats import (
     ANALYSIS_COLUMN_LABELS, count_words, format_count, format_mean_sd, format_median_iqr, format_percent,
     format_proportion, format_proportion_interval, median_iqr_decimals, no_break, plural,
@@ -363,8 +365,6 @@ def suppress_context(run: AnalysisRun, context: ReportContext) -> ReportContext:
     values["narrative"] = {key: prose.apply(text) for key, text in values["narrative"].items()}
     values["text"] = {key: prose.apply(text) for key, text in values["text"].items()}
     # The R cross-check's table prints every estimate's n and x at full precision: only its summary is kept.
-    from ..report import data_file_names
-
     appendix = dataclasses.replace(context.appendix, verification_table=None,
                                    attached_files=data_file_names(None, suppressed=True))
     return dataclasses.replace(
@@ -393,8 +393,6 @@ def _copy(values: Any) -> Any:
 
 def _comparison_diagnoses(run: AnalysisRun) -> list[tuple[str, int]]:
     """The diagnoses the cohort sentence names, as it names them."""
-    from .build import gather_facts
-
     return gather_facts(run).comparison_diagnoses
 
 
