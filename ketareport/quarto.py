@@ -155,17 +155,20 @@ def write_quarto_project(
 # ------------------------------------------------------------------- render --
 
 def render_quarto(project_dir: Path, progress: Callable[[str], None] = lambda message: None) -> list[Path] | None:
-    """Run ``quarto render`` in the project when Quarto is installed; None when it is not.
+    """Run ``quarto render`` in the project when Quarto is installed; None (and how to render it, to
+    ``progress``) when it is not.
 
     Renders the manuscript (HTML and Typst PDF) and, when ``Rscript`` is on
     the PATH, the R template (knitr); returns the files in the project's
     output directory, which is emptied first so that only this render's
     outputs are listed. Raises QuartoFailed with Quarto's messages when it fails.
     """
+    project_dir = Path(project_dir)
     quarto = shutil.which("quarto")
     if quarto is None:
+        progress(f"quarto is not installed here; to render the Quarto project: cd {project_dir} && quarto render "
+                 "(or, without R: quarto render templates/manuscript.qmd)")
         return None
-    project_dir = Path(project_dir)
     config = yaml.safe_load((project_dir / "_quarto.yml").read_text(encoding="utf-8"))
     output = project_dir / config["project"]["output-dir"]
     if output.resolve().is_relative_to(project_dir.resolve()) and output.resolve() != project_dir.resolve():
