@@ -87,7 +87,18 @@ SUBSET_RECIPE = 2
 
 @functools.lru_cache(maxsize=None)
 def embedded_fonts() -> tuple[dict[str, str], ...]:
-    """The shipped faces, subset to ``FONT_UNICODES``, as data URIs.
+    """The shipped faces, subset to ``FONT_UNICODES`` (:func:`font_subsets`), as data URIs for the HTML."""
+    subsets = font_subsets()
+    return tuple(
+        {"file": file, "data_uri": f"data:font/otf;base64,{base64.b64encode(subsets[file]).decode('ascii')}",
+         "family": family, "weight": weight, "style": style}
+        for file, family, weight, style in FONT_FACES
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def font_subsets() -> dict[str, bytes]:
+    """Font file name -> the face subset to ``FONT_UNICODES``.
 
     Subsetting keeps the HTML small (4 x 60 kB instead of 4 x 220 kB). It
     takes ~2 s, so the subsets are kept in the user's cache directory, keyed
@@ -95,11 +106,7 @@ def embedded_fonts() -> tuple[dict[str, str], ...]:
     version; fontTools' output is deterministic, so a cached subset is the
     same bytes a fresh one would be and renders stay byte-identical.
     """
-    return tuple(
-        {"data_uri": f"data:font/otf;base64,{base64.b64encode(_font_subset(file)).decode('ascii')}",
-         "family": family, "weight": weight, "style": style}
-        for file, family, weight, style in FONT_FACES
-    )
+    return {file: _font_subset(file) for file, *_ in FONT_FACES}
 
 
 def _cache_dir() -> Path:
@@ -232,24 +239,84 @@ def render_pdf(html: str, metadata: PdfMetadata, embedded_files: tuple[EmbeddedF
     Title, authors, keywords and dates come from the HTML's <title> and <meta> tags, the language from
     ``<html lang>``; the subject is set here.
     """
-    from weasyprint import HTML, Attachment
-
+    weasyprint = import_weasyprint()
+    # The HTML carries its fonts as data URIs (~400 kB of base64 in the stylesheet), which WeasyPrint would
+    # tokenise and decode (about 1 s): the PDF is made from the same HTML with each of those URIs replaced by
+    # a short URL that the fetcher answers with the same bytes.
+    references = {}
+    for face in embedded_fonts():
+        reference = f"{FONT_URL_SCHEME}:{face['file']}"
+        html = html.replace(face["data_uri"], reference)
+        references[reference] = font_subsets()[face["file"]]
     # A fixed base_url: relative URLs (there are none) could otherwise reach the file system.
-    document = HTML(string=html, base_url=str(TEMPLATES)).render()
+    document = weasyprint.HTML(string=html, base_url=str(TEMPLATES), url_fetcher=_font_fetcher(references)).render()
     document.metadata.description = metadata.subject
     # The attachments' dates are the report's: WeasyPrint would otherwise stamp them with the clock.
     created = metadata.created.astimezone(dt.timezone.utc).replace(tzinfo=None)
     # As data: URLs, so that each carries its MIME type (WeasyPrint would guess from the name, and knows no YAML).
     attachments = [
-        Attachment(url=f"data:{file.media_type};base64,{base64.b64encode(file.data).decode('ascii')}",
-                   name=file.name, description=file.description,
-                   relationship=file.relationship, created=created, modified=created)
+        weasyprint.Attachment(url=f"data:{file.media_type};base64,{base64.b64encode(file.data).decode('ascii')}",
+                              name=file.name, description=file.description,
+                              relationship=file.relationship, created=created, modified=created)
         for file in embedded_files
     ]
     return document.write_pdf(
         pdf_variant=PDF_VARIANT, attachments=attachments,
         finisher=_finish_pdf,
     )
+
+
+FONT_URL_SCHEME = "ketareport-font"
+"""The scheme of the URLs that stand for the embedded fonts in the HTML the PDF is made from."""
+
+
+def _font_fetcher(fonts: dict[str, bytes]):
+    """WeasyPrint's URL fetcher, answering the URLs in ``fonts`` with their bytes (other URLs as usual)."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class FontFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url in fonts:
+                return URLFetcherResponse(url, fonts[url], {"Content-Type": "font/otf"})
+            return super().fetch(url, headers)
+
+    return FontFetcher()
+
+
+def import_weasyprint():
+    """``import weasyprint``, on Linux without the ~50 helper processes it would start.
+
+    WeasyPrint loads each native library (Pango, HarfBuzz, fontconfig ...) trying several names in turn;
+    the first ones (``libgobject-2.0-0``, ``gobject-2.0-0``) are not file names, so cffi asks
+    ``ctypes.util.find_library``, which runs ldconfig, gcc and ld for each, and they fail on Linux: 0.4 to
+    0.7 s of a render, measured. The names that follow are the Linux sonames (``libgobject-2.0.so.0``),
+    which the dynamic loader finds itself. So on Linux the lookup answers "not found" at once while
+    WeasyPrint is imported; should the import fail that way, it is done again the ordinary way.
+    """
+    import sys
+
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        import weasyprint
+
+        return weasyprint
+    import contextlib
+    import ctypes.util
+
+    lookup = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        # WeasyPrint prints installation advice when a library is missing: not for this first attempt.
+        with contextlib.redirect_stdout(io.StringIO()):
+            import weasyprint
+    except OSError:
+        for name in [module for module in sys.modules if module == "weasyprint" or module.startswith("weasyprint.")]:
+            del sys.modules[name]
+        weasyprint = None
+    finally:
+        ctypes.util.find_library = lookup
+    if weasyprint is None:
+        import weasyprint
+    return weasyprint
 
 
 def _finish_pdf(document, pdf) -> None:
