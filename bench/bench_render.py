@@ -65,13 +65,20 @@ def cold_font_subsets() -> None:
 
     from ketareport.render import embedded_fonts, font_subsets
 
+    previous = os.environ.get("XDG_CACHE_HOME")
     with tempfile.TemporaryDirectory() as cache:
         os.environ["XDG_CACHE_HOME"] = cache
-        start = time.perf_counter()
-        embedded_fonts()
-        print(f"  {'font subsets, empty cache':<34} {time.perf_counter() - start:7.2f} s")
-        font_subsets.cache_clear()
-        embedded_fonts.cache_clear()
+        try:
+            start = time.perf_counter()
+            embedded_fonts()
+            print(f"  {'font subsets, empty cache':<34} {time.perf_counter() - start:7.2f} s")
+        finally:
+            font_subsets.cache_clear()
+            embedded_fonts.cache_clear()
+            if previous is None:
+                del os.environ["XDG_CACHE_HOME"]
+            else:
+                os.environ["XDG_CACHE_HOME"] = previous
 
 
 def report(label: str, dataset: Path, repeat: int) -> None:
