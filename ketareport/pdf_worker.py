@@ -3,7 +3,8 @@
 A render spends about a second importing WeasyPrint and setting it up, and
 as long importing pandas and SciPy and analysing: on two cores the two can
 run at once. ``ketareport render`` starts the worker (:meth:`PdfWorker.start`)
-before its own heavy imports; the worker imports WeasyPrint, then waits for
+before its own heavy imports; the worker imports WeasyPrint and renders a
+small document (WeasyPrint's one-time set-up), then waits for
 one job on its stdin (the HTML, the metadata and the attached files,
 pickled), renders it with :func:`ketareport.render.render_pdf` and writes
 the PDF to its stdout. The PDF is the same bytes the first process would
@@ -85,12 +86,13 @@ def serve() -> None:
     """The worker: import WeasyPrint, then render the one job on stdin to stdout."""
     import signal
 
-    from .render import import_weasyprint, render_pdf
+    from .render import import_weasyprint, render_pdf, warm_up_pdf
 
     # Ctrl-C reaches the whole process group: the first process reports it and stops this one.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     import_weasyprint()
+    warm_up_pdf()
     try:
         job = pickle.load(sys.stdin.buffer)
     except EOFError:
