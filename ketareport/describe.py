@@ -51,7 +51,10 @@ def label_indicators(labels: pd.Series, ignore: tuple[str, ...] = ()) -> pd.Data
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    lists = pc.split_pattern(pa.array(labels.fillna("").astype(str).to_numpy(dtype=object), type=pa.string()), ";")
+    text = pa.array(labels.fillna("").astype(str).array, type=pa.string())  # Arrow-backed already: no copy per cell
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    lists = pc.split_pattern(text, ";")
     rows = pc.list_parent_indices(lists).to_numpy()
     encoded = pc.dictionary_encode(pc.list_flatten(lists))
     names = encoded.dictionary.to_pylist()
@@ -88,8 +91,9 @@ class _TableBuilder:
         cells = {key: continuous_cell(values[mask]) for key, mask in self.groups.items()}
         self.rows.append(CharacteristicRow(section, label, kind, cells))
 
-    def label_counts(self, section: str, labels: pd.Series, ignore: tuple[str, ...] = ()) -> None:
-        indicators = label_indicators(labels.reset_index(drop=True), ignore)
+    def label_counts(self, section: str, indicators: pd.DataFrame) -> None:
+        """One count row per column of ``indicators`` (:func:`label_indicators`), the most frequent first."""
+        indicators = indicators.reset_index(drop=True)
         order = indicators.sum().sort_values(ascending=False, kind="stable").index
         for label in order:
             self.counts(section, _display(label), indicators[label])
@@ -111,7 +115,7 @@ def patient_characteristics(cohort: Cohort) -> CharacteristicsTable:
     if patients["sex"].isna().any():
         table.counts("Sex", "Not recorded", patients["sex"].isna())
     table.continuous("Age, years", "Mean (SD)", patients["age_years"], "mean_sd")
-    table.label_counts("Previous interventions", patients["previous_interventions"])
+    table.label_counts("Previous interventions", label_indicators(patients["previous_interventions"]))
     table.continuous("Infusions per patient", "Median (IQR)", patients["n_infusions"], "median_iqr")
     table.continuous("Analysed infusions per patient", "Median (IQR)", patients["n_infusions_analyzed"], "median_iqr")
     recorded = patients["relief_duration_days"].notna()
@@ -133,5 +137,5 @@ def infusion_characteristics(cohort: Cohort) -> CharacteristicsTable:
     table.counts("Premedication", "Ondansetron", infusions["ondansetron"].fillna(False).astype(bool))
     effects = label_indicators(infusions["side_effects"], ignore=(NO_SIDE_EFFECT,))
     table.counts("Side effects", "Any", effects.any(axis=1) if effects.shape[1] else pd.Series(False, index=infusions.index))
-    table.label_counts("Side effects", infusions["side_effects"], ignore=(NO_SIDE_EFFECT,))
+    table.label_counts("Side effects", effects)
     return table.table()

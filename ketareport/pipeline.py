@@ -7,32 +7,27 @@ the :class:`AnalysisRun` this returns.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
-import platform
-import shlex
-import sys
 from dataclasses import dataclass, replace
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
-from . import __version__
 from .analyze import analyze_cohort
 from .cohort import Cohort, build_cohort
 from .config import StudyConfig, find_config, load_config
 from .contract import ANALYSIS_COLUMNS, COLUMN_LABELS
 from .errors import NothingToAnalyse
-from .load import InputFile, RawDataset, RawTable, load_dataset, sha256_file
+from .load import RawDataset, RawTable, load_dataset
 from .output import StagedOutput
+from .provenance import Provenance, provenance
 from .r_frames import characteristics_long, r_frames
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
 from .sources import engine_for
+from .sources.run import run_source_analysis
 from .check import cohort_warnings
 from .validate import Dataset, DateBound, InfusionDates, validate_dataset
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
-REPORTED_PACKAGES = ("numpy", "pandas", "scipy", "PyYAML", "pydantic", "Jinja2", "weasyprint", "rdata", "pyreadr")
 
 Progress = Callable[[str], None]
 
@@ -55,83 +50,6 @@ class AnalysisRun:
     def document(self) -> dict[str, Any]:
         """The plain-data tree of ``results.json`` / ``results.rds``."""
         return results_document(self.results, self.provenance, self.config.as_dict())
-
-
-def generation_time() -> dt.datetime:
-    """Now, or ``SOURCE_DATE_EPOCH`` when set (reproducible builds)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is not None and epoch.strip().isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
-    return dt.datetime.now(tz=dt.timezone.utc).replace(microsecond=0)
-
-
-def package_versions() -> dict[str, str]:
-    versions = {}
-    for name in REPORTED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-@dataclass(frozen=True)
-class DatasetProvenance:
-    path: str
-    container: str
-    """How the tables were stored: ``directory of CSV files``, ``Excel workbook`` ..."""
-    files: list[InputFile]
-    rows: dict[str, int]
-    """Table name -> rows read."""
-    digest: str
-    """SHA-256 of the data files' ``sha256sum`` listing (see :func:`data_digest`): one value for the input data."""
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where the numbers came from: inputs with their digests, configuration, software, command and time."""
-
-    ketareport_version: str
-    python_version: str
-    packages: dict[str, str]
-    command: str
-    generated_at: str
-    """ISO 8601, UTC: now, or ``SOURCE_DATE_EPOCH`` when set."""
-    source_date_epoch: str | None
-    dataset: DatasetProvenance
-    config_file: str | None
-    config_sha256: str | None
-    config_size_bytes: int | None
-
-
-def provenance(dataset_path: Path, raw: RawDataset, config: StudyConfig, command: list[str] | None) -> Provenance:
-    """Where the numbers came from. Paths are relative to the working directory and the output folder is not
-    recorded: the report prints this, and must be the same bytes wherever it is written."""
-    dataset = DatasetProvenance(
-        path=relative_path(str(dataset_path)),
-        container=raw.container,
-        files=[replace(file, path=relative_path(file.path)) for file in raw.files],
-        rows={"patients": len(raw.patients.frame), "infusions": len(raw.infusions.frame)},
-        digest=data_digest(raw),
-    )
-    return provenance_of(dataset, config, command)
-
-
-def provenance_of(dataset: DatasetProvenance, config: StudyConfig, command: list[str] | None) -> Provenance:
-    """The provenance of a run on ``dataset`` (files, or tables in a database engine)."""
-    source = config.source
-    return Provenance(
-        ketareport_version=__version__,
-        python_version=platform.python_version(),
-        packages=package_versions(),
-        command=recorded_command(command if command is not None else ["ketareport", *sys.argv[1:]]),
-        generated_at=generation_time().isoformat(),
-        source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
-        dataset=dataset,
-        config_file=relative_path(str(source)) if source else None,
-        config_sha256=sha256_file(source) if source else None,
-        config_size_bytes=source.stat().st_size if source else None,
-    )
 
 
 def resolve_config(dataset_path: Path, config_path: Path | None = None) -> StudyConfig:
@@ -225,39 +143,6 @@ def require_analysable(cohort: Cohort) -> None:
     raise NothingToAnalyse(f"0 of {len(infusions)} infusions analysable: {reasons}")
 
 
-OUTPUT_OPTION = "--out"
-
-
-def recorded_command(arguments: list[str]) -> str:
-    """The command line as the report records it: absolute paths made relative to the working directory, and
-    ``--out DIR`` left out (the same report may be written to any folder)."""
-    recorded: list[str] = []
-    arguments = iter(arguments)
-    for argument in arguments:
-        if argument == OUTPUT_OPTION:
-            next(arguments, None)
-        elif argument.startswith(f"{OUTPUT_OPTION}="):
-            continue
-        elif argument.startswith("--") and "=" in argument:
-            option, value = argument.split("=", 1)
-            recorded.append(f"{option}={relative_path(value)}")
-        else:
-            recorded.append(relative_path(argument))
-    return shlex.join(recorded)
-
-
-def relative_path(path: str) -> str:
-    """An absolute path relative to the working directory; anything else as given."""
-    return os.path.relpath(path) if os.path.isabs(path) else path
-
-
-def data_digest(raw: RawDataset) -> str:
-    """SHA-256 of the input data files' ``sha256sum`` listing (digest, two spaces, file name, newline), in the
-    order read: ``sha256sum patients.csv infusions.csv | sha256sum`` in the dataset folder gives the same."""
-    listing = "".join(f"{file.sha256}  {Path(file.path).name}\n" for file in raw.files)
-    return hashlib.sha256(listing.encode("utf-8")).hexdigest()
-
-
 def run_analysis(
     dataset_path: Path,
     config_path: Path | None = None,
@@ -278,8 +163,6 @@ def run_analysis(
     config = resolve_config(dataset_path, config_path)
     database = engine_for(location, engine or config.data.engine)
     if database is not None:
-        from .sources.run import run_source_analysis
-
         return run_source_analysis(location, database, config, command=command, progress=progress)
     prepared = prepare_cohort(dataset_path, config_path, progress=progress)
     progress("analysing")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from .results import CharacteristicsTable, ContinuousCell, CountCell
@@ -54,18 +55,24 @@ def characteristics_long(tables: dict[str, CharacteristicsTable]) -> pd.DataFram
 
 def _group(cohort: Cohort, is_index: pd.Series) -> pd.Series:
     options = cohort.options
-    return is_index.map({True: options.index_label, False: options.comparison_label})
+    labels = np.where(is_index.to_numpy(dtype=bool), options.index_label, options.comparison_label)
+    return pd.Series(labels, index=is_index.index, dtype=str)
+
+
+def _diagnosis_labels(cohort: Cohort) -> np.ndarray:
+    """Each patient's diagnosis as printed, in the order of ``cohort.patients``."""
+    return cohort.patients["diagnosis"].map(cohort.diagnosis_labels).to_numpy(dtype=object)
 
 
 def analysed_infusions(cohort: Cohort) -> pd.DataFrame:
     """One row per analysed infusion, with its patient's diagnosis and group."""
     infusions = cohort.analyzed_infusions
-    diagnosis = infusions["patient_id"].map(cohort.patients.set_index("patient_id")["diagnosis"])
+    diagnosis = _diagnosis_labels(cohort)[infusions["patient_position"].to_numpy()]
     return pd.DataFrame({
         "infusion_id": infusions["infusion_id"].astype(str),
         "patient_id": infusions["patient_id"].astype(str),
-        "diagnosis": diagnosis.map(cohort.diagnosis_labels),
-        "group": _group(cohort, infusions["is_index"].astype(bool)),
+        "diagnosis": pd.Series(diagnosis, index=infusions.index, dtype=str),
+        "group": _group(cohort, infusions["is_index"]),
         "vas_pre": infusions["vas_pre"].astype(float),
         "vas_post": infusions["vas_post"].astype(float),
         "reduction": infusions["reduction"].astype(float),
@@ -74,18 +81,18 @@ def analysed_infusions(cohort: Cohort) -> pd.DataFrame:
 
 def patient_means(cohort: Cohort) -> pd.DataFrame:
     """One row per analysed patient: the means over the patient's analysed infusions."""
-    infusions = analysed_infusions(cohort)
-    means = infusions.groupby("patient_id", sort=False).agg(
-        n_infusions=("reduction", "size"), mean_vas_pre=("vas_pre", "mean"), mean_vas_post=("vas_post", "mean"),
-    )
+    infusions = cohort.analyzed_infusions
+    # Grouped by the patient's position (an integer) rather than its id: the same means, without hashing text.
+    means = infusions[["vas_pre", "vas_post"]].groupby(infusions["patient_position"].to_numpy()).mean()
     patients = cohort.analyzed_patients
+    positions = np.flatnonzero(cohort.patients["n_infusions_analyzed"].to_numpy() > 0)
     return pd.DataFrame({
         "patient_id": patients["patient_id"].astype(str),
-        "diagnosis": patients["diagnosis"].map(cohort.diagnosis_labels),
-        "group": _group(cohort, patients["is_index"].astype(bool)),
+        "diagnosis": pd.Series(_diagnosis_labels(cohort)[positions], index=patients.index, dtype=str),
+        "group": _group(cohort, patients["is_index"]),
         "n_infusions": patients["n_infusions_analyzed"].astype(int),
-        "mean_vas_pre": patients["patient_id"].map(means["mean_vas_pre"]).astype(float),
-        "mean_vas_post": patients["patient_id"].map(means["mean_vas_post"]).astype(float),
+        "mean_vas_pre": means["vas_pre"].reindex(positions).to_numpy(dtype=float),
+        "mean_vas_post": means["vas_post"].reindex(positions).to_numpy(dtype=float),
         # The engine's own patient means: the numbers the VAS analysis used.
         "mean_reduction": patients["reduction"].astype(float),
     }).reset_index(drop=True)

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from ..config import StudyConfig
 from ..load import InputFile, sha256_file
-from ..pipeline import DatasetProvenance, Provenance, provenance_of, relative_path
+from ..provenance import DatasetProvenance, Provenance, provenance_of, relative_path
 from ..results import StudyResults, results_document
 from . import SourceSpec
 from .aggregate import analyse_source

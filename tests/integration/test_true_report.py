@@ -14,10 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from ketareport import cli, report
-from ketareport.output import StagedOutput
 from ketareport.pipeline import run_analysis
 
-from ..datasets import INFUSIONS_CSV, PATIENTS_CSV, write_csv_dataset
+from ..datasets import PATIENTS_CSV, write_csv_dataset
 
 
 def rendered_text(dataset: Path, tmp_path: Path) -> tuple[str, object]:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from ketareport.pipeline import recorded_command
+from ketareport.provenance import recorded_command
 from ketareport.render import WATERMARK_COLOUR, draft_watermark, svg_inline
 
 
