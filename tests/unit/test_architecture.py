@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from pathlib import Path
 
@@ -33,6 +34,7 @@ BEING_SPLIT = {
 """Over a limit today, with the issue that splits them; remove an entry once it is done."""
 
 
+@functools.cache
 def _sizes() -> tuple[dict[str, int], dict[str, tuple[int, str | None]]]:
     """Lines per module, and (lines, docstring) per function, named ``path:function``."""
     import ast
