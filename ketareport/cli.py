@@ -128,6 +128,9 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     from .output import StagedOutput, check_writable
 
     check_writable(out_dir)  # before the heavy imports and the analysis: a bad folder fails at once
+    from .pdf_worker import PdfWorker
+
+    pdf_worker = PdfWorker.start()  # imports WeasyPrint in a second process while this one imports and analyses
     import tempfile
 
     from . import report as manuscript
@@ -149,7 +152,7 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
         progress("cross-checking every estimate in R")
         with tempfile.TemporaryDirectory(prefix="ketareport-verify-") as work:
             verification = run_cross_check(run, Path(work))
-    built = manuscript.build(run, verification, progress=progress)
+    built = manuscript.build(run, verification, progress=progress, pdf_worker=pdf_worker)
     with StagedOutput(out_dir) as staged:
         manuscript.write(built, staged, quarto=quarto, progress=progress)
         written = staged.publish()
