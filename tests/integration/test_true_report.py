@@ -234,6 +234,6 @@ def test_patients_without_any_infusion_are_not_said_to_undergo_infusions(tmp_pat
     text, built = rendered_text(write_csv_dataset(tmp_path / "p4-without-infusions", infusions=infusions), tmp_path)
     cohort = built.run.results.cohort
     assert (cohort.n_patients, cohort.n_patients_not_analyzed, cohort.n_infusions_excluded) == (6, 1, 2)  # P4: none
-    assert "We identified 6 patients and 8 outpatient ketamine infusions." in text
+    assert "We identified 6 patients and 9 outpatient ketamine infusions." in text
     assert "undergoing" not in text
     assert "We excluded 2 infusions because of missing data; one patient had no analysed infusion." in text
