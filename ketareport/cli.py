@@ -17,15 +17,14 @@ traceback of an unexpected error) and ``--quiet`` (no progress messages).
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .console import KetareportGroup, dataset_options, global_options, progress, rows_of
-from .errors import EXIT_INVALID_INPUT, VerificationMismatch
+from .console import KetareportGroup, check_source_date_epoch, dataset_options, global_options, progress, rows_of
+from .errors import VerificationMismatch
+
 
 @click.group(cls=KetareportGroup, context_settings={"help_option_names": ["-h", "--help"]}, params=global_options())
 @click.version_option(__version__, prog_name="ketareport")
@@ -44,16 +43,7 @@ def main() -> None:
       ketareport render data/demo --out reports/demo
       ketareport demo-data --out /tmp/big --patients 3000
     """
-    # Checked before numpy is imported: its f2py module reads the variable at
-    # import time and would stop with a bare ValueError on a malformed value.
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is not None and not epoch.strip().isdigit():
-        click.echo(
-            f"ketareport: SOURCE_DATE_EPOCH is {epoch!r}; it must be whole seconds since 1970-01-01 "
-            "(for example $(git log -1 --format=%ct)), or unset",
-            err=True,
-        )
-        sys.exit(EXIT_INVALID_INPUT)
+    check_source_date_epoch()
 
 
 @main.command()
@@ -138,6 +128,9 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     from .output import StagedOutput, check_writable
 
     check_writable(out_dir)  # before the heavy imports and the analysis: a bad folder fails at once
+    from .pdf_worker import PdfWorker
+
+    pdf_worker = PdfWorker.start()  # imports WeasyPrint in a second process while this one imports and analyses
     import tempfile
 
     from . import report as manuscript
@@ -159,7 +152,7 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
         progress("cross-checking every estimate in R")
         with tempfile.TemporaryDirectory(prefix="ketareport-verify-") as work:
             verification = run_cross_check(run, Path(work))
-    built = manuscript.build(run, verification, progress=progress)
+    built = manuscript.build(run, verification, progress=progress, pdf_worker=pdf_worker)
     with StagedOutput(out_dir) as staged:
         manuscript.write(built, staged, quarto=quarto, progress=progress)
         written = staged.publish()
@@ -168,15 +161,8 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     if quarto:
         from .quarto import render_quarto
 
-        outputs = render_quarto(out_dir / "quarto", progress=progress)
-        if outputs is None:
-            progress(
-                f"quarto is not installed here; to render the Quarto project: cd {out_dir / 'quarto'} && quarto render "
-                "(or, without R: quarto render templates/manuscript.qmd)"
-            )
-        else:
-            for path in outputs:
-                click.echo(str(path))
+        for path in render_quarto(out_dir / "quarto", progress=progress) or []:
+            click.echo(str(path))
     if verification is not None and not verification.all_agree:
         raise VerificationMismatch(
             f"{verification.n_disagreeing} of {len(verification.rows)} quantities differ between Python and R; "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -31,8 +32,10 @@ class Cohort:
     from that mean, and max minus min; NaN when there are none).
 
     infusions: the validated columns plus ``is_index``, ``excluded`` (an
-    analysis column is missing), ``missing_columns`` (which, ``;``-joined) and
-    ``reduction`` (vas_pre - vas_post; NaN when excluded).
+    analysis column is missing), ``missing_columns`` (which, ``;``-joined),
+    ``reduction`` (vas_pre - vas_post; NaN when excluded) and
+    ``patient_position`` (the row of the infusion's patient in ``patients``,
+    counting from 0).
     """
 
     patients: pd.DataFrame
@@ -41,8 +44,9 @@ class Cohort:
     diagnosis_labels: dict[str, str]
     """Normalised diagnosis -> printed label (:func:`ketareport.contract.diagnosis_labels`)."""
 
-    @property
+    @cached_property
     def analyzed_infusions(self) -> pd.DataFrame:
+        """The infusions not excluded (selected once: at a million rows each selection copies every column)."""
         return self.infusions[~self.infusions["excluded"]]
 
     @property
@@ -68,16 +72,13 @@ def build_cohort(dataset: Dataset, options: AnalysisOptions, labels: Mapping[str
     infusions = dataset.infusions.copy()
     patients["is_index"] = patients["diagnosis"] == options.index_diagnosis
 
-    missing = infusions[list(ANALYSIS_COLUMNS)].isna()
+    missing = infusions[list(ANALYSIS_COLUMNS)].isna().to_numpy()
     infusions["excluded"] = missing.any(axis=1)
-    # "col_a;col_b" per row without a Python loop: join the names of the
-    # missing columns through a boolean matrix product of strings.
-    names = np.array([f"{column};" for column in ANALYSIS_COLUMNS], dtype=object)
-    joined = missing.to_numpy() @ names if len(infusions) else np.array([], dtype=object)
-    infusions["missing_columns"] = pd.Series(joined, index=infusions.index, dtype=object).astype(str).str.rstrip(";")
+    infusions["missing_columns"] = _missing_column_names(missing)
     infusions["reduction"] = (infusions["vas_pre"] - infusions["vas_post"]).where(~infusions["excluded"])
     # One pass over the infusions per sum: each infusion's patient position, then bincounts.
-    codes = pd.Index(patients["patient_id"]).get_indexer(infusions["patient_id"])
+    codes = _positions(infusions["patient_id"], patients["patient_id"])
+    infusions["patient_position"] = codes
     infusions["is_index"] = patients["is_index"].to_numpy(dtype=bool)[codes]
     patients["n_infusions"] = np.bincount(codes, minlength=len(patients))
     counts, means, within_ss, spread = patient_aggregates(codes, infusions["reduction"].to_numpy(dtype=float), len(patients))
@@ -87,3 +88,29 @@ def build_cohort(dataset: Dataset, options: AnalysisOptions, labels: Mapping[str
     patients["reduction_range"] = spread
     printed = diagnosis_labels(patients["diagnosis"], patients["diagnosis_as_written"], labels)
     return Cohort(patients=patients, infusions=infusions, options=options, diagnosis_labels=printed)
+
+
+def _missing_column_names(missing: np.ndarray) -> np.ndarray:
+    """Each row's missing analysis columns, ``;``-joined ("" when none), from the rows' missing-value flags.
+
+    A row's flags read as a binary number pick its text from the 2^4 possible
+    ones: no string is built per row.
+    """
+    patterns = np.arange(2 ** len(ANALYSIS_COLUMNS))
+    texts = np.array([
+        ";".join(column for bit, column in enumerate(ANALYSIS_COLUMNS) if pattern >> bit & 1) for pattern in patterns
+    ], dtype=object)
+    return texts[missing.astype(np.int64) @ (1 << np.arange(len(ANALYSIS_COLUMNS)))]
+
+
+def _positions(keys: pd.Series, unique_keys: pd.Series) -> np.ndarray:
+    """The position of each of ``keys`` in ``unique_keys`` (-1 where absent): a hash join in Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(series: pd.Series) -> pa.Array:
+        array = pa.array(series.array, type=pa.string(), from_pandas=True)  # Arrow-backed: no copy per cell
+        return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+    found = pc.index_in(text(keys), value_set=text(unique_keys))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)

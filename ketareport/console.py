@@ -10,6 +10,7 @@ exception's ``exit_code`` (:mod:`ketareport.errors`); no traceback unless
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,22 @@ _QUIET = "ketareport.quiet"
 _LIVE = "ketareport.live_progress"
 STARTED = time.monotonic()
 """When the command began (this module loads first): a long run's elapsed time counts from here."""
+
+
+def check_source_date_epoch() -> None:
+    """Exit with status 2 when SOURCE_DATE_EPOCH is set but not whole seconds.
+
+    Checked before numpy is imported: its f2py module reads the variable at
+    import time and would stop with a bare ValueError on a malformed value.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None and not epoch.strip().isdigit():
+        click.echo(
+            f"ketareport: SOURCE_DATE_EPOCH is {epoch!r}; it must be whole seconds since 1970-01-01 "
+            "(for example $(git log -1 --format=%ct)), or unset",
+            err=True,
+        )
+        sys.exit(EXIT_INVALID_INPUT)
 
 
 def _flag(key: str):

@@ -208,6 +208,18 @@ def _infusion_dates(counts: np.ndarray, first: np.ndarray, owner: np.ndarray, rn
     return PERIOD_DAY_TEXT[start[owner] + offset_in_patient]
 
 
+def _excluded_infusions(first: np.ndarray, n_infusions: int, calibrated: bool, rng: np.random.Generator) -> np.ndarray:
+    """Which infusions miss an analysis value: never a patient's first (``first`` holds their positions), so
+    everyone keeps one analysed infusion; the demo's number of them, or the same share of a scaled dataset."""
+    not_first = np.ones(n_infusions, dtype=bool)
+    not_first[first] = False
+    eligible = np.flatnonzero(not_first)
+    n_excluded = DEMO_EXCLUDED if calibrated else round(n_infusions * DEMO_EXCLUDED / DEMO_INFUSIONS)
+    excluded = np.zeros(n_infusions, dtype=bool)
+    excluded[rng.choice(eligible, n_excluded, replace=False)] = True
+    return excluded
+
+
 def generate_demo(patients: int = DEMO_PATIENTS, seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The two tables (patients, infusions) of a synthetic dataset, in the contract's columns.
 
@@ -226,14 +238,8 @@ def generate_demo(patients: int = DEMO_PATIENTS, seed: int = DEFAULT_SEED) -> tu
     owner = np.repeat(np.arange(patients), counts)
     n_infusions = int(counts.sum())
 
-    # Excluded infusions: never a patient's first, so everyone keeps one analysed infusion.
     first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    not_first = np.ones(n_infusions, dtype=bool)
-    not_first[first] = False
-    eligible = np.flatnonzero(not_first)
-    n_excluded = DEMO_EXCLUDED if calibrated else round(n_infusions * DEMO_EXCLUDED / DEMO_INFUSIONS)
-    excluded = np.zeros(n_infusions, dtype=bool)
-    excluded[rng.choice(eligible, n_excluded, replace=False)] = True
+    excluded = _excluded_infusions(first, n_infusions, calibrated, rng)
     analysed_counts = np.bincount(owner[~excluded], minlength=patients)
 
     targets = patient_targets(is_index, rng, exact=calibrated)

@@ -23,19 +23,25 @@ def _percent(n: int, denominator: int) -> float | None:
     return 100.0 * n / denominator if denominator else None
 
 
-def count_cell(flags: pd.Series) -> CountCell:
-    n = int(flags.sum())
+def count_cell(flags: pd.Series | np.ndarray) -> CountCell:
+    flags = np.asarray(flags, dtype=bool)
+    n = int(np.count_nonzero(flags))
     return CountCell(n=n, denominator=int(flags.size), percent=_percent(n, int(flags.size)))
 
 
-def continuous_cell(values: pd.Series) -> ContinuousCell:
-    present = values.dropna().astype(float)
+def continuous_cell(values: pd.Series | np.ndarray) -> ContinuousCell:
+    """Count, mean, SD (n - 1), quartiles (R's type 7) and range of the values present (NaN / NA = missing).
+
+    numpy's mean and ``std(ddof=1)``: pandas' ``Series.mean``/``std`` to the bit.
+    """
+    numbers = values.to_numpy(dtype=float, na_value=np.nan) if isinstance(values, pd.Series) else np.asarray(values, dtype=float)
+    present = numbers[~np.isnan(numbers)]
     n = int(present.size)
     if n == 0:
-        return ContinuousCell(0, int(values.size), None, None, None, None, None, None, None)
+        return ContinuousCell(0, int(numbers.size), None, None, None, None, None, None, None)
     q1, median, q3 = (float(q) for q in np.quantile(present, [0.25, 0.5, 0.75]))
     return ContinuousCell(
-        n=n, n_missing=int(values.size - n), mean=float(present.mean()),
+        n=n, n_missing=int(numbers.size - n), mean=float(present.mean()),
         sd=float(present.std(ddof=1)) if n > 1 else None,
         median=median, q1=q1, q3=q3, minimum=float(present.min()), maximum=float(present.max()),
     )
@@ -51,7 +57,10 @@ def label_indicators(labels: pd.Series, ignore: tuple[str, ...] = ()) -> pd.Data
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    lists = pc.split_pattern(pa.array(labels.fillna("").astype(str).to_numpy(dtype=object), type=pa.string()), ";")
+    text = pa.array(labels.fillna("").astype(str).array, type=pa.string())  # Arrow-backed already: no copy per cell
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    lists = pc.split_pattern(text, ";")
     rows = pc.list_parent_indices(lists).to_numpy()
     encoded = pc.dictionary_encode(pc.list_flatten(lists))
     names = encoded.dictionary.to_pylist()
@@ -79,17 +88,18 @@ class _TableBuilder:
         self.rows: list[CharacteristicRow] = []
 
     def counts(self, section: str, label: str, flags: pd.Series) -> None:
-        flags = flags.reset_index(drop=True)
+        flags = flags.to_numpy(dtype=bool)
         cells = {key: count_cell(flags[mask]) for key, mask in self.groups.items()}
         self.rows.append(CharacteristicRow(section, label, "count", cells))
 
     def continuous(self, section: str, label: str, values: pd.Series, kind: str) -> None:
-        values = values.reset_index(drop=True)
+        values = values.to_numpy(dtype=float, na_value=np.nan)
         cells = {key: continuous_cell(values[mask]) for key, mask in self.groups.items()}
         self.rows.append(CharacteristicRow(section, label, kind, cells))
 
-    def label_counts(self, section: str, labels: pd.Series, ignore: tuple[str, ...] = ()) -> None:
-        indicators = label_indicators(labels.reset_index(drop=True), ignore)
+    def label_counts(self, section: str, indicators: pd.DataFrame) -> None:
+        """One count row per column of ``indicators`` (:func:`label_indicators`), the most frequent first."""
+        indicators = indicators.reset_index(drop=True)
         order = indicators.sum().sort_values(ascending=False, kind="stable").index
         for label in order:
             self.counts(section, _display(label), indicators[label])
@@ -111,7 +121,7 @@ def patient_characteristics(cohort: Cohort) -> CharacteristicsTable:
     if patients["sex"].isna().any():
         table.counts("Sex", "Not recorded", patients["sex"].isna())
     table.continuous("Age, years", "Mean (SD)", patients["age_years"], "mean_sd")
-    table.label_counts("Previous interventions", patients["previous_interventions"])
+    table.label_counts("Previous interventions", label_indicators(patients["previous_interventions"]))
     table.continuous("Infusions per patient", "Median (IQR)", patients["n_infusions"], "median_iqr")
     table.continuous("Analysed infusions per patient", "Median (IQR)", patients["n_infusions_analyzed"], "median_iqr")
     recorded = patients["relief_duration_days"].notna()
@@ -133,5 +143,5 @@ def infusion_characteristics(cohort: Cohort) -> CharacteristicsTable:
     table.counts("Premedication", "Ondansetron", infusions["ondansetron"].fillna(False).astype(bool))
     effects = label_indicators(infusions["side_effects"], ignore=(NO_SIDE_EFFECT,))
     table.counts("Side effects", "Any", effects.any(axis=1) if effects.shape[1] else pd.Series(False, index=infusions.index))
-    table.label_counts("Side effects", infusions["side_effects"], ignore=(NO_SIDE_EFFECT,))
+    table.label_counts("Side effects", effects)
     return table.table()

@@ -180,27 +180,43 @@ _ASCII_FLAGS = CHARACTER_ELEMENT | (ASCII << 12)
 _UTF8_FLAGS = CHARACTER_ELEMENT | (UTF8 << 12)
 
 
+SHORT_LIST = 256
+"""Lists of text up to this length are encoded string by string, longer ones through Arrow."""
 STRING_CHUNK = 1 << 16
 """Strings written per piece, so that a million ids never exist twice over in memory."""
 
 
 def _string_elements(parts: list[bytes], values: Any) -> None:
-    """``values``: a list of ``str``/``None``, or a pandas Series of text (missing = NA), written in pieces.
+    """``values``: a list of ``str``/``None`` (the results tree: names, labels, ids), or a pandas Series of
+    text (a data frame's column; missing = NA).
 
     Each element is a header (flags, byte length; -1 for NA) followed by its
-    UTF-8 bytes. The pieces are laid out with whole-array numpy operations
-    over Arrow's offsets and data buffers, never a Python loop over the strings.
+    UTF-8 bytes. A short list is encoded string by string (the results tree
+    has hundreds of lists of one name, where Arrow's per-call cost would
+    dominate); a column or a long list (the excluded ids) is laid out in
+    pieces with whole-array numpy operations over Arrow's offsets and data
+    buffers (:func:`_string_piece`).
     """
+    if isinstance(values, list) and len(values) <= SHORT_LIST:
+        parts.append(b"".join(_string_element(value) for value in values))
+        return
     import pyarrow as pa
 
-    if isinstance(values, list):
-        strings = pa.array(values, type=pa.large_string())
-    else:
-        strings = pa.array(values.array if hasattr(values, "array") else values, type=pa.large_string())
+    strings = pa.array(values if isinstance(values, list) else values.array, type=pa.large_string())
     if isinstance(strings, pa.ChunkedArray):
         strings = strings.combine_chunks()
     for start in range(0, len(strings), STRING_CHUNK):
         parts.append(_string_piece(strings.slice(start, STRING_CHUNK)))
+
+
+_NA_STRING = struct.pack(">ii", CHARACTER_ELEMENT, -1)
+
+
+def _string_element(value: str | None) -> bytes:
+    if value is None:
+        return _NA_STRING
+    data = value.encode("utf-8")
+    return struct.pack(">ii", _ASCII_FLAGS if len(data) == len(value) else _UTF8_FLAGS, len(data)) + data
 
 
 def _string_piece(strings: Any) -> bytes:

@@ -19,6 +19,7 @@ from .present.files import CONFIG_USED, DATA_FILE_DESCRIPTIONS, data_file_names
 if TYPE_CHECKING:
     from .output import StagedOutput
     from .render import EmbeddedFile
+    from .pdf_worker import PdfWorker
     from .pipeline import AnalysisRun
     from .verify import VerificationReport
 
@@ -52,9 +53,11 @@ class Report:
 
 def build(
     run: AnalysisRun, verification: VerificationReport | None = None, *, pdf: bool = True, progress: Progress = _silent,
-    vas_display: str | None = None,
+    vas_display: str | None = None, pdf_worker: PdfWorker | None = None,
 ) -> Report:
     """Format the run, draw the figures and render the HTML (and, unless ``pdf=False``, the PDF).
+
+    ``pdf_worker``, when given, renders the PDF (a second process that imported WeasyPrint meanwhile).
 
     ``vas_display`` is Figure 2's display (:data:`ketareport.figures.VAS_DISPLAYS`): ``distribution``
     draws no individual patient; None chooses by the groups' sizes.
@@ -84,7 +87,9 @@ def build(
         progress("rendering PDF")
         metadata = PdfMetadata(subject=context.values["text"]["objective"],
                                created=dt.datetime.fromisoformat(run.provenance.generated_at))
-        document = render_pdf(html, metadata, files)
+        document = (pdf_worker.render_pdf if pdf_worker is not None else render_pdf)(html, metadata, files)
+    elif pdf_worker is not None:
+        pdf_worker.stop()
     return Report(run, verification, context, figures, html, document, files)
 
 

@@ -190,21 +190,76 @@ def random_intercept_reml_from_cells(cells: tuple[MixedModelCell, ...] | list[Mi
       cell's centred SS of patient means);
     * log det H = sum K log(1 + n theta).
 
-    The profiled REML criterion is then a function of theta = tau2 / s2
-    alone, minimised over lme4's parameter sqrt(theta) >= 0 (boundary
-    included); s2 and the fixed effects follow in closed form. Each
-    evaluation costs one pass over the cells, whatever the number of infusions.
+    The profiled REML criterion (:class:`_ProfiledReml`) is then a function
+    of theta = tau2 / s2 alone, minimised over lme4's parameter
+    sqrt(theta) >= 0, boundary included (:func:`_minimise_profile`); s2 and
+    the fixed effects follow in closed form. Each evaluation costs one pass
+    over the cells, whatever the number of infusions.
     """
-    group = np.array([cell.is_index for cell in cells], dtype=bool)
-    sizes = np.array([cell.n_infusions for cell in cells], dtype=float)
-    patients = np.array([cell.n_patients for cell in cells], dtype=float)
-    cell_means = np.array([cell.mean_of_means for cell in cells], dtype=float)
-    cell_m2 = np.array([cell.m2_of_means for cell in cells], dtype=float)
-    within = float(sum(cell.within_ss for cell in cells))
-    n_obs = float(np.sum(sizes * patients))
-    residual_df = n_obs - 2
+    reml = _ProfiledReml.of(cells)
+    ratio, converged = _minimise_profile(reml)
+    relative_sd = math.sqrt(ratio)
+    point = reml.at(ratio)
+    comparison_variance = point.sigma2 / point.totals[0]
+    return RandomInterceptFit(
+        coefficients=np.array([point.group_means[0], point.group_means[1] - point.group_means[0]]),
+        covariance=np.array([
+            [comparison_variance, -comparison_variance],
+            [-comparison_variance, comparison_variance + point.sigma2 / point.totals[1]],
+        ]),
+        variance_group=point.sigma2 * relative_sd**2,
+        variance_residual=point.sigma2,
+        reml_log_likelihood=-point.deviance / 2,
+        converged=converged,
+    )
 
-    def profile(ratio: float):
+
+@dataclass(frozen=True)
+class _ProfilePoint:
+    """The profiled REML criterion and its parts at one variance ratio theta."""
+
+    deviance: float
+    group_means: np.ndarray
+    """mu_0, mu_1: the GLS means of the comparison and the index group."""
+    sigma2: float
+    totals: np.ndarray
+    """T_0, T_1: the summed weights a K of each group."""
+    per_patient: np.ndarray
+    """a = n / (1 + n theta), per cell."""
+    deviations: np.ndarray
+    """Each cell's mean of patient means minus its group's mu_g."""
+    quadratic: float
+    """The residual quadratic form."""
+
+
+@dataclass(frozen=True)
+class _ProfiledReml:
+    """The cells as arrays, and the REML criterion profiled over s2 and the fixed effects."""
+
+    group: np.ndarray
+    sizes: np.ndarray
+    patients: np.ndarray
+    cell_means: np.ndarray
+    cell_m2: np.ndarray
+    within: float
+    residual_df: float
+
+    @classmethod
+    def of(cls, cells: tuple[MixedModelCell, ...] | list[MixedModelCell]) -> _ProfiledReml:
+        sizes = np.array([cell.n_infusions for cell in cells], dtype=float)
+        patients = np.array([cell.n_patients for cell in cells], dtype=float)
+        return cls(
+            group=np.array([cell.is_index for cell in cells], dtype=bool),
+            sizes=sizes,
+            patients=patients,
+            cell_means=np.array([cell.mean_of_means for cell in cells], dtype=float),
+            cell_m2=np.array([cell.m2_of_means for cell in cells], dtype=float),
+            within=float(sum(cell.within_ss for cell in cells)),
+            residual_df=float(np.sum(sizes * patients)) - 2,
+        )
+
+    def at(self, ratio: float) -> _ProfilePoint:
+        group, sizes, patients, cell_means = self.group, self.sizes, self.patients, self.cell_means
         per_patient = sizes / (1 + sizes * ratio)  # a
         weights = per_patient * patients  # a K per cell
         totals = np.array([weights[~group].sum(), weights[group].sum()])
@@ -213,68 +268,61 @@ def random_intercept_reml_from_cells(cells: tuple[MixedModelCell, ...] | list[Mi
             np.sum(weights[group] * cell_means[group]) / totals[1],
         ])
         deviations = cell_means - group_means[group.astype(int)]
-        quadratic = within + float(np.sum(per_patient * cell_m2) + np.sum(weights * deviations**2))
-        sigma2 = quadratic / residual_df
+        quadratic = self.within + float(np.sum(per_patient * self.cell_m2) + np.sum(weights * deviations**2))
+        sigma2 = quadratic / self.residual_df
         log_det_h = float(np.sum(patients * np.log1p(sizes * ratio)))
         log_det_xhx = float(np.log(totals[0]) + np.log(totals[1]))
-        deviance = residual_df * (math.log(2 * math.pi * sigma2) + 1) + log_det_h + log_det_xhx
-        return deviance, group_means, sigma2, totals, per_patient, deviations, quadratic
+        deviance = self.residual_df * (math.log(2 * math.pi * sigma2) + 1) + log_det_h + log_det_xhx
+        return _ProfilePoint(deviance, group_means, sigma2, totals, per_patient, deviations, quadratic)
 
-    def slope(ratio: float) -> float:
+    def criterion(self, relative_sd: float) -> float:
+        """The deviance at lme4's parameter sqrt(theta)."""
+        return self.at(relative_sd**2).deviance
+
+    def slope(self, ratio: float) -> float:
         """d deviance / d theta, analytically (da/dtheta = -a^2; mu_g is stationary in the quadratic form)."""
-        _, _, _, totals, per_patient, deviations, quadratic = profile(ratio)
-        squared = per_patient**2
-        d_quadratic = -float(np.sum(squared * cell_m2) + np.sum(squared * patients * deviations**2))
+        point = self.at(ratio)
+        group, patients = self.group, self.patients
+        squared = point.per_patient**2
+        d_quadratic = -float(np.sum(squared * self.cell_m2) + np.sum(squared * patients * point.deviations**2))
         d_totals = np.array([-np.sum((squared * patients)[~group]), -np.sum((squared * patients)[group])])
-        return residual_df * d_quadratic / quadratic + float(np.sum(patients * per_patient)) + float(np.sum(d_totals / totals))
+        return (self.residual_df * d_quadratic / point.quadratic + float(np.sum(patients * point.per_patient))
+                + float(np.sum(d_totals / point.totals)))
 
-    def criterion(relative_sd: float) -> float:
-        return profile(relative_sd**2)[0]
 
-    # Coarse grid first (the criterion can be flat near 0), then the root of
-    # the analytic slope in the best grid cell, by bisection to the last bit:
-    # a minimiser of a function that is flat at its minimum locates it only
-    # to about sqrt(machine epsilon), the slope's root to full precision, so
-    # engines whose sums differ in the last bits agree.
+def _minimise_profile(reml: _ProfiledReml) -> tuple[float, bool]:
+    """The minimising theta >= 0 of the profiled criterion, and whether a minimum was bracketed.
+
+    A coarse grid first (the criterion can be flat near 0), then the root of
+    the analytic slope in the best grid cell, by bisection to the last bit:
+    a minimiser of a function that is flat at its minimum locates it only to
+    about sqrt(machine epsilon), the slope's root to full precision, so
+    engines whose sums differ in the last bits agree.
+    """
     grid = np.concatenate([[0.0], np.geomspace(1e-3, 1e2, 61)])
-    values = np.array([criterion(value) for value in grid])
+    values = np.array([reml.criterion(value) for value in grid])
     # The ratio has no upper bound (nor has lme4's theta): while the best
     # point is the grid's last, extend the grid tenfold.
     while int(np.argmin(values)) == grid.size - 1 and grid[-1] < 1e8:
         more = grid[-1] * np.geomspace(10 ** (1 / 12), 10, 12)
         grid = np.concatenate([grid, more])
-        values = np.concatenate([values, [criterion(value) for value in more]])
+        values = np.concatenate([values, [reml.criterion(value) for value in more]])
     best = int(np.argmin(values))
     below, above = grid[max(best - 1, 0)] ** 2, grid[min(best + 1, grid.size - 1)] ** 2
-    converged = True
-    if best == 0 and slope(0.0) >= 0:
-        ratio = 0.0  # the boundary: a singular fit, as lme4 reports it
-    elif slope(below) < 0 < slope(above):
-        while above - below > 2 * np.finfo(float).eps * above:
-            middle = (below + above) / 2
-            if middle in (below, above):
-                break
-            if slope(middle) < 0:
-                below = middle
-            else:
-                above = middle
-        ratio = (below + above) / 2
-    else:  # not reached for a criterion with one minimum; keep the grid's best point and say so
-        ratio, converged = float(grid[best]) ** 2, False
-    relative_sd = math.sqrt(ratio)
-    deviance, group_means, sigma2, totals, *_ = profile(ratio)
-    comparison_variance = sigma2 / totals[0]
-    return RandomInterceptFit(
-        coefficients=np.array([group_means[0], group_means[1] - group_means[0]]),
-        covariance=np.array([
-            [comparison_variance, -comparison_variance],
-            [-comparison_variance, comparison_variance + sigma2 / totals[1]],
-        ]),
-        variance_group=sigma2 * relative_sd**2,
-        variance_residual=sigma2,
-        reml_log_likelihood=-deviance / 2,
-        converged=converged,
-    )
+    if best == 0 and reml.slope(0.0) >= 0:
+        return 0.0, True  # the boundary: a singular fit, as lme4 reports it
+    if not reml.slope(below) < 0 < reml.slope(above):
+        # Not reached for a criterion with one minimum; keep the grid's best point and say so.
+        return float(grid[best]) ** 2, False
+    while above - below > 2 * np.finfo(float).eps * above:
+        middle = (below + above) / 2
+        if middle in (below, above):
+            break
+        if reml.slope(middle) < 0:
+            below = middle
+        else:
+            above = middle
+    return (below + above) / 2, True
 
 
 def wald_inference(estimate: float, std_error: float, conf_level: float) -> tuple[float, float, float, float]:

@@ -55,6 +55,8 @@ class InfusionDates:
 class Dataset:
     """A valid dataset with typed columns; ``row`` keeps each record's data row number.
 
+    patient_id and infusion_id are text of pandas' ``str`` dtype (Arrow-backed).
+
     patients: patient_id, diagnosis (normalised: the grouping key),
     diagnosis_as_written (the label as the data spells it), sex (F/M/None),
     age_years, previous_interventions (``;``-joined lower-case labels), relief_duration_days
@@ -135,6 +137,17 @@ class _Checker:
             self.flag(column, column.missing, lambda v: "is empty but required")
         return column.text.where(~column.missing, None).astype(object)
 
+    def identifier(self, column: _Column) -> pd.Series:
+        """A required key (patient_id, infusion_id) as Arrow-backed text, pandas ``str``.
+
+        Not Python objects as :meth:`text` gives: a valid dataset has no
+        missing key, and keys kept in Arrow are matched, looked up and
+        written without a Python string per row.
+        """
+        if column.present:
+            self.flag(column, column.missing, lambda v: "is empty but required")
+        return column.text.where(~column.missing).astype(str)
+
     def number(self, column: _Column, low: float | None, high: float | None, *, low_open: bool = False) -> pd.Series:
         """Numbers; missing -> NaN. Flags the unparsable and the out-of-range."""
         if pd.api.types.is_bool_dtype(column.raw.dtype):
@@ -165,10 +178,7 @@ class _Checker:
         falsy = lowered.isin(FALSE_TEXT).to_numpy(dtype=bool)
         bad = ~column.missing & ~truthy & ~falsy
         self.flag(column, bad, lambda v: f"{v!r} is not a yes/no value (true/false, yes/no, 1/0)")
-        result = pd.array([pd.NA] * len(truthy), dtype="boolean")
-        result[truthy] = True
-        result[falsy] = False
-        return pd.Series(result)
+        return pd.Series(pd.arrays.BooleanArray(truthy, ~truthy & ~falsy))
 
     def date(self, column: _Column, *, required: bool) -> pd.Series:
         if required and column.present:
@@ -193,16 +203,49 @@ class _Checker:
             self.flag(column, late, lambda v: f"{v} is after {bound.date.isoformat()}, {bound.source}")
 
     def unique(self, column: _Column, values: pd.Series, what: str) -> None:
-        duplicated = values.notna() & values.duplicated(keep="first")
+        duplicated = _repeats(column.text, column.missing)
         if not duplicated.any():
             return
         first_row = {value: int(index) + 1 for index, value in values[values.notna()].drop_duplicates().items()}
-        self.flag(column, duplicated.to_numpy(), lambda v: f"duplicate {what} {v!r} (first in row {first_row[v]})")
+        self.flag(column, duplicated, lambda v: f"duplicate {what} {v!r} (first in row {first_row[v]})")
 
     def duplicate_headers(self) -> None:
         names = list(self.table.frame.columns)
         for name in sorted({n for n in names if names.count(n) > 1}):
             self.problems.append(Problem(self.table.label, "appears more than once (names are matched ignoring case)", column=name))
+
+
+def _normalised_once_per_label(diagnosis: pd.Series) -> pd.Series:
+    """:func:`~ketareport.contract.normalise_diagnoses` of each distinct label, spread back over the rows.
+
+    A study has a handful of diagnoses and a hundred thousand patients; the
+    normaliser's regex runs per value.
+    """
+    codes, labels = pd.factorize(diagnosis, use_na_sentinel=True)
+    keys = normalise_diagnoses(pd.Series(labels, dtype=object)).to_numpy(dtype=object)
+    spread = np.where(codes >= 0, keys[np.maximum(codes, 0)] if keys.size else None, None)
+    return pd.Series(spread, index=diagnosis.index, dtype=object)
+
+
+def _repeats(text: pd.Series, missing: np.ndarray) -> np.ndarray:
+    """True where a value not ``missing`` already appeared in an earlier row (pandas' ``duplicated(keep="first")``).
+
+    The Arrow text dictionary-encoded, then each code's first row from one
+    sort of the codes: several times faster than hashing Python strings.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(text.array, type=pa.string())  # Arrow-backed already: no copy per cell
+    if isinstance(cells, pa.ChunkedArray):  # a large CSV is read in blocks; one dictionary for all of them
+        cells = cells.combine_chunks()
+    codes = pc.dictionary_encode(cells).indices.to_numpy(zero_copy_only=False)
+    present = ~missing
+    positions = np.flatnonzero(present)
+    _, first = np.unique(codes[present], return_index=True)
+    repeated = present.copy()
+    repeated[positions[first]] = False
+    return repeated
 
 
 def _label_list(series: pd.Series) -> pd.Series:
@@ -215,10 +258,10 @@ def _label_list(series: pd.Series) -> pd.Series:
     import pyarrow.compute as pc
 
     # In Arrow (RE2) rather than pandas, whose regex replace runs Python's re once per row.
-    text = pa.array(series.fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+    text = pa.array(series.to_numpy(dtype=object), type=pa.string(), from_pandas=True).fill_null("")
     text = pc.replace_substring_regex(pc.utf8_lower(text), r"\s*;\s*", ";")
     text = pc.utf8_trim(pc.utf8_trim_whitespace(text), ";")
-    return pd.Series(text.to_numpy(zero_copy_only=False), index=series.index, dtype=object)
+    return pd.Series(pd.arrays.ArrowStringArray(text), index=series.index).astype(str)
 
 
 def validate_dataset(raw: RawDataset, infusion_dates: InfusionDates = InfusionDates()) -> Dataset:
@@ -231,10 +274,10 @@ def validate_dataset(raw: RawDataset, infusion_dates: InfusionDates = InfusionDa
     patients_check = _Checker(raw.patients, problems)
     patients_check.duplicate_headers()
     column = {name: patients_check.column(name, required=name in REQUIRED_PATIENT_COLUMNS) for name in PATIENT_COLUMNS}
-    patient_id = patients_check.text(column["patient_id"], required=True)
+    patient_id = patients_check.identifier(column["patient_id"])
     patients_check.unique(column["patient_id"], patient_id, "patient_id")
     diagnosis = patients_check.text(column["diagnosis"], required=True)
-    diagnosis_key = normalise_diagnoses(diagnosis)
+    diagnosis_key = _normalised_once_per_label(diagnosis)
     patients_check.flag(
         column["diagnosis"], (diagnosis.notna() & diagnosis_key.eq("")).to_numpy(dtype=bool),
         lambda v: f"{v!r} names no diagnosis (only spaces, hyphens or underscores)",
@@ -257,12 +300,11 @@ def validate_dataset(raw: RawDataset, infusion_dates: InfusionDates = InfusionDa
     infusions_check.duplicate_headers()
     required = {*REQUIRED_INFUSION_COLUMNS, *ANALYSIS_COLUMNS}
     column = {name: infusions_check.column(name, required=name in required) for name in INFUSION_COLUMNS}
-    infusion_id = infusions_check.text(column["infusion_id"], required=True)
+    infusion_id = infusions_check.identifier(column["infusion_id"])
     infusions_check.unique(column["infusion_id"], infusion_id, "infusion_id")
-    owner = infusions_check.text(column["patient_id"], required=True)
+    owner = infusions_check.identifier(column["patient_id"])
     if column["patient_id"].present and "patient_id" in raw.patients.frame.columns:
-        known = set(patient_id.dropna())
-        unknown = (owner.notna() & ~owner.isin(known)).to_numpy()
+        unknown = (owner.notna() & ~owner.isin(patient_id.dropna())).to_numpy(dtype=bool)
         infusions_check.flag(column["patient_id"], unknown, lambda v: f"{v!r} is not a patient_id in {raw.patients.label}")
     infusion_date = infusions_check.date(column["infusion_date"], required=True)
     infusions_check.within(column["infusion_date"], infusion_date, infusion_dates)

@@ -59,16 +59,14 @@ def _patients(n: int) -> str:
 def cohort_sentence(f: Facts) -> str:
     """Patients, infusions, exclusions and the two groups."""
     c = f.cohort
+    k = c.n_patients_not_analyzed
     if c.n_infusions_excluded == 0:
-        exclusions = "No infusion was excluded for missing data. "
+        # Nothing excluded: a patient without an analysed infusion has no infusion at all.
+        exclusions = "No infusion was excluded for missing data" + (
+            f"; {count_words(k)} {_patients(k)} had no infusion recorded. " if k else ". ")
     else:
-        exclusions = f"We excluded {plural(c.n_infusions_excluded, 'infusion')} because of missing data"
-        if c.n_patients_not_analyzed:
-            exclusions += (
-                f", which left {count_words(c.n_patients_not_analyzed)} {_patients(c.n_patients_not_analyzed)} "
-                "without an analysed infusion"
-            )
-        exclusions += ". "
+        exclusions = f"We excluded {plural(c.n_infusions_excluded, 'infusion')} because of missing data" + (
+            f"; {count_words(k)} {_patients(k)} had no analysed infusion. " if k else ". ")
     if c.n_index == 0:
         index = f"No patient had a diagnosis of {f.index_name}."
     else:
@@ -88,22 +86,37 @@ def cohort_sentence(f: Facts) -> str:
             f"Of the remaining {format_count(c.n_comparison)} ({format_percent(c.comparison_percent)}) "
             f"{_patients(c.n_comparison)}, " + (f"{detail}." if detail else "none had a more specific recorded diagnosis.")
         )
+    # "Undergoing" only when every patient had an infusion (every patient was analysed).
+    joined = "undergoing" if k == 0 else "and"
     return (
-        f"We identified {plural(c.n_patients, 'patient')} undergoing "
+        f"We identified {plural(c.n_patients, 'patient')} {joined} "
         f"{plural(c.n_infusions, 'outpatient ketamine infusion')}. {exclusions}{index} {remaining}"
     )
 
 
 def premedication(f: Facts) -> str:
+    """What the records say of midazolam and ondansetron, over every infusion reviewed.
+
+    "Recorded as given": a blank is not a "no", so the counts say what the
+    records hold, and how many infusions have a record of both drugs says how complete they are.
+    """
     c = f.cohort
     if c.all_premedicated:
         return "All patients were pretreated with midazolam and ondansetron."
     if c.n_infusions_midazolam == c.n_infusions_ondansetron == 0 and c.n_infusions_premedication_recorded == 0:
         return "Premedication with midazolam or ondansetron was not recorded."
-    return (
-        f"Midazolam was recorded for {format_count(c.n_infusions_midazolam)} and ondansetron for "
-        f"{format_count(c.n_infusions_ondansetron)} of {plural(c.n_infusions, 'infusion')}."
-    )
+    reviewed = "of the one infusion reviewed" if c.n_infusions == 1 else f"of the {format_count(c.n_infusions)} infusions reviewed"
+    if c.n_infusions_midazolam == c.n_infusions_ondansetron == 0:
+        given = f"Neither midazolam nor ondansetron was recorded as given before any {reviewed}"
+    else:
+        given = (
+            f"Midazolam was recorded as given before {format_count(c.n_infusions_midazolam)} and ondansetron before "
+            f"{format_count(c.n_infusions_ondansetron)} {reviewed}"
+        )
+    complete = c.n_infusions_premedication_recorded
+    if complete == c.n_infusions:
+        return f"{given}."
+    return f"{given}; {'none' if complete == 0 else format_count(complete)} had a record of both drugs, given or not."
 
 
 def _series(items: list[str]) -> str:
@@ -293,7 +306,8 @@ def side_effects_conclusion(f: Facts) -> str:
     if s.percent is None:
         return ""
     if not f.cohort.side_effects_recorded:
-        return "Side effects were not recorded."
+        # No entry at all: the column is absent or blank throughout; both read "none" (docs/data-dictionary.md).
+        return "No side effect was recorded for any infusion."
     if s.percent == 0:
         return "No side effect was recorded."
     frequency = "infrequent" if s.percent < SIDE_EFFECTS_INFREQUENT_BELOW else "common"

@@ -29,188 +29,22 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Hashable
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ..results import CharacteristicsTable
 from .build import gather_facts
 from .context import ReportContext, Table, TableRow
 from .files import data_file_names
 from .formats import (
-    ANALYSIS_COLUMN_LABELS, count_words, format_count, format_mean_sd, format_median_iqr, format_percent,
-    format_proportion, format_proportion_interval, median_iqr_decimals, no_break, plural,
+    ANALYSIS_COLUMN_LABELS, count_words, format_count, format_percent, format_proportion, format_proportion_interval,
+    no_break, plural,
+)
+from .small_cells import (
+    COMPLEMENT, COMPLEMENT_TEXT, TableSuppression, characteristics_suppression, hidden_count, legend, shown_count, statistic_of_few,
+    suppressed_characteristics_table, suppressed_count,
 )
 
 if TYPE_CHECKING:
     from ..pipeline import AnalysisRun
-
-Cell = Hashable
-Equation = dict[Cell, int]
-"""Coefficients of one linear equation the printed numbers satisfy: sum(coefficient * value) = 0."""
-
-
-# ------------------------------------------------------------- the rule --
-
-def hidden_count(n: int | None, threshold: int) -> bool:
-    """Rule 1: counts 1..N−1 are hidden (zero and unknown counts are not)."""
-    return n is not None and 1 <= n < threshold
-
-
-def suppressed_count(threshold: int) -> str:
-    """What a hidden count of 1 to N−1 prints."""
-    return f"<{threshold}"
-
-
-COMPLEMENT = "‡"
-"""What a count hidden by rule 3 prints in a table (it may be N or more, so it must not read "<N")."""
-COMPLEMENT_TEXT = "an undisclosed number"
-"""The same in running text."""
-
-
-def statistic_of_few(threshold: int) -> str:
-    """What a summary of fewer than N values prints instead of its numbers."""
-    return f"n\u00a0<\u00a0{threshold}"
-
-
-def determined(cells: set[Cell], equations: list[Equation]) -> set[Cell]:
-    """The hidden ``cells`` whose values follow from ``equations`` (with every other cell known).
-
-    A hidden cell is determined when its unit vector lies in the row space of
-    the equations restricted to the hidden cells: then some combination of
-    the equations isolates it.
-    """
-    unknowns = sorted(cells, key=repr)
-    if not unknowns:
-        return set()
-    index = {cell: position for position, cell in enumerate(unknowns)}
-    rows = [[0.0] * len(unknowns) for _ in equations]
-    for row, equation in zip(rows, equations):
-        for cell, coefficient in equation.items():
-            if cell in index:
-                row[index[cell]] = coefficient
-    matrix = np.array([row for row in rows if any(row)], dtype=float).reshape(-1, len(unknowns))
-    if matrix.shape[0] == 0:
-        return set()
-    rank = np.linalg.matrix_rank(matrix)
-    found = set()
-    for cell, position in index.items():
-        unit = np.zeros((1, len(unknowns)))
-        unit[0, position] = 1.0
-        if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
-            found.add(cell)
-    return found
-
-
-def complementary(values: dict[Cell, int], hidden: set[Cell], equations: list[Equation],
-                  protected: frozenset[Cell] = frozenset()) -> set[Cell]:
-    """Rule 3: hide further cells until no hidden cell follows from the equations and the printed cells.
-
-    The cell hidden next is the smallest printed non-zero cell of an equation that holds an exposed cell
-    (else of any equation with a hidden cell); ``protected`` cells (the cohort's totals) are never chosen.
-    """
-    hidden = set(hidden)
-    while True:
-        exposed = determined(hidden, equations)
-        if not exposed:
-            return hidden
-        cell = min(exposed, key=repr)
-        for scope in ([e for e in equations if cell in e], [e for e in equations if hidden & e.keys()]):
-            candidates = {other for equation in scope for other in equation
-                          if other not in hidden and other not in protected and values[other] != 0}
-            if candidates:
-                hidden.add(min(candidates, key=lambda other: (values[other], repr(other))))
-                break
-        else:
-            raise ValueError(f"cannot protect {cell!r}: no printed cell left to hide beside it")
-
-
-# ------------------------------------------- Tables 1 and 2: the counts --
-
-@dataclass(frozen=True)
-class TableSuppression:
-    """Which cells of a characteristics table are hidden: ``(row position, column key)`` and ``("n", column key)``."""
-
-    hidden: set[Cell]
-    few: set[Cell]
-    """Continuous cells summarising fewer than N values."""
-
-
-def characteristics_suppression(table: CharacteristicsTable, threshold: int) -> TableSuppression:
-    """Rules 1 to 3 on Table 1 or 2: counts, group sizes and the equations between them."""
-    keys = [column.key for column in table.columns]
-    values: dict[Cell, int] = {("n", column.key): column.n for column in table.columns}
-    equations: list[Equation] = [{("n", "index"): 1, ("n", "comparison"): 1, ("n", "all"): -1}]
-    sections: dict[str, list[int]] = {}
-    few: set[Cell] = set()
-    for position, row in enumerate(table.rows):
-        if row.kind == "count":
-            for key in keys:
-                values[(position, key)] = row.cells[key].n
-            equations.append({(position, "index"): 1, (position, "comparison"): 1, (position, "all"): -1})
-            sections.setdefault(row.section, []).append(position)
-        else:
-            few |= {(position, key) for key in keys if hidden_count(row.cells[key].n, threshold)}
-    for positions in sections.values():
-        # A characteristic whose categories add up to the group size in every column partitions the group.
-        if all(sum(values[(p, key)] for p in positions) == values[("n", key)] for key in keys):
-            equations += [{**{(p, key): 1 for p in positions}, ("n", key): -1} for key in keys]
-    primary = {cell for cell, n in values.items() if hidden_count(n, threshold)}
-    return TableSuppression(complementary(values, primary, equations, frozenset({("n", "all")})), few)
-
-
-def shown_count(n: int, cell_hidden: bool, threshold: int, complement: str = COMPLEMENT) -> str:
-    """A count as printed: the number, ``<N`` (rule 1) or the complement mark (rule 3)."""
-    if not cell_hidden:
-        return format_count(n)
-    return suppressed_count(threshold) if hidden_count(n, threshold) else complement
-
-
-def suppressed_characteristics_table(table: CharacteristicsTable, formatted: Table, threshold: int,
-                                     decision: TableSuppression) -> Table:
-    """Table 1 or 2 as printed under suppression (same layout as :func:`~.tables.characteristics_table`).
-
-    A column whose group size is hidden prints no percentage: a percentage and its count give the size.
-    """
-    hidden, few = decision.hidden, decision.few
-
-    def header(column) -> str:
-        return f"{column.label} (n = {shown_count(column.n, ('n', column.key) in hidden, threshold)})"
-
-    rows: list[TableRow] = []
-    source_rows = iter(enumerate(table.rows))
-    for printed in formatted.rows:
-        if printed.kind == "section":
-            rows.append(printed)
-            continue
-        position, row = next(source_rows)
-        cells = []
-        decimals = median_iqr_decimals([row.cells[key] for key in (c.key for c in table.columns)
-                                        if (position, key) not in few]) if row.kind == "median_iqr" else None
-        for column in table.columns:
-            cell = row.cells[column.key]
-            if row.kind == "count":
-                if (position, column.key) in hidden:
-                    cells.append(shown_count(cell.n, True, threshold))
-                elif ("n", column.key) in hidden:
-                    cells.append(format_count(cell.n))
-                else:
-                    cells.append(f"{format_count(cell.n)} ({format_percent(cell.percent)})")
-            elif (position, column.key) in few:
-                cells.append(statistic_of_few(threshold))
-            elif row.kind == "mean_sd":
-                cells.append(format_mean_sd(cell))
-            else:
-                cells.append(format_median_iqr(cell, decimals))
-        rows.append(TableRow(printed.label, cells, printed.kind))
-    return dataclasses.replace(formatted, columns=[formatted.columns[0], *map(header, table.columns)], rows=rows,
-                               notes=[*formatted.notes, legend(threshold)])
-
-
-def legend(threshold: int) -> str:
-    return (f"Small cells hidden: {suppressed_count(threshold)} is a count from 1 to {threshold - 1}, its percentage not "
-            f"shown; {COMPLEMENT} is a count hidden so that such a count cannot be worked out from the totals; "
-            f"{statistic_of_few(threshold)}: a summary of fewer than {threshold} values, not shown.")
 
 
 # ---------------------------------------------------------- the report --
@@ -284,9 +118,7 @@ class _Prose:
 def suppress_context(run: AnalysisRun, context: ReportContext) -> ReportContext:
     """The context with rules 1 to 4 applied (``report.suppress_below`` of the run's configuration)."""
     threshold = run.config.report.suppress_below
-    results, options = run.results, run.config.analysis
-    cohort, vas, relief = results.cohort, results.vas, results.relief
-    less = suppressed_count(threshold)
+    results = run.results
     patients_decision = characteristics_suppression(results.patient_characteristics, threshold)
     infusions_decision = characteristics_suppression(results.infusion_characteristics, threshold)
     tables = dict(context.tables)
@@ -294,58 +126,8 @@ def suppress_context(run: AnalysisRun, context: ReportContext) -> ReportContext:
                                                           threshold, patients_decision)
     tables["infusions"] = suppressed_characteristics_table(results.infusion_characteristics, tables["infusions"],
                                                            threshold, infusions_decision)
-    phrases: list[tuple[str, str]] = []
     values = _copy(context.values)
-
-    # Group sizes of Table 1, stated in the cohort sentence.
-    for key, n, percent, opening in (
-        ("index", cohort.n_index, cohort.index_percent, "Among our patients, "),
-        ("comparison", cohort.n_comparison, cohort.comparison_percent, "Of the remaining "),
-    ):
-        if ("n", key) in patients_decision.hidden:
-            shown = shown_count(n, True, threshold, COMPLEMENT_TEXT)
-            phrases.append((f"{opening}{format_count(n)} ({format_percent(percent)}) ", f"{opening}{shown} "))
-            values["cohort"][f"n_{key}"] = shown_count(n, True, threshold)
-            values["cohort"][f"{key}_percent"] = COMPLEMENT
-    if ("n", "comparison") in patients_decision.hidden and cohort.n_comparison == 1:
-        phrases.append((f"{COMPLEMENT_TEXT} patient, ", f"{COMPLEMENT_TEXT} patients, "))
-    # The comparison group's diagnoses named in the cohort sentence: Table 1's "All" cells of those rows.
-    diagnosis_rows = {row.label.lower(): position for position, row in enumerate(results.patient_characteristics.rows)
-                      if row.section == "Diagnosis"}
-    for label, count in _comparison_diagnoses(run):
-        position = diagnosis_rows.get(label.lower())
-        if position is not None and (position, "all") in patients_decision.hidden:
-            phrases.append((f"{count_words(count)} had {label}",
-                            f"{shown_count(count, True, threshold, COMPLEMENT_TEXT)} had {label}"))
-    # Exclusions: infusions excluded, patients left without an analysed infusion, the missing items.
-    if hidden_count(cohort.n_infusions_excluded, threshold):
-        phrases.append((f"We excluded {plural(cohort.n_infusions_excluded, 'infusion')} ", f"We excluded {less} infusions "))
-        values["cohort"]["n_infusions_excluded"] = less
-    k = cohort.n_patients_not_analyzed
-    if hidden_count(k, threshold):
-        phrases.append((f"which left {count_words(k)} patient{'' if k == 1 else 's'} ", f"which left {less} patients "))
-    for column, count in cohort.excluded_missing_by_column.items():
-        if hidden_count(count, threshold):
-            phrases.append((f"{ANALYSIS_COLUMN_LABELS[column]} ({count})", f"{ANALYSIS_COLUMN_LABELS[column]} ({less})"))
-    # Premedication counts.
-    for count in (cohort.n_infusions_midazolam, cohort.n_infusions_ondansetron):
-        if hidden_count(count, threshold):
-            phrases += [(f"Midazolam was recorded for {format_count(count)} ", f"Midazolam was recorded for {less} "),
-                        (f"ondansetron for {format_count(count)} of", f"ondansetron for {less} of")]
-    # Patients whose mean VAS fell.
-    improved, n = vas.n_patients_improved, vas.overall.n
-    if hidden_count(improved, threshold) or hidden_count(n - improved, threshold):
-        shown = less if hidden_count(improved, threshold) else COMPLEMENT_TEXT
-        phrases.append((f"; {format_count(improved)} of {format_count(n)} patients had a lower mean VAS",
-                        f"; {shown} of {format_count(n)} patients had a lower mean VAS"))
-    # Side effects: the share of infusions with any side effect gives its count.
-    any_row = next((p for p, row in enumerate(results.infusion_characteristics.rows)
-                    if row.section == "Side effects" and row.label == "Any"), None)
-    if any_row is not None and (any_row, "all") in infusions_decision.hidden:
-        percent = format_percent(results.infusion_characteristics.rows[any_row].cells["all"].percent)
-        phrases += [(f"after {percent} of analysed infusions", f"after {less} analysed infusions"),
-                    (f": {percent} of analysed infusions recorded", f": {less} analysed infusions recorded")]
-
+    phrases = _cohort_phrases(run, threshold, patients_decision, infusions_decision, values)
     tables["vas"] = _vas_table(run, tables["vas"], threshold, phrases, values)
     tables["relief"] = _relief_table(run, tables["relief"], threshold, phrases, values)
     if "sensitivity" in tables and _small_groups(run, threshold):
@@ -379,6 +161,69 @@ def suppress_context(run: AnalysisRun, context: ReportContext) -> ReportContext:
                  for key, figure in context.figures.items()},
         values=values,
     )
+
+
+def _cohort_phrases(run: AnalysisRun, threshold: int, patients_decision: TableSuppression,
+                    infusions_decision: TableSuppression, values: dict[str, Any]) -> list[tuple[str, str]]:
+    """Rule 4 on the cohort's sentences: group sizes, the comparison group's diagnoses, exclusions, premedication,
+    patients improved and side effects; the hidden values of ``values`` are replaced in place."""
+    results = run.results
+    cohort, vas = results.cohort, results.vas
+    less = suppressed_count(threshold)
+    phrases: list[tuple[str, str]] = []
+    # Group sizes of Table 1, stated in the cohort sentence.
+    for key, n, percent, opening in (
+        ("index", cohort.n_index, cohort.index_percent, "Among our patients, "),
+        ("comparison", cohort.n_comparison, cohort.comparison_percent, "Of the remaining "),
+    ):
+        if ("n", key) in patients_decision.hidden:
+            shown = shown_count(n, True, threshold, COMPLEMENT_TEXT)
+            phrases.append((f"{opening}{format_count(n)} ({format_percent(percent)}) ", f"{opening}{shown} "))
+            values["cohort"][f"n_{key}"] = shown_count(n, True, threshold)
+            values["cohort"][f"{key}_percent"] = COMPLEMENT
+    if ("n", "comparison") in patients_decision.hidden and cohort.n_comparison == 1:
+        phrases.append((f"{COMPLEMENT_TEXT} patient, ", f"{COMPLEMENT_TEXT} patients, "))
+    # The comparison group's diagnoses named in the cohort sentence: Table 1's "All" cells of those rows.
+    diagnosis_rows = {row.label.lower(): position for position, row in enumerate(results.patient_characteristics.rows)
+                      if row.section == "Diagnosis"}
+    for label, count in _comparison_diagnoses(run):
+        position = diagnosis_rows.get(label.lower())
+        if position is not None and (position, "all") in patients_decision.hidden:
+            phrases.append((f"{count_words(count)} had {label}",
+                            f"{shown_count(count, True, threshold, COMPLEMENT_TEXT)} had {label}"))
+    # Exclusions: infusions excluded, patients left without an analysed infusion, the missing items.
+    if hidden_count(cohort.n_infusions_excluded, threshold):
+        phrases.append((f"We excluded {plural(cohort.n_infusions_excluded, 'infusion')} ", f"We excluded {less} infusions "))
+        values["cohort"]["n_infusions_excluded"] = less
+    k = cohort.n_patients_not_analyzed
+    if hidden_count(k, threshold):
+        phrases.append((f"; {count_words(k)} patient{'' if k == 1 else 's'} had no ", f"; {less} patients had no "))
+    for column, count in cohort.excluded_missing_by_column.items():
+        if hidden_count(count, threshold):
+            phrases.append((f"{ANALYSIS_COLUMN_LABELS[column]} ({count})", f"{ANALYSIS_COLUMN_LABELS[column]} ({less})"))
+    # Premedication counts.
+    for count in (cohort.n_infusions_midazolam, cohort.n_infusions_ondansetron):
+        if hidden_count(count, threshold):
+            phrases += [(f"Midazolam was recorded as given before {format_count(count)} ",
+                         f"Midazolam was recorded as given before {less} "),
+                        (f"ondansetron before {format_count(count)} of", f"ondansetron before {less} of")]
+    if hidden_count(cohort.n_infusions_premedication_recorded, threshold):
+        count = format_count(cohort.n_infusions_premedication_recorded)
+        phrases.append((f"; {count} had a record of both drugs", f"; {less} had a record of both drugs"))
+    # Patients whose mean VAS fell.
+    improved, n = vas.n_patients_improved, vas.overall.n
+    if hidden_count(improved, threshold) or hidden_count(n - improved, threshold):
+        shown = less if hidden_count(improved, threshold) else COMPLEMENT_TEXT
+        phrases.append((f"; {format_count(improved)} of {format_count(n)} patients had a lower mean VAS",
+                        f"; {shown} of {format_count(n)} patients had a lower mean VAS"))
+    # Side effects: the share of infusions with any side effect gives its count.
+    any_row = next((p for p, row in enumerate(results.infusion_characteristics.rows)
+                    if row.section == "Side effects" and row.label == "Any"), None)
+    if any_row is not None and (any_row, "all") in infusions_decision.hidden:
+        percent = format_percent(results.infusion_characteristics.rows[any_row].cells["all"].percent)
+        phrases += [(f"after {percent} of analysed infusions", f"after {less} analysed infusions"),
+                    (f": {percent} of analysed infusions recorded", f": {less} analysed infusions recorded")]
+    return phrases
 
 
 def _section(section, prose: _Prose):

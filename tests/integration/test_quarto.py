@@ -18,18 +18,10 @@ from click.testing import CliRunner
 from ketareport import cli, report
 from ketareport.output import StagedOutput
 from ketareport.pipeline import run_analysis
-from ketareport.quarto import (
-    INCLUDE,
-    VARIABLE,
-    QuartoFailed,
-    escape_markdown,
-    markdown_table,
-    quarto_variables,
-    render_quarto,
-    shipped_templates,
-    substitute_shortcodes,
-    variables_yaml,
-)
+from ketareport.errors import QuartoFailed
+from ketareport.quarto import render_quarto, shipped_templates
+from ketareport.quarto_content import quarto_variables, variables_yaml
+from ketareport.quarto_markdown import INCLUDE, VARIABLE, escape_markdown, markdown_table, substitute_shortcodes
 
 from ..conftest import DEMO, REPO
 from ..datasets import write_csv_dataset
@@ -57,10 +49,20 @@ def pandoc():
     return pypandoc
 
 
-def build(folder: Path, dataset: Path) -> dict:
-    """Run the engine in process and write results and the Quarto project, as `render --quarto` does."""
-    run = run_analysis(dataset, command=["ketareport", "render", str(dataset), "--quarto"])
-    built = report.build(run, pdf=False)
+def build_report(dataset: Path) -> report.Report:
+    """The report of ``dataset`` as `render --quarto` builds it, without the PDF."""
+    return report.build(run_analysis(dataset, command=["ketareport", "render", str(dataset), "--quarto"]), pdf=False)
+
+
+@pytest.fixture(scope="module")
+def demo_report() -> report.Report:
+    """The demo's report, built once: the tests of the project's files write it again and again."""
+    return build_report(DEMO)
+
+
+def write_report(folder: Path, built: report.Report) -> dict:
+    """Write results and the Quarto project of a built report, as `render --quarto` does."""
+    run = built.run
     with StagedOutput(folder) as staged:
         report.write(built, staged, quarto=True)
         staged.publish()
@@ -81,12 +83,12 @@ I2,P2,2005-01-03,100,60,8,3
 def built(request, tmp_path_factory):
     root = tmp_path_factory.mktemp(request.param)
     if request.param == "demo":
-        return build(root / "out", DEMO)
+        return write_report(root / "out", request.getfixturevalue("demo_report"))
     if request.param == "edge":
-        return build(root / "out", write_csv_dataset(root / "data", EDGE_PATIENTS, EDGE_INFUSIONS))
+        return write_report(root / "out", build_report(write_csv_dataset(root / "data", EDGE_PATIENTS, EDGE_INFUSIONS)))
     dataset = write_csv_dataset(root / "data")
     (dataset / "study.yml").write_text(HOSTILE_STUDY, encoding="utf-8")
-    return build(root / "out", dataset)
+    return write_report(root / "out", build_report(dataset))
 
 
 @pytest.fixture(scope="module")
@@ -174,9 +176,10 @@ TRICKY = [
 ]
 
 
-@pytest.mark.parametrize("text", TRICKY)
-def test_escape_markdown_reads_back_as_the_text(text):
-    assert metadata_text({"value": escape_markdown(text)}) == {"value": text}
+def test_escape_markdown_reads_back_as_the_text():
+    """Each tricky text, escaped, reads back as itself (one pandoc run for all: a run costs a process start)."""
+    escaped = {f"value{number}": escape_markdown(text) for number, text in enumerate(TRICKY)}
+    assert metadata_text(escaped) == {f"value{number}": text for number, text in enumerate(TRICKY)}
 
 
 def test_escape_markdown_leaves_numbers_readable():
@@ -408,7 +411,7 @@ def test_render_command_writes_the_project_and_says_how_to_render(tmp_path, monk
 
 def test_table_columns_get_widths_by_content(built):
     """Quarto would give each column the same share; the label column must get what its labels need."""
-    from ketareport.quarto import column_widths
+    from ketareport.quarto_markdown import column_widths
 
     for table in built["context"].tables.values():
         rows = [[row.label, *row.cells] for row in table.rows]
@@ -472,9 +475,8 @@ def test_quarto_manuscript_says_what_the_html_report_says(project, built):
         assert "Side effects" not in text.split("Conclusions")[0].split("Results")[-1]
 
 
-def render_quarto_project(folder: Path, dataset: Path, progress=None) -> list[str]:
-    run = run_analysis(dataset, command=["ketareport", "render", str(dataset), "--quarto"])
-    built = report.build(run, pdf=False)
+def render_quarto_project(folder: Path, built: report.Report) -> list[str]:
+    """Write the report with its Quarto project into ``folder`` (again); returns the progress messages."""
     messages: list[str] = []
     with StagedOutput(folder) as staged:
         report.write(built, staged, quarto=True, progress=messages.append)
@@ -482,9 +484,9 @@ def render_quarto_project(folder: Path, dataset: Path, progress=None) -> list[st
     return messages
 
 
-def test_an_authors_edit_survives_a_second_render(tmp_path, monkeypatch):
+def test_an_authors_edit_survives_a_second_render(tmp_path, monkeypatch, demo_report):
     out = tmp_path / "out"
-    render_quarto_project(out, DEMO)
+    render_quarto_project(out, demo_report)
     manuscript = out / "quarto" / "templates" / "manuscript.qmd"
     edited = manuscript.read_text(encoding="utf-8").replace(
         "## Introduction\n", "## Introduction\n\nAn author's own paragraph, with {{< var cohort.n_patients >}} patients.\n")
@@ -492,7 +494,7 @@ def test_an_authors_edit_survives_a_second_render(tmp_path, monkeypatch):
     variables = out / "quarto" / "_variables.yml"
     variables.write_text("stale: \"engine-owned\"\n", encoding="utf-8")
 
-    messages = render_quarto_project(out, DEMO)
+    messages = render_quarto_project(out, demo_report)
     assert manuscript.read_text(encoding="utf-8") == edited
     assert "stale" not in variables.read_text(encoding="utf-8")  # engine-owned: rewritten
     assert not list((out / "quarto").rglob("*.new"))
@@ -502,22 +504,22 @@ def test_an_authors_edit_survives_a_second_render(tmp_path, monkeypatch):
     shipped = shipped_templates()
     monkeypatch.setattr("ketareport.quarto.shipped_templates",
                         lambda: {**shipped, "templates/manuscript.qmd": shipped["templates/manuscript.qmd"] + "\nNew.\n"})
-    messages = render_quarto_project(out, DEMO)
+    messages = render_quarto_project(out, demo_report)
     assert manuscript.read_text(encoding="utf-8") == edited
     offered = manuscript.with_name("manuscript.qmd.new")
     assert offered.read_text(encoding="utf-8").endswith("\nNew.\n")
     assert any("quarto/templates/manuscript.qmd" in message and ".new" in message for message in messages)
-    assert not any(".new" in message for message in render_quarto_project(out, DEMO))  # said once per change
+    assert not any(".new" in message for message in render_quarto_project(out, demo_report))  # said once per change
     assert offered.is_file() and manuscript.read_text(encoding="utf-8") == edited  # on offer until removed
     offered.unlink()
-    render_quarto_project(out, DEMO)
+    render_quarto_project(out, demo_report)
     assert not offered.exists() and manuscript.read_text(encoding="utf-8") == edited
 
 
-def test_an_unedited_project_takes_no_new_file(tmp_path):
+def test_an_unedited_project_takes_no_new_file(tmp_path, demo_report):
     out = tmp_path / "out"
-    render_quarto_project(out, DEMO)
-    render_quarto_project(out, DEMO)
+    render_quarto_project(out, demo_report)
+    render_quarto_project(out, demo_report)
     assert not list((out / "quarto").rglob("*.new"))
     assert (out / "quarto" / "templates" / "manuscript.qmd").read_text(encoding="utf-8") == \
         (REPO / "templates" / "manuscript.qmd").read_text(encoding="utf-8")

@@ -33,7 +33,7 @@ from ketareport.present.formats import (
 )
 
 from ..conftest import DEMO, _missing_r_packages, _missing_tool
-from .test_quarto import build
+from .test_quarto import build_report, write_report
 
 pytestmark = [pytest.mark.slow, pytest.mark.quarto]
 
@@ -60,7 +60,7 @@ def rendered(request, quarto, tmp_path_factory) -> dict:
         result = CliRunner().invoke(cli.main, ["demo-data", "--out", str(dataset), "--patients",
                                                GENERATED["patients"], "--seed", GENERATED["seed"]])
         assert result.exit_code == 0, result.output
-    built = build(root / "out", dataset)
+    built = write_report(root / "out", build_report(dataset))
     project = built["project"]
     completed = quarto_render(quarto, project, "templates/manuscript.qmd")
     output = completed.stdout + completed.stderr

@@ -60,6 +60,7 @@ def test_3000_patients_in_duckdb_equal_the_file_path(tmp_path, generated_3000):
     assert_same_results(run_analysis(generated_3000).results, run_analysis(f"duckdb://{database}").results)
 
 
+@pytest.mark.slow  # a whole analysis compiled by Ibis: seconds
 def test_small_dataset_edge_cases_equal_the_file_path(tmp_path):
     """Missing analysis values, a patient without an analysed infusion, censored relief, mixed label case."""
     dataset = write_csv_dataset(tmp_path / "data")
@@ -94,6 +95,7 @@ def test_first_rows_listed_and_the_rest_counted(tmp_path):
     assert messages[20] == "infusions, column vas_pre: 5 more rows break the same rule (the first 20 are listed)"
 
 
+@pytest.mark.slow  # a whole analysis compiled by Ibis: seconds
 def test_table_and_column_names_from_study_yml(tmp_path):
     """A warehouse schema is read as it is: schema-qualified table names, renamed columns."""
     dataset = write_csv_dataset(tmp_path / "data")

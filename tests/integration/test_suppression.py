@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 
@@ -26,13 +25,25 @@ PARTITIONS = ("Diagnosis", "Sex")
 """Characteristics whose categories a reader knows add up to the group size."""
 
 
-def build_report(dataset, threshold, tmp_path):
+def build_report(dataset, threshold):
     from ketareport import report
     from ketareport.pipeline import run_analysis
     from ketareport.present.suppress import with_threshold
 
     run = with_threshold(run_analysis(dataset), threshold)
     return run, report.build(run, pdf=False)
+
+
+@pytest.fixture(scope="module")
+def suppressed_reports(small_dataset):
+    """``reports[dataset_name, threshold]``: each (run, report) built once for the tests that only read them."""
+    built = {}
+
+    def reports(dataset_name: str, threshold: int):
+        if (dataset_name, threshold) not in built:
+            built[dataset_name, threshold] = build_report(DEMO if dataset_name == "demo" else small_dataset, threshold)
+        return built[dataset_name, threshold]
+    return reports
 
 
 def parse_cell(text: str, threshold: int):
@@ -100,17 +111,16 @@ def recoverable_cells(table, threshold: int) -> list[str]:
 @pytest.fixture(scope="module")
 def small_dataset(tmp_path_factory):
     """A generated dataset of 40 patients: small groups and many small cells."""
+    from ketareport import demo
+
     folder = tmp_path_factory.mktemp("small") / "data"
-    completed = subprocess.run([sys.executable, "-m", "ketareport", "demo-data", "--out", str(folder),
-                                "--patients", "40", "--seed", "11"], capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stderr
+    demo.write_demo(folder, patients=40, seed=11)
     return folder
 
 
 @pytest.mark.parametrize("dataset_name, threshold", [("demo", 5), ("demo", 11), ("small", 5), ("small", 11)])
-def test_no_hidden_cell_can_be_recomputed_from_the_tables(dataset_name, threshold, small_dataset, tmp_path):
-    dataset = DEMO if dataset_name == "demo" else small_dataset
-    run, built = build_report(dataset, threshold, tmp_path)
+def test_no_hidden_cell_can_be_recomputed_from_the_tables(dataset_name, threshold, suppressed_reports):
+    run, built = suppressed_reports(dataset_name, threshold)
     hidden = 0
     for key in ("patients", "infusions"):
         table = built.context.tables[key]
@@ -120,12 +130,12 @@ def test_no_hidden_cell_can_be_recomputed_from_the_tables(dataset_name, threshol
 
 
 @pytest.mark.parametrize("threshold", [5, 11])
-def test_the_text_states_no_hidden_count(threshold, small_dataset, tmp_path):
+def test_the_text_states_no_hidden_count(threshold, suppressed_reports):
     """Every count the prose states beside a diagnosis, and every relief probability, agrees with the tables."""
     from ketareport.present.formats import count_words, format_proportion
 
-    for dataset in (DEMO, small_dataset):
-        run, built = build_report(dataset, threshold, tmp_path)
+    for dataset_name in ("demo", "small"):
+        run, built = suppressed_reports(dataset_name, threshold)
         context = built.context
         prose = " ".join([*context.values["narrative"].values(), *context.values["text"].values(),
                           *(f.alt for f in context.figures.values())])
@@ -179,10 +189,10 @@ def test_render_with_suppression_keeps_the_analyst_files_exact(tmp_path):
     assert "0.5\u00a0cm band" in html or "0.5 cm band" in html  # Figure 2 drawn as distributions: no patient's own mean
 
 
-def test_the_attack_recovers_cells_when_only_primary_cells_are_hidden(monkeypatch, tmp_path):
+def test_the_attack_recovers_cells_when_only_primary_cells_are_hidden(monkeypatch):
     """The attack is real: without rule 3 (complementary cells) it recomputes hidden counts of the demo."""
-    from ketareport.present import suppress
+    from ketareport.present import small_cells
 
-    monkeypatch.setattr(suppress, "complementary", lambda values, hidden, equations, protected=frozenset(): set(hidden))
-    run, built = build_report(DEMO, 11, tmp_path)
+    monkeypatch.setattr(small_cells, "complementary", lambda values, hidden, equations, protected=frozenset(): set(hidden))
+    run, built = build_report(DEMO, 11)
     assert recoverable_cells(built.context.tables["patients"], 11) != []

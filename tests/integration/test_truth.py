@@ -43,6 +43,8 @@ from ketareport.present.formats import (
 )
 from ketareport.results import results_json
 
+pytestmark = pytest.mark.slow  # seconds per example, 200 examples in CI
+
 # No shrinking: a shape is a dozen parameters, readable as drawn, and shrinking whole renders takes minutes.
 _PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
 settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True, phases=_PHASES,
@@ -294,7 +296,6 @@ def any_analysable(folder: Path) -> bool:
                    for row in csv.DictReader(handle))
 
 
-@pytest.mark.slow
 @given(shape=study_shapes())
 def test_every_generated_sentence_is_true(shape, tmp_path_factory):
     folder = tmp_path_factory.mktemp("study")

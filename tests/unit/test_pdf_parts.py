@@ -50,3 +50,30 @@ def test_the_watermark_is_outlines_in_its_grey_not_text():
     assert f'fill="rgb({grey})"' in svg and "<text" not in svg and 'rotate(-' in svg
     draft_watermark.cache_clear()
     assert draft_watermark() == uri  # the same bytes every time: renders stay byte-identical
+
+
+LIBRARIES_NOT_FOUND_BY_SONAME = """
+import cffi, ctypes.util, sys
+lookup = ctypes.util.find_library
+dlopen = cffi.FFI.dlopen
+def failing_while_the_lookup_is_skipped(self, name, flags=0):
+    if ctypes.util.find_library is not lookup:
+        raise OSError(f"cannot load {name}")
+    return dlopen(self, name, flags)
+cffi.FFI.dlopen = failing_while_the_lookup_is_skipped
+from ketareport.render import import_weasyprint
+weasyprint = import_weasyprint()
+assert ctypes.util.find_library is lookup
+print(weasyprint.HTML(string="<p>x</p>").render().pages[0].width > 0)
+"""
+
+
+def test_weasyprint_is_imported_the_ordinary_way_when_the_fast_way_finds_no_library():
+    """A system whose libraries the dynamic loader does not find by their sonames gets the ordinary import
+    (ctypes' lookup), and WeasyPrint's installation advice from the failed first attempt is not printed."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", LIBRARIES_NOT_FOUND_BY_SONAME], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "True\n"

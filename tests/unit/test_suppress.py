@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ketareport.present.suppress import complementary, determined, hidden_count
+from ketareport.present.small_cells import complementary, determined, hidden_count
 
 # One row of a table: index + comparison = all.
 ROW = [{"i": 1, "c": 1, "a": -1}]
