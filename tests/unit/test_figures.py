@@ -75,7 +75,7 @@ def test_text_widths_are_the_fonts_advance_widths():
     """The figures' own reading of Pagella's cmap and hmtx gives what fontTools reads, for every character."""
     from fontTools.ttLib import TTFont
 
-    from ketareport.figures import FONT_DIR, _advances, text_width
+    from ketareport.drawing import FONT_DIR, _advances, text_width
 
     font = TTFont(FONT_DIR / "texgyrepagella-regular.otf")
     units, metrics = font["head"].unitsPerEm, font["hmtx"].metrics
