@@ -41,6 +41,12 @@ def cohort_warnings(cohort: Cohort) -> list[str]:
     options = cohort.options
     counts = cohort.patients["diagnosis"].value_counts(sort=True)
     warnings = []
+    if options.index_diagnosis not in counts.index:
+        warnings.append(
+            f"no patient has the index diagnosis '{options.index_diagnosis}' (study.yml analysis.index_diagnosis): "
+            f"the index group ({options.index_label}) is empty; the diagnoses are "
+            + ", ".join(f"'{key}'" for key in counts.index)
+        )
     for key in index_look_alikes(counts.index, options.index_diagnosis):
         count = int(counts[key])
         warnings.append(

@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .contract import (
-    DEFAULT_RELIEF_METHOD, INDEX_DIAGNOSIS, INFUSION_COLUMNS, PATIENT_COLUMNS, RELIEF_METHODS, normalise_diagnosis,
+    CANONICAL_LABELS, DEFAULT_RELIEF_METHOD, INDEX_DIAGNOSIS, INFUSION_COLUMNS, PATIENT_COLUMNS, RELIEF_METHODS, normalise_diagnosis,
 )
 from .config_problems import validation_problems
 from .errors import ConfigInvalid, Problem
@@ -242,7 +242,9 @@ class AnalysisOptions(_Block):
         description="the index group's diagnosis, grouped like the data (`Back Pain` → `back_pain`); "
                     "everyone else is the comparison group; also the `term` of the index group in estimates.csv",
     )
-    index_label: Text = Field("CRPS", description="how the report names the index group")
+    index_label: Text = Field(None, description="how the report names the index group", json_schema_extra={  # set below
+        "default_text": "the index diagnosis's usual label (`CRPS` for `crps`, `low back pain` for `low_back_pain`)",
+        "example": "CRPS"})
     comparison_label: Text = Field("Other diagnoses", description="how the report names the comparison group")
     conf_level: Level = Field(0.95, description="level of the t intervals (VAS reduction and mixed model)")
     difference_test: Annotated[Text, AfterValidator(_one_of(DIFFERENCE_TESTS))] = Field(
@@ -258,6 +260,15 @@ class AnalysisOptions(_Block):
         if not key:
             raise _fail("must name a diagnosis")
         return key
+
+    @model_validator(mode="before")
+    @classmethod
+    def _index_label_follows_the_diagnosis(cls, data: Any) -> Any:
+        """Without ``index_label``, the group is named after its diagnosis: a study of headache must not print "CRPS"."""
+        if not isinstance(data, dict) or data.get("index_label") is not None:
+            return data
+        key = normalise_diagnosis(str(data.get("index_diagnosis", INDEX_DIAGNOSIS)))
+        return {**data, "index_label": CANONICAL_LABELS.get(key, key.replace("_", " "))}
 
     @property
     def relief_method(self) -> str:

@@ -13,6 +13,7 @@ normaliser), so ``ketareport init`` and the docs generator stay quick.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -142,25 +143,41 @@ def normalise_diagnosis(label: str) -> str:
     return normalise_diagnoses([label]).iat[0]
 
 
+FORMER_NAMES: dict[str, tuple[str, ...]] = {"crps": ("reflex_sympathetic_dystrophy", "rsd", "causalgia")}
+"""Older names of a diagnosis, as charts still record them (CRPS types I and II)."""
+
+
 def index_look_alikes(keys: Iterable[str], index_key: str) -> list[str]:
     """Diagnoses that look like the index diagnosis but are not it, so fall in the comparison group.
 
-    A key whose words include the index key's (``crps_type_i``, ``crps_2``
-    for ``crps``) or that spells out its name (``complex_regional_pain_syndrome``,
-    :data:`DIAGNOSIS_NAMES`). Grouping stays exact (the contract's rule): these
-    are reported as a warning so that a user recodes them if they belong.
+    Compared without punctuation: a key one of whose words is the index key,
+    or the index key and a type number (``crps_type_i``, ``crps1``,
+    ``c.r.p.s.``, ``type_2_crps``); the index key written apart
+    (``head_ache`` for ``headache``); its name spelled out
+    (``complex_regional_pain_syndrome``, :data:`DIAGNOSIS_NAMES`) or a former
+    name (:data:`FORMER_NAMES`). Grouping stays exact (the data dictionary's
+    rule): these are reported as a warning so that a user recodes them if
+    they belong.
     """
-    index_words = index_key.split("_")
-    spelled_out = normalise_diagnosis(DIAGNOSIS_NAMES[index_key]) if index_key in DIAGNOSIS_NAMES else None
+    def plain(key: str) -> str:
+        return re.sub(r"[^a-z0-9_]", "", key)
 
-    def contains(words: list[str], part: list[str]) -> bool:
-        return any(words[start:start + len(part)] == part for start in range(len(words) - len(part) + 1))
+    index_words = plain(index_key).split("_")
+    other_names = [normalise_diagnosis(DIAGNOSIS_NAMES[index_key])] if index_key in DIAGNOSIS_NAMES else []
+    other_names += FORMER_NAMES.get(index_key, ())
+    numbered = re.compile(rf"^{re.escape(plain(index_key).replace('_', ''))}(?:[0-9]+|i{{1,3}}|iv)?$")
 
-    return [
-        key for key in keys
-        if key != index_key and (contains(key.split("_"), index_words)
-                                 or (spelled_out is not None and spelled_out in key))
-    ]
+    def looks_alike(key: str) -> bool:
+        words = plain(key).split("_")
+        runs = ["_".join(words[start:start + len(index_words)]) for start in range(len(words) - len(index_words) + 1)]
+        return (
+            "_".join(index_words) in runs
+            or any(numbered.match(word) for word in words)
+            or numbered.match(plain(key).replace("_", "")) is not None
+            or any(name == key or name in runs or f"_{name}_" in f"_{key}_" for name in other_names)
+        )
+
+    return [key for key in keys if key != index_key and looks_alike(key)]
 
 
 def diagnosis_labels(

@@ -23,19 +23,25 @@ def _percent(n: int, denominator: int) -> float | None:
     return 100.0 * n / denominator if denominator else None
 
 
-def count_cell(flags: pd.Series) -> CountCell:
-    n = int(flags.sum())
+def count_cell(flags: pd.Series | np.ndarray) -> CountCell:
+    flags = np.asarray(flags, dtype=bool)
+    n = int(np.count_nonzero(flags))
     return CountCell(n=n, denominator=int(flags.size), percent=_percent(n, int(flags.size)))
 
 
-def continuous_cell(values: pd.Series) -> ContinuousCell:
-    present = values.dropna().astype(float)
+def continuous_cell(values: pd.Series | np.ndarray) -> ContinuousCell:
+    """Count, mean, SD (n - 1), quartiles (R's type 7) and range of the values present (NaN / NA = missing).
+
+    numpy's mean and ``std(ddof=1)``: pandas' ``Series.mean``/``std`` to the bit.
+    """
+    numbers = values.to_numpy(dtype=float, na_value=np.nan) if isinstance(values, pd.Series) else np.asarray(values, dtype=float)
+    present = numbers[~np.isnan(numbers)]
     n = int(present.size)
     if n == 0:
-        return ContinuousCell(0, int(values.size), None, None, None, None, None, None, None)
+        return ContinuousCell(0, int(numbers.size), None, None, None, None, None, None, None)
     q1, median, q3 = (float(q) for q in np.quantile(present, [0.25, 0.5, 0.75]))
     return ContinuousCell(
-        n=n, n_missing=int(values.size - n), mean=float(present.mean()),
+        n=n, n_missing=int(numbers.size - n), mean=float(present.mean()),
         sd=float(present.std(ddof=1)) if n > 1 else None,
         median=median, q1=q1, q3=q3, minimum=float(present.min()), maximum=float(present.max()),
     )
@@ -82,12 +88,12 @@ class _TableBuilder:
         self.rows: list[CharacteristicRow] = []
 
     def counts(self, section: str, label: str, flags: pd.Series) -> None:
-        flags = flags.reset_index(drop=True)
+        flags = flags.to_numpy(dtype=bool)
         cells = {key: count_cell(flags[mask]) for key, mask in self.groups.items()}
         self.rows.append(CharacteristicRow(section, label, "count", cells))
 
     def continuous(self, section: str, label: str, values: pd.Series, kind: str) -> None:
-        values = values.reset_index(drop=True)
+        values = values.to_numpy(dtype=float, na_value=np.nan)
         cells = {key: continuous_cell(values[mask]) for key, mask in self.groups.items()}
         self.rows.append(CharacteristicRow(section, label, kind, cells))
 

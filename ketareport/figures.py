@@ -160,7 +160,7 @@ def _vas(run: AnalysisRun, display: str) -> str:
          "square", COMPARISON_COLOUR, "white"),
     ]
     # Every patient and every interval inside the axis, which runs from 0 to at least 10 cm.
-    shown = [float(v) for g in groups for v in (g[1].min(), g[1].max()) if g[1].size]
+    shown = [float(v) for g in groups if g[1].size for v in (g[1].min(), g[1].max())]
     shown += [float(v) for g in groups for v in (g[2].conf_low, g[2].conf_high, g[2].estimate) if v is not None]
     low, high = min([0.0, *shown]) - 0.3, max([10.0, *shown]) + 0.3
     ticks = nice_ticks(low, high)

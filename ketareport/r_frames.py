@@ -53,25 +53,33 @@ def characteristics_long(tables: dict[str, CharacteristicsTable]) -> pd.DataFram
     return pd.DataFrame(rows, columns=list(CHARACTERISTICS_COLUMNS))
 
 
+def _labels(texts: list[str] | np.ndarray, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """``texts[codes]`` as Arrow-backed text: one take in Arrow, no Python string made per row."""
+    import pyarrow as pa
+
+    picked = pa.array(list(texts), type=pa.string(), from_pandas=True).take(pa.array(codes, type=pa.int64()))
+    return pd.Series(pd.arrays.ArrowStringArray(picked), index=index).astype(str)
+
+
 def _group(cohort: Cohort, is_index: pd.Series) -> pd.Series:
     options = cohort.options
-    labels = np.where(is_index.to_numpy(dtype=bool), options.index_label, options.comparison_label)
-    return pd.Series(labels, index=is_index.index, dtype=str)
+    codes = (~is_index.to_numpy(dtype=bool)).astype(np.int64)
+    return _labels([options.index_label, options.comparison_label], codes, is_index.index)
 
 
-def _diagnosis_labels(cohort: Cohort) -> np.ndarray:
-    """Each patient's diagnosis as printed, in the order of ``cohort.patients``."""
-    return cohort.patients["diagnosis"].map(cohort.diagnosis_labels).to_numpy(dtype=object)
+def _diagnosis(cohort: Cohort, positions: np.ndarray, index: pd.Index) -> pd.Series:
+    """The diagnosis as printed of the patients at ``positions`` (rows of ``cohort.patients``)."""
+    printed = cohort.patients["diagnosis"].map(cohort.diagnosis_labels).to_numpy(dtype=object)
+    return _labels(printed, positions, index)
 
 
 def analysed_infusions(cohort: Cohort) -> pd.DataFrame:
     """One row per analysed infusion, with its patient's diagnosis and group."""
     infusions = cohort.analyzed_infusions
-    diagnosis = _diagnosis_labels(cohort)[infusions["patient_position"].to_numpy()]
     return pd.DataFrame({
         "infusion_id": infusions["infusion_id"].astype(str),
         "patient_id": infusions["patient_id"].astype(str),
-        "diagnosis": pd.Series(diagnosis, index=infusions.index, dtype=str),
+        "diagnosis": _diagnosis(cohort, infusions["patient_position"].to_numpy(), infusions.index),
         "group": _group(cohort, infusions["is_index"]),
         "vas_pre": infusions["vas_pre"].astype(float),
         "vas_post": infusions["vas_post"].astype(float),
@@ -88,7 +96,7 @@ def patient_means(cohort: Cohort) -> pd.DataFrame:
     positions = np.flatnonzero(cohort.patients["n_infusions_analyzed"].to_numpy() > 0)
     return pd.DataFrame({
         "patient_id": patients["patient_id"].astype(str),
-        "diagnosis": pd.Series(_diagnosis_labels(cohort)[positions], index=patients.index, dtype=str),
+        "diagnosis": _diagnosis(cohort, positions, patients.index),
         "group": _group(cohort, patients["is_index"]),
         "n_infusions": patients["n_infusions_analyzed"].astype(int),
         "mean_vas_pre": means["vas_pre"].reindex(positions).to_numpy(dtype=float),

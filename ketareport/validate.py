@@ -190,7 +190,7 @@ class _Checker:
             self.flag(column, late, lambda v: f"{v} is after {bound.date.isoformat()}, {bound.source}")
 
     def unique(self, column: _Column, values: pd.Series, what: str) -> None:
-        duplicated = _repeats(values)
+        duplicated = _repeats(column.text, column.missing)
         if not duplicated.any():
             return
         first_row = {value: int(index) + 1 for index, value in values[values.notna()].drop_duplicates().items()}
@@ -202,20 +202,34 @@ class _Checker:
             self.problems.append(Problem(self.table.label, "appears more than once (names are matched ignoring case)", column=name))
 
 
-def _repeats(values: pd.Series) -> np.ndarray:
-    """True where a non-missing value already appeared in an earlier row (pandas' ``duplicated(keep="first")``).
+def _normalised_once_per_label(diagnosis: pd.Series) -> pd.Series:
+    """:func:`~ketareport.contract.normalise_diagnoses` of each distinct label, spread back over the rows.
 
-    Dictionary-encoded in Arrow, then each code's first row from one sort of
-    the codes: several times faster than hashing Python strings.
+    A study has a handful of diagnoses and a hundred thousand patients; the
+    normaliser's regex runs per value.
+    """
+    codes, labels = pd.factorize(diagnosis, use_na_sentinel=True)
+    keys = normalise_diagnoses(pd.Series(labels, dtype=object)).to_numpy(dtype=object)
+    spread = np.where(codes >= 0, keys[np.maximum(codes, 0)] if keys.size else None, None)
+    return pd.Series(spread, index=diagnosis.index, dtype=object)
+
+
+def _repeats(text: pd.Series, missing: np.ndarray) -> np.ndarray:
+    """True where a value not ``missing`` already appeared in an earlier row (pandas' ``duplicated(keep="first")``).
+
+    The Arrow text dictionary-encoded, then each code's first row from one
+    sort of the codes: several times faster than hashing Python strings.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)  # None and NaN: null
-    codes = pc.dictionary_encode(text).indices
-    present = ~codes.is_null().to_numpy(zero_copy_only=False)
+    cells = pa.array(text.array, type=pa.string())  # Arrow-backed already: no copy per cell
+    if isinstance(cells, pa.ChunkedArray):  # a large CSV is read in blocks; one dictionary for all of them
+        cells = cells.combine_chunks()
+    codes = pc.dictionary_encode(cells).indices.to_numpy(zero_copy_only=False)
+    present = ~missing
     positions = np.flatnonzero(present)
-    _, first = np.unique(codes.drop_null().to_numpy(), return_index=True)
+    _, first = np.unique(codes[present], return_index=True)
     repeated = present.copy()
     repeated[positions[first]] = False
     return repeated
@@ -250,7 +264,7 @@ def validate_dataset(raw: RawDataset, infusion_dates: InfusionDates = InfusionDa
     patient_id = patients_check.text(column["patient_id"], required=True)
     patients_check.unique(column["patient_id"], patient_id, "patient_id")
     diagnosis = patients_check.text(column["diagnosis"], required=True)
-    diagnosis_key = normalise_diagnoses(diagnosis)
+    diagnosis_key = _normalised_once_per_label(diagnosis)
     patients_check.flag(
         column["diagnosis"], (diagnosis.notna() & diagnosis_key.eq("")).to_numpy(dtype=bool),
         lambda v: f"{v!r} names no diagnosis (only spaces, hyphens or underscores)",

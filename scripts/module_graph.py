@@ -1,6 +1,9 @@
 """Print ketareport's module graph from its actual imports, as the text diagram of docs/architecture.md.
 
-Usage: python scripts/module_graph.py   (from the repository root; reads ketareport/, runs nothing)
+Usage (from the repository root; reads ketareport/, runs nothing):
+
+    python scripts/module_graph.py           # print the diagram
+    python scripts/module_graph.py --write   # put it into docs/architecture.md (a test holds them equal)
 
 One line per module (the sources/ package counts as one),
 on floors: a module stands above everything it imports, floor 1 imports no
@@ -125,5 +128,26 @@ def diagram(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+ARCHITECTURE = Path("docs") / "architecture.md"
+FENCE = "```\n"
+
+
+def documented_diagram(root: Path) -> str:
+    """The diagram as docs/architecture.md shows it: the first code block after "## Module graph"."""
+    text = (root / ARCHITECTURE).read_text(encoding="utf-8")
+    start = text.index(FENCE, text.index("## Module graph")) + len(FENCE)
+    return text[start:text.index(FENCE, start)]
+
+
+def write_diagram(root: Path) -> None:
+    path = root / ARCHITECTURE
+    text = path.read_text(encoding="utf-8")
+    start = text.index(FENCE, text.index("## Module graph")) + len(FENCE)
+    path.write_text(text[:start] + diagram(root) + text[text.index(FENCE, start):], encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(diagram(Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()), end="")
+    if sys.argv[1:] == ["--write"]:
+        write_diagram(Path.cwd())
+    else:
+        print(diagram(Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()), end="")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from ..contract import DIAGNOSIS_NAMES
+from ..contract import DIAGNOSIS_NAMES, sentence_start
 from ..results import CharacteristicsTable, Estimate
 from . import narrative
 from .facts import Facts, Period, Recorded, SideEffects
@@ -19,7 +19,7 @@ from .appendix import appendix
 from .control import document_control, report_date
 from .context import FIGURE_FILES, VAS_BAND_CM, Author, Figure, FormattedEstimate, ReportContext, Section, TitleBlock
 from .formats import (
-    ANALYSIS_COLUMN_LABELS, NBSP, WORD_JOINER, format_count, format_date, format_df, format_interval,
+    ANALYSIS_COLUMN_LABELS, MISSING, NBSP, WORD_JOINER, format_count, format_date, format_df, format_interval,
     format_level, format_mean, format_number, format_p, format_p_statement, format_percent, format_proportion,
     format_proportion_interval, format_se, format_statistic, no_break, plural,
 )
@@ -75,9 +75,10 @@ def gather_facts(run: AnalysisRun) -> Facts:
         cohort=cohort, vas=vas, relief=results.relief, sensitivity=results.sensitivity,
         estimates={
             "overall": formatted_estimate("All patients", vas.overall),
-            "index": formatted_estimate(index_label, vas.index),
+            "index": formatted_estimate(sentence_start(index_label), vas.index),
             "comparison": formatted_estimate(comparison_label, vas.comparison),
-            "difference": formatted_estimate(f"Difference ({index_label} − {comparison_label.lower()})", vas.difference),
+            "difference": formatted_estimate(f"Difference ({index_label} − {comparison_label.lower()})", vas.difference,
+                                             counts_without_estimate=False),
         },
         side_effects=_side_effects(results.infusion_characteristics),
         period=_period(run),
@@ -108,9 +109,12 @@ def _recorded(results) -> Recorded:
     )
 
 
-def formatted_estimate(label: str, estimate: Estimate) -> FormattedEstimate:
+def formatted_estimate(label: str, estimate: Estimate, *, counts_without_estimate: bool = True) -> FormattedEstimate:
+    """``counts_without_estimate=False``: a row with no estimate shows no count either (a difference with an
+    empty group compares nobody, though its ``n`` counts the other group's patients)."""
+    counted = counts_without_estimate or estimate.estimate is not None
     return FormattedEstimate(
-        label=label, n=format_count(estimate.n), estimate=format_mean(estimate.estimate),
+        label=label, n=format_count(estimate.n) if counted else MISSING, estimate=format_mean(estimate.estimate),
         std_error=format_se(estimate.std_error), conf_int=format_interval(estimate.conf_low, estimate.conf_high),
         statistic=format_statistic(estimate.statistic), df=format_df(estimate.df),
         p=format_p(estimate.p_value), p_statement=format_p_statement(estimate.p_value),
@@ -191,6 +195,10 @@ def phrases(run: AnalysisRun, facts: Facts) -> dict[str, str]:
     study, options, cohort = config.study, config.analysis, results.cohort
     versions = run.provenance.packages
     period = _period_clause(facts)
+    difference_test = (
+        "Welch's two-sample t test (unequal variances, Welch–Satterthwaite degrees of freedom)"
+        if options.difference_test == "welch" else "the pooled-variance two-sample t test"
+    )
     return {
         "index_name": facts.index_name,
         "setting": f"{study.setting}." if study.setting else "",
@@ -203,9 +211,12 @@ def phrases(run: AnalysisRun, facts: Facts) -> dict[str, str]:
             if count
         ) or "none",
         "thresholds": "; ".join(f"{t.label.lower()}, a duration {no_break(t.rule)}" for t in options.relief_thresholds),
-        "difference_test": (
-            "Welch's two-sample t test (unequal variances, Welch–Satterthwaite degrees of freedom)"
-            if options.difference_test == "welch" else "the pooled-variance two-sample t test"
+        "pain_population": (
+            "various chronic intractable pain syndromes" if facts.n_diagnoses > 1 else "chronic intractable pain"
+        ),
+        "comparison": (
+            f"the groups were compared by {difference_test}" if results.vas.difference.p_value is not None else
+            f"a comparison of the groups by {difference_test} was planned, but these data do not allow it"
         ),
         "relief_method": results.relief.method_description,
         "sensitivity_method": _sensitivity_method(run),
@@ -226,7 +237,7 @@ def _abstract(facts: Facts, sentences: dict[str, str], conclusions: list[str],
     return [
         Section("Objective", [
             "We evaluated whether outpatient intravenous ketamine infusions were satisfactory for pain relief in "
-            "patients suffering from various chronic intractable pain syndromes."
+            f"patients suffering from {clauses['pain_population']}."
         ]),
         Section("Design", ["Retrospective chart review."]),
         Section("Setting", [
@@ -264,7 +275,7 @@ def _methods(facts: Facts, clauses: dict[str, str]) -> list[Section]:
             "Patients, not infusions, were the unit of analysis. For all patients and for each group (patients with "
             f"{facts.index_label} versus all others) we report the mean of the patients' reductions with its standard "
             f"error (SD/{WORD_JOINER}√{WORD_JOINER}n), a one-sample t test of no change and a {facts.level} t confidence "
-            f"interval; the groups were compared by {clauses['difference_test']}. The probability of lasting relief was "
+            f"interval; {clauses['comparison']}. The probability of lasting relief was "
             f"estimated as the proportion of evaluable patients, with a {facts.relief_level} interval "
             f"({clauses['relief_method']}). {clauses['sensitivity_method']} Two-sided P values; {clauses['alpha']}.",
             f"Analyses were run with {clauses['software']}. Reporting rules: an effect is called statistically significant only when P{NBSP}<{NBSP}α; "
@@ -286,10 +297,10 @@ def _sensitivity_method(run: AnalysisRun) -> str:
             "X′WX (W the inverse of the fitted covariance matrix, as lme4 reports them) and Wald intervals."
         )
     if not run.config.analysis.sensitivity_model:
-        return f"The sensitivity analysis by {model_description} was switched off in the study configuration."
+        return f"A sensitivity analysis, {model_description}, was switched off in the study configuration."
     return (
-        f"The sensitivity analysis by {model_description} was not fitted: these data cannot estimate it (it needs "
-        "both groups, at least three patients and variation between a patient's infusions)."
+        f"A sensitivity analysis, {model_description}, was planned but could not be fitted: it needs both groups, "
+        "at least three patients and variation between a patient's infusions."
     )
 
 

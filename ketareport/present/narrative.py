@@ -95,15 +95,28 @@ def cohort_sentence(f: Facts) -> str:
 
 
 def premedication(f: Facts) -> str:
+    """What the records say of midazolam and ondansetron, over every infusion reviewed.
+
+    "Recorded as given": a blank is not a "no", so the counts say what the
+    records hold, and how many infusions have a record of both drugs says how complete they are.
+    """
     c = f.cohort
     if c.all_premedicated:
         return "All patients were pretreated with midazolam and ondansetron."
     if c.n_infusions_midazolam == c.n_infusions_ondansetron == 0 and c.n_infusions_premedication_recorded == 0:
         return "Premedication with midazolam or ondansetron was not recorded."
-    return (
-        f"Midazolam was recorded for {format_count(c.n_infusions_midazolam)} and ondansetron for "
-        f"{format_count(c.n_infusions_ondansetron)} of {plural(c.n_infusions, 'infusion')}."
-    )
+    reviewed = "of the one infusion reviewed" if c.n_infusions == 1 else f"of the {format_count(c.n_infusions)} infusions reviewed"
+    if c.n_infusions_midazolam == c.n_infusions_ondansetron == 0:
+        given = f"Neither midazolam nor ondansetron was recorded as given before any {reviewed}"
+    else:
+        given = (
+            f"Midazolam was recorded as given before {format_count(c.n_infusions_midazolam)} and ondansetron before "
+            f"{format_count(c.n_infusions_ondansetron)} {reviewed}"
+        )
+    complete = c.n_infusions_premedication_recorded
+    if complete == c.n_infusions:
+        return f"{given}."
+    return f"{given}; {'none' if complete == 0 else format_count(complete)} had a record of both drugs, given or not."
 
 
 def _series(items: list[str]) -> str:
@@ -293,7 +306,8 @@ def side_effects_conclusion(f: Facts) -> str:
     if s.percent is None:
         return ""
     if not f.cohort.side_effects_recorded:
-        return "Side effects were not recorded."
+        # No entry at all: the column is absent or blank throughout; both read "none" (docs/data-dictionary.md).
+        return "No side effect was recorded for any infusion."
     if s.percent == 0:
         return "No side effect was recorded."
     frequency = "infrequent" if s.percent < SIDE_EFFECTS_INFREQUENT_BELOW else "common"

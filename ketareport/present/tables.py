@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..contract import sentence_start
 from ..results import CharacteristicsTable, MixedModelResult, ReliefSummary, StudyResults
 from .context import FormattedEstimate, Table, TableRow
 from .formats import (
@@ -12,7 +13,7 @@ from .formats import (
 
 def characteristics_table(table: CharacteristicsTable, table_id: str, number: int, caption: str) -> Table:
     """Table 1 or 2: a section row per characteristic, an indented row per category or statistic."""
-    columns = [f"{column.label} (n = {format_count(column.n)})" for column in table.columns]
+    columns = [f"{sentence_start(column.label)} (n = {format_count(column.n)})" for column in table.columns]
     rows: list[TableRow] = []
     section = None
     for row in table.rows:
@@ -78,7 +79,7 @@ def sensitivity_table(model: MixedModelResult, level: str, index_label: str, com
         f"Wald {level} confidence intervals and P.",
         ["Term", "Estimate", "SE", f"{level} CI", "P"],
         [row(f"Intercept ({comparison_label.lower()})", model.intercept),
-         row(f"{index_label} − {comparison_label.lower()}", model.index)],
+         row(f"{sentence_start(index_label)} − {comparison_label.lower()}", model.index)],
         notes=[
             f"Variance between patients {format_se(model.variance_patient)}, residual variance "
             f"{format_se(model.variance_residual)} (intraclass correlation {format_se(model.intraclass_correlation)})."

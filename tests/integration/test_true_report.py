@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from ketareport import cli, report
 from ketareport.pipeline import run_analysis
 
-from ..datasets import PATIENTS_CSV, write_csv_dataset
+from ..datasets import INFUSIONS_CSV, PATIENTS_CSV, write_csv_dataset
 
 
 def rendered_text(dataset: Path, tmp_path: Path) -> tuple[str, object]:
@@ -190,3 +190,40 @@ def test_a_boundary_fit_of_the_mixed_model_is_said(tmp_path):
         "I6,P6,2021-06-02,100,60,9,2", "I6,P6,2021-06-02,100,60,9,2\nI7,P6,2021-06-09,100,60,9,3")), tmp_path)
     assert built.run.results.sensitivity is None or built.run.results.sensitivity.variance_patient > 0
     assert "boundary fit" not in text
+
+
+def test_the_index_group_is_named_after_its_diagnosis_without_an_index_label(tmp_path):
+    """A study of headache that sets only index_diagnosis must not call its index group "CRPS"."""
+    folder = with_study(write_csv_dataset(tmp_path / "headache"), "analysis: {index_diagnosis: Headache}\n")
+    text, built = rendered_text(folder, tmp_path)
+    assert built.run.config.analysis.index_label == "headache"
+    assert "For patients with headache, the reduction in VAS score was" in text
+    assert "Headache (n = 1)" in text  # Table 1's column, as a heading
+    assert "patients with CRPS" not in text and "CRPS (n =" not in text
+
+
+def test_only_the_index_diagnosis_reads_as_one_diagnosis_and_no_comparison_is_claimed(tmp_path):
+    patients = "patient_id,diagnosis\n" + "".join(f"P{i},CRPS\n" for i in range(1, 7))
+    text, built = rendered_text(write_csv_dataset(tmp_path / "crps-only", patients), tmp_path)
+    assert built.run.results.vas.difference.p_value is None
+    assert "various chronic intractable pain syndromes" not in text
+    assert "patients suffering from chronic intractable pain." in text
+    assert "the groups were compared by" not in text
+    assert "a comparison of the groups by Welch's two-sample t test" in text and "was planned, but these data do not allow it" in text
+    difference_row = next(row for row in built.context.tables["vas"].rows if row.label.startswith("Difference"))
+    assert difference_row.cells[0] == difference_row.cells[1] == "–"  # no patients counted for a comparison of nobody
+
+
+def test_premedication_counts_say_what_the_records_hold(tmp_path):
+    """No ondansetron column: "ondansetron before 0" alone would read as "not given"; the sentence says how complete
+    the records are, and counts over the same infusions."""
+    header, *rows = INFUSIONS_CSV.splitlines()
+    columns = header.split(",")
+    keep = [columns.index(c) for c in columns if c not in ("ondansetron",)]
+    table = "\n".join(",".join(line.split(",")[i] for i in keep) for line in [header, *rows]) + "\n"
+    text, built = rendered_text(write_csv_dataset(tmp_path / "no-ondansetron", infusions=table), tmp_path)
+    cohort = built.run.results.cohort
+    assert (cohort.n_infusions_midazolam, cohort.n_infusions_ondansetron, cohort.n_infusions_premedication_recorded,
+            cohort.n_infusions) == (10, 0, 0, 10)
+    assert ("Midazolam was recorded as given before 10 and ondansetron before 0 of the 10 infusions reviewed; "
+            "none had a record of both drugs, given or not.") in text

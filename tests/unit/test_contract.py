@@ -82,6 +82,12 @@ def test_a_diagnosis_of_separators_only_is_invalid_data(tmp_path):
 
 
 def test_diagnoses_resembling_the_index_diagnosis_are_named():
-    keys = ["crps", "crps_type_i", "type_2_crps", "complex_regional_pain_syndrome", "crpsx", "headache", "back_pain"]
-    assert contract.index_look_alikes(keys, "crps") == ["crps_type_i", "type_2_crps", "complex_regional_pain_syndrome"]
+    written = ["CRPS", "CRPS type I", "type 2 CRPS", "Complex regional pain syndrome", "C.R.P.S.", "crps1", "CRPS-II",
+               "RSD", "Reflex sympathetic dystrophy", "crpsx", "headache", "back pain", "LBP"]
+    keys = [contract.normalise_diagnosis(label) for label in written]
+    assert contract.index_look_alikes(keys, "crps") == [
+        "crps_type_i", "type_2_crps", "complex_regional_pain_syndrome", "c.r.p.s.", "crps1", "crps_ii", "rsd",
+        "reflex_sympathetic_dystrophy",
+    ]
+    assert contract.index_look_alikes(["head_ache", "headache", "migraine"], "headache") == ["head_ache"]
     assert contract.index_look_alikes(["back_pain", "low_back_pain", "back", "pain"], "back_pain") == ["low_back_pain"]

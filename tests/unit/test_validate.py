@@ -156,3 +156,23 @@ def test_an_infusion_dated_in_the_future_is_an_error(tmp_path):
         validate_dataset(load_dataset(folder), infusion_date_limits(StudyConfig()))
     assert [f"{future} is after {dt.date.today().isoformat()}, today's date (a date in the future)" in str(p)
             for p in error.value.problems] == [True]
+
+
+def test_duplicates_are_found_across_the_blocks_of_a_large_csv(tmp_path):
+    """Arrow reads a large CSV in blocks (chunks); a repeat in a later block of a first value in an earlier one."""
+    from ketareport.demo import write_demo
+
+    folder = tmp_path / "large"
+    write_demo(folder, patients=3000)
+    lines = (folder / "infusions.csv").read_text().splitlines()
+    assert len("\n".join(lines).encode()) > 1 << 20, "the file must span more than one of Arrow's 1 MB blocks"
+    first_id = lines[1].split(",")[0]
+    last = lines[-1].split(",")
+    lines[-1] = ",".join([first_id, *last[1:]])
+    (folder / "infusions.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DatasetInvalid) as error:
+        validate_dataset(load_dataset(folder))
+    assert [str(problem) for problem in error.value.problems] == [
+        f"infusions.csv row {len(lines) - 1} (line {len(lines)}), column infusion_id: "
+        f"duplicate infusion_id {first_id!r} (first in row 1)"
+    ]
