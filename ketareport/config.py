@@ -178,13 +178,14 @@ class ReliefThreshold(_Block):
     name: Annotated[Text, AfterValidator(_identifier)] = Field(description="short identifier; the `term` in estimates.csv")
     days: Annotated[StrictFloat, AfterValidator(_non_negative)] = Field(description="the threshold in days (required)")
     inclusive: StrictBool = Field(True, description="true: duration ≥ days; false: duration > days")
-    label: Text = Field("", description="how the report names it (default: the name, capitalised)")
+    label: Text = Field("", description="how the report names it (default: from days, e.g. `Relief for at least 7 days`)")
 
     @model_validator(mode="before")
     @classmethod
-    def _default_label(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("label") and isinstance(data.get("name"), str):
-            data = {**data, "label": data["name"].replace("_", " ").capitalize()}
+    def _default_label(cls, data: Any) -> Any:  # the name is an identifier ("week"), not words for a sentence
+        if isinstance(data, dict) and not data.get("label") and isinstance(data.get("days"), (int, float)):
+            relation = "at least" if data.get("inclusive", True) is not False else "more than"
+            data = {**data, "label": f"Relief for {relation} {data['days']:g} days"}
         return data
 
     @field_serializer("days")
@@ -243,8 +244,7 @@ class AnalysisOptions(_Block):
                     "everyone else is the comparison group; also the `term` of the index group in estimates.csv",
     )
     index_label: Text = Field(None, description="how the report names the index group", json_schema_extra={  # set below
-        "default_text": "the index diagnosis's usual label (`CRPS` for `crps`, `low back pain` for `low_back_pain`)",
-        "example": "CRPS"})
+        "default_text": "the index diagnosis's usual label (`CRPS` for `crps`, `headache`…)", "example": "CRPS"})
     comparison_label: Text = Field("Other diagnoses", description="how the report names the comparison group")
     conf_level: Level = Field(0.95, description="level of the t intervals (VAS reduction and mixed model)")
     difference_test: Annotated[Text, AfterValidator(_one_of(DIFFERENCE_TESTS))] = Field(
