@@ -77,7 +77,7 @@ def build_cohort(dataset: Dataset, options: AnalysisOptions, labels: Mapping[str
     infusions["missing_columns"] = _missing_column_names(missing)
     infusions["reduction"] = (infusions["vas_pre"] - infusions["vas_post"]).where(~infusions["excluded"])
     # One pass over the infusions per sum: each infusion's patient position, then bincounts.
-    codes = pd.Index(patients["patient_id"]).get_indexer(infusions["patient_id"])
+    codes = _positions(infusions["patient_id"], patients["patient_id"])
     infusions["patient_position"] = codes
     infusions["is_index"] = patients["is_index"].to_numpy(dtype=bool)[codes]
     patients["n_infusions"] = np.bincount(codes, minlength=len(patients))
@@ -101,3 +101,16 @@ def _missing_column_names(missing: np.ndarray) -> np.ndarray:
         ";".join(column for bit, column in enumerate(ANALYSIS_COLUMNS) if pattern >> bit & 1) for pattern in patterns
     ], dtype=object)
     return texts[missing.astype(np.int64) @ (1 << np.arange(len(ANALYSIS_COLUMNS)))]
+
+
+def _positions(keys: pd.Series, unique_keys: pd.Series) -> np.ndarray:
+    """The position of each of ``keys`` in ``unique_keys`` (-1 where absent): a hash join in Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(series: pd.Series) -> pa.Array:
+        array = pa.array(series.array, type=pa.string(), from_pandas=True)  # Arrow-backed: no copy per cell
+        return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+    found = pc.index_in(text(keys), value_set=text(unique_keys))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)

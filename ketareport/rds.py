@@ -180,6 +180,8 @@ _ASCII_FLAGS = CHARACTER_ELEMENT | (ASCII << 12)
 _UTF8_FLAGS = CHARACTER_ELEMENT | (UTF8 << 12)
 
 
+SHORT_LIST = 256
+"""Lists of text up to this length are encoded string by string, longer ones through Arrow."""
 STRING_CHUNK = 1 << 16
 """Strings written per piece, so that a million ids never exist twice over in memory."""
 
@@ -189,17 +191,18 @@ def _string_elements(parts: list[bytes], values: Any) -> None:
     text (a data frame's column; missing = NA).
 
     Each element is a header (flags, byte length; -1 for NA) followed by its
-    UTF-8 bytes. A list is encoded string by string (thousands at most, and
-    many lists of one name: Arrow's per-call cost would dominate); a column
-    is laid out in pieces with whole-array numpy operations over Arrow's
-    offsets and data buffers (:func:`_string_piece`).
+    UTF-8 bytes. A short list is encoded string by string (the results tree
+    has hundreds of lists of one name, where Arrow's per-call cost would
+    dominate); a column or a long list (the excluded ids) is laid out in
+    pieces with whole-array numpy operations over Arrow's offsets and data
+    buffers (:func:`_string_piece`).
     """
-    if isinstance(values, list):
+    if isinstance(values, list) and len(values) <= SHORT_LIST:
         parts.append(b"".join(_string_element(value) for value in values))
         return
     import pyarrow as pa
 
-    strings = pa.array(values.array, type=pa.large_string())
+    strings = pa.array(values if isinstance(values, list) else values.array, type=pa.large_string())
     if isinstance(strings, pa.ChunkedArray):
         strings = strings.combine_chunks()
     for start in range(0, len(strings), STRING_CHUNK):

@@ -55,6 +55,8 @@ class InfusionDates:
 class Dataset:
     """A valid dataset with typed columns; ``row`` keeps each record's data row number.
 
+    patient_id and infusion_id are text of pandas' ``str`` dtype (Arrow-backed).
+
     patients: patient_id, diagnosis (normalised: the grouping key),
     diagnosis_as_written (the label as the data spells it), sex (F/M/None),
     age_years, previous_interventions (``;``-joined lower-case labels), relief_duration_days
@@ -134,6 +136,17 @@ class _Checker:
         if required and column.present:
             self.flag(column, column.missing, lambda v: "is empty but required")
         return column.text.where(~column.missing, None).astype(object)
+
+    def identifier(self, column: _Column) -> pd.Series:
+        """A required key (patient_id, infusion_id) as Arrow-backed text, pandas ``str``.
+
+        Not Python objects as :meth:`text` gives: a valid dataset has no
+        missing key, and keys kept in Arrow are matched, looked up and
+        written without a Python string per row.
+        """
+        if column.present:
+            self.flag(column, column.missing, lambda v: "is empty but required")
+        return column.text.where(~column.missing).astype(str)
 
     def number(self, column: _Column, low: float | None, high: float | None, *, low_open: bool = False) -> pd.Series:
         """Numbers; missing -> NaN. Flags the unparsable and the out-of-range."""
@@ -261,7 +274,7 @@ def validate_dataset(raw: RawDataset, infusion_dates: InfusionDates = InfusionDa
     patients_check = _Checker(raw.patients, problems)
     patients_check.duplicate_headers()
     column = {name: patients_check.column(name, required=name in REQUIRED_PATIENT_COLUMNS) for name in PATIENT_COLUMNS}
-    patient_id = patients_check.text(column["patient_id"], required=True)
+    patient_id = patients_check.identifier(column["patient_id"])
     patients_check.unique(column["patient_id"], patient_id, "patient_id")
     diagnosis = patients_check.text(column["diagnosis"], required=True)
     diagnosis_key = _normalised_once_per_label(diagnosis)
@@ -287,12 +300,11 @@ def validate_dataset(raw: RawDataset, infusion_dates: InfusionDates = InfusionDa
     infusions_check.duplicate_headers()
     required = {*REQUIRED_INFUSION_COLUMNS, *ANALYSIS_COLUMNS}
     column = {name: infusions_check.column(name, required=name in required) for name in INFUSION_COLUMNS}
-    infusion_id = infusions_check.text(column["infusion_id"], required=True)
+    infusion_id = infusions_check.identifier(column["infusion_id"])
     infusions_check.unique(column["infusion_id"], infusion_id, "infusion_id")
-    owner = infusions_check.text(column["patient_id"], required=True)
+    owner = infusions_check.identifier(column["patient_id"])
     if column["patient_id"].present and "patient_id" in raw.patients.frame.columns:
-        known = set(patient_id.dropna())
-        unknown = (owner.notna() & ~owner.isin(known)).to_numpy()
+        unknown = (owner.notna() & ~owner.isin(patient_id.dropna())).to_numpy(dtype=bool)
         infusions_check.flag(column["patient_id"], unknown, lambda v: f"{v!r} is not a patient_id in {raw.patients.label}")
     infusion_date = infusions_check.date(column["infusion_date"], required=True)
     infusions_check.within(column["infusion_date"], infusion_date, infusion_dates)

@@ -152,10 +152,21 @@ SLOW_BY_NATURE = ("r", "browser")
 _SLOW_MODULE = re.compile(r"^pytestmark\s*=.*\bpytest\.mark\.(?:slow|r|browser)\b", re.MULTILINE)
 
 
+def _quick_run(config) -> bool:
+    return config.option.markexpr.replace(" ", "") == "notslow"
+
+
+def pytest_configure(config):
+    """The quick run does without Hypothesis's pytest plugin: its only property-based test is slow, and the
+    plugin imports all of Hypothesis at the end of every run (a second of CPU, its modules assertion-rewritten)."""
+    if _quick_run(config):
+        config.pluginmanager.set_blocked("hypothesispytest")
+
+
 def pytest_ignore_collect(collection_path, config):
     """Under ``-m "not slow"``, a module whose ``pytestmark`` makes every test slow is not even imported:
     its imports (hypothesis, pypdf, pikepdf ...) would cost the quick run seconds for tests it deselects."""
-    if config.option.markexpr.replace(" ", "") != "notslow" or collection_path.suffix != ".py":
+    if not _quick_run(config) or collection_path.suffix != ".py":
         return None
     return True if _SLOW_MODULE.search(collection_path.read_text(encoding="utf-8")) else None
 

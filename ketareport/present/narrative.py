@@ -59,16 +59,14 @@ def _patients(n: int) -> str:
 def cohort_sentence(f: Facts) -> str:
     """Patients, infusions, exclusions and the two groups."""
     c = f.cohort
+    k = c.n_patients_not_analyzed
     if c.n_infusions_excluded == 0:
-        exclusions = "No infusion was excluded for missing data. "
+        # Nothing excluded: a patient without an analysed infusion has no infusion at all.
+        exclusions = "No infusion was excluded for missing data" + (
+            f"; {count_words(k)} {_patients(k)} had no infusion recorded. " if k else ". ")
     else:
-        exclusions = f"We excluded {plural(c.n_infusions_excluded, 'infusion')} because of missing data"
-        if c.n_patients_not_analyzed:
-            exclusions += (
-                f", which left {count_words(c.n_patients_not_analyzed)} {_patients(c.n_patients_not_analyzed)} "
-                "without an analysed infusion"
-            )
-        exclusions += ". "
+        exclusions = f"We excluded {plural(c.n_infusions_excluded, 'infusion')} because of missing data" + (
+            f"; {count_words(k)} {_patients(k)} had no analysed infusion. " if k else ". ")
     if c.n_index == 0:
         index = f"No patient had a diagnosis of {f.index_name}."
     else:
@@ -88,8 +86,10 @@ def cohort_sentence(f: Facts) -> str:
             f"Of the remaining {format_count(c.n_comparison)} ({format_percent(c.comparison_percent)}) "
             f"{_patients(c.n_comparison)}, " + (f"{detail}." if detail else "none had a more specific recorded diagnosis.")
         )
+    # "Undergoing" only when every patient had an infusion (every patient was analysed).
+    joined = "undergoing" if k == 0 else "and"
     return (
-        f"We identified {plural(c.n_patients, 'patient')} undergoing "
+        f"We identified {plural(c.n_patients, 'patient')} {joined} "
         f"{plural(c.n_infusions, 'outpatient ketamine infusion')}. {exclusions}{index} {remaining}"
     )
 

@@ -306,15 +306,19 @@ def _cohort_phrases(run: AnalysisRun, decisions: ReportSuppression, values: dict
         values["cohort"]["n_infusions_excluded"] = less
     k = cohort.n_patients_not_analyzed
     if hidden_count(k, threshold):
-        phrases.append((f"which left {count_words(k)} patient{'' if k == 1 else 's'} ", f"which left {less} patients "))
+        phrases.append((f"; {count_words(k)} patient{'' if k == 1 else 's'} had no ", f"; {less} patients had no "))
     for column, count in cohort.excluded_missing_by_column.items():
         if hidden_count(count, threshold):
             phrases.append((f"{ANALYSIS_COLUMN_LABELS[column]} ({count})", f"{ANALYSIS_COLUMN_LABELS[column]} ({less})"))
     # Premedication counts.
     for count in (cohort.n_infusions_midazolam, cohort.n_infusions_ondansetron):
         if hidden_count(count, threshold):
-            phrases += [(f"Midazolam was recorded for {format_count(count)} ", f"Midazolam was recorded for {less} "),
-                        (f"ondansetron for {format_count(count)} of", f"ondansetron for {less} of")]
+            phrases += [(f"Midazolam was recorded as given before {format_count(count)} ",
+                         f"Midazolam was recorded as given before {less} "),
+                        (f"ondansetron before {format_count(count)} of", f"ondansetron before {less} of")]
+    if hidden_count(cohort.n_infusions_premedication_recorded, threshold):
+        count = format_count(cohort.n_infusions_premedication_recorded)
+        phrases.append((f"; {count} had a record of both drugs", f"; {less} had a record of both drugs"))
     # Patients whose mean VAS fell.
     improved, n = vas.n_patients_improved, vas.overall.n
     if hidden_count(improved, threshold) or hidden_count(n - improved, threshold):

@@ -227,3 +227,13 @@ def test_premedication_counts_say_what_the_records_hold(tmp_path):
             cohort.n_infusions) == (10, 0, 0, 10)
     assert ("Midazolam was recorded as given before 10 and ondansetron before 0 of the 10 infusions reviewed; "
             "none had a record of both drugs, given or not.") in text
+
+
+def test_patients_without_any_infusion_are_not_said_to_undergo_infusions(tmp_path):
+    infusions = "\n".join(line for line in INFUSIONS_CSV.splitlines() if ",P4," not in line) + "\n"
+    text, built = rendered_text(write_csv_dataset(tmp_path / "p4-without-infusions", infusions=infusions), tmp_path)
+    cohort = built.run.results.cohort
+    assert (cohort.n_patients, cohort.n_patients_not_analyzed, cohort.n_infusions_excluded) == (6, 1, 2)  # P4: none
+    assert "We identified 6 patients and 9 outpatient ketamine infusions." in text
+    assert "undergoing" not in text
+    assert "We excluded 2 infusions because of missing data; one patient had no analysed infusion." in text

@@ -172,7 +172,9 @@ def test_patients_left_without_an_analysed_infusion_are_counted(tmp_path):
     run = run_analysis(_edited_demo(tmp_path, "infusions", first_patient_without_vas_after))
     assert run.results.cohort.n_patients_not_analyzed == 1
     context = build_context(run)
-    assert "which left one patient without an analysed infusion" in _all_text(context)
+    text = _all_text(context)
+    assert "; one patient had no analysed infusion." in text
+    assert "We identified 49 patients and 369 outpatient ketamine infusions." in text  # not "undergoing": one had none analysed
     # The flow diagram's text is drawn as paths; its alt text carries the same count.
     assert "1 patient left with no analysed infusion" in context.figures["flow"].alt
 

@@ -29,3 +29,14 @@ def test_a_list_of_text_is_a_character_vector(tmp_path):
     rds.write_rds(path, {"groups": ["CRPS", "Other diagnoses", "Ünïcode", ""]})
     read = rdata.read_rds(path)
     assert [str(value) for value in read["groups"]] == ["CRPS", "Other diagnoses", "Ünïcode", ""]
+
+
+def test_a_long_list_of_text_goes_through_arrow_with_the_same_result(tmp_path):
+    import rdata
+
+    ids = [f"I{number:05d}{'é' if number % 7 == 0 else ''}" for number in range(rds.SHORT_LIST * 3)]
+    path = tmp_path / "ids.rds"
+    rds.write_rds(path, {"excluded_infusion_ids": ids, "few": ids[:3]})
+    read = rdata.read_rds(path)
+    assert [str(value) for value in read["excluded_infusion_ids"]] == ids
+    assert [str(value) for value in read["few"]] == ids[:3]
