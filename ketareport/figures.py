@@ -9,8 +9,8 @@ Typst and stand-alone viewers find it as ``TeX Gyre Pagella`` (the Quarto
 project passes the font folder). Its words are selectable and searchable in
 the PDF. Where the layout depends on a text's width (margins, box widths),
 the width is measured from the shipped font's advance widths. Each line of
-text is its own ``<text>`` element; counts are printed through a ``count``
-function, which small-cell suppression (present/suppress.py) supplies. Nothing random or dated is written: the same results give
+text is its own ``<text>`` element; counts print through ``count`` (small-cell
+suppression hides some). Nothing random or dated is written: the same results give
 byte-identical files (the jitter is seeded). Groups differ by marker shape
 and fill as well as by position — nothing is encoded by colour alone.
 Figure 2 draws one marker per patient, or, for large groups or when the
@@ -25,12 +25,13 @@ import math
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .present.context import VAS_BAND_CM
-from .present.formats import ANALYSIS_COLUMN_LABELS, format_count, format_mean, format_proportion, plural
+from .present.formats import (ANALYSIS_COLUMN_LABELS, CountText, exact_count, format_mean,
+                              format_proportion)
 
 if TYPE_CHECKING:
     from .pipeline import AnalysisRun
@@ -75,15 +76,6 @@ def vas_display(n_index: int, n_comparison: int, requested: str | None = None) -
             raise ValueError(f"unknown Figure 2 display {requested!r}: one of {', '.join(VAS_DISPLAYS)}")
         return requested
     return "points" if max(n_index, n_comparison) <= POINTS_UP_TO else "distribution"
-
-
-CountText = Callable[..., str]
-"""How a figure prints one of the cohort's counts: ``(name, n, noun=None) -> text``, ``name`` as in
-:class:`ketareport.present.small_cells.ReportSuppression` (small-cell suppression prints some as ``<N``)."""
-
-
-def exact_count(name: object, n: int, noun: str | None = None) -> str:
-    return format_count(n) if noun is None else plural(n, noun)
 
 
 def render_figures(run: AnalysisRun, *, vas_display: str = "points", count: CountText = exact_count) -> dict[str, str]:
@@ -267,21 +259,15 @@ FLOW_GAP = 10.0
 
 def _flow(run: AnalysisRun, count: CountText) -> str:
     cohort, options = run.results.cohort, run.config.analysis
-
-    def counts(first: str, second: str) -> str:
-        """Two of the cohort's counts by name, each with its noun (infusion or patient)."""
-        return ", ".join(count(name, getattr(cohort, name), "infusion" if "infusions" in name else "patient")
-                         for name in (first, second))
-
+    def counts(*names: str) -> str:
+        return ", ".join(count(name, getattr(cohort, name), "infusion" if "infusions" in name else "patient") for name in names)
     missing = [f"{ANALYSIS_COLUMN_LABELS[column]} missing: {count(('missing', column), n)}"
                for column, n in cohort.excluded_missing_by_column.items() if n]
     if cohort.n_patients_not_analyzed:
         # Their infusions are all among the excluded: the patients leave the VAS analysis with them.
-        missing += ["patients left with no",
-                    f"analysed infusion: {count('n_patients_not_analyzed', cohort.n_patients_not_analyzed)}"]
+        missing += ["patients left with no", f"analysed infusion: {count('n_patients_not_analyzed', cohort.n_patients_not_analyzed)}"]
     identified = ["Infusions identified", counts("n_infusions", "n_patients")]
-    excluded = ["Excluded for missing data", count("n_infusions_excluded", cohort.n_infusions_excluded, "infusion"),
-                *missing]
+    excluded = ["Excluded for missing data", count("n_infusions_excluded", cohort.n_infusions_excluded, "infusion"), *missing]
     analysed = ["Infusions analysed", counts("n_infusions_analyzed", "n_patients_analyzed")]
     index = [options.index_label, counts("n_index_analyzed", "n_index_infusions_analyzed")]
     comparison = [options.comparison_label, counts("n_comparison_analyzed", "n_comparison_infusions_analyzed")]
@@ -317,18 +303,14 @@ VAS_WIDTH, VAS_HEIGHT = 374.0, 259.0
 def _vas(run: AnalysisRun, display: str, count: CountText) -> str:
     patients = run.cohort.analyzed_patients
     options, vas = run.config.analysis, run.results.vas
-
-    def reductions(in_group, estimate) -> np.ndarray:
-        # A group whose mean is withheld (small-cell suppression) draws none of its patients either.
-        values = patients.loc[in_group, "reduction"].to_numpy()
-        return values if estimate.estimate is not None else values[:0]
-
     groups = [
-        (options.index_label, reductions(patients["is_index"], vas.index), vas.index, "circle",
+        (options.index_label, patients.loc[patients["is_index"], "reduction"].to_numpy(), vas.index, "circle",
          INDEX_COLOUR, INDEX_COLOUR),
-        (options.comparison_label, reductions(~patients["is_index"], vas.comparison), vas.comparison,
+        (options.comparison_label, patients.loc[~patients["is_index"], "reduction"].to_numpy(), vas.comparison,
          "square", COMPARISON_COLOUR, "white"),
     ]
+    # A group whose mean is withheld (small-cell suppression) draws none of its patients either.
+    groups = [(label, values if e.estimate is not None else values[:0], e, *rest) for label, values, e, *rest in groups]
     # Every patient and every interval inside the axis, which runs from 0 to at least 10 cm.
     shown = [float(v) for g in groups if g[1].size for v in (g[1].min(), g[1].max())]
     shown += [float(v) for g in groups for v in (g[2].conf_low, g[2].conf_high, g[2].estimate) if v is not None]
@@ -361,9 +343,8 @@ def _vas(run: AnalysisRun, display: str, count: CountText) -> str:
         canvas.text(x.start - TICK - 3, y(value), label, anchor="end")
     for position, (label, name) in enumerate(zip((g[0] for g in groups), ("n_index_analyzed", "n_comparison_analyzed"))):
         canvas.line(x(position), y.start, x(position), y.start + TICK)
-        n = int(patients["is_index"].sum()) if position == 0 else int((~patients["is_index"]).sum())
         canvas.lines(x(position), y.start + TICK + 3 + LINE_SPACING * TEXT_SIZE,
-                     [label, f"(n = {count(name, n)})"], anchor="middle")
+                     [label, f"(n = {count(name, getattr(run.results.cohort, name))})"], anchor="middle")
     canvas.text(axis_title_x, (y.start + y.end) / 2, "Mean reduction in VAS per patient (cm)", anchor="middle",
                 rotate=-90)
     return canvas.svg()
