@@ -117,6 +117,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command below 30,000 patients (median)")
     options = parser.parse_args()
     env = r_environment()
+    load_at_start = os.getloadavg()[0]
     rows = []
     with tempfile.TemporaryDirectory(prefix="ketareport-bench-") as folder:
         scratch = Path(folder)
@@ -141,8 +142,8 @@ def main() -> None:
             options.repeat, scratch, env,
         )
         rows.append(("render demo (ketareport: HTML + PDF)", "R Markdown, HTML only", ours, peer, options.repeat))
-    print(f"ketareport vs R peers, alternating in one run on {os.cpu_count()} CPUs "
-          f"(load average at the end {os.getloadavg()[0]:.1f}); median wall time, peak RSS")
+    print(f"ketareport vs R peers, alternating in one run on {os.cpu_count()} CPUs (load average "
+          f"{load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end); median wall time, peak RSS")
     header = f"{'work':<48} {'ketareport':>11} {'peak MB':>8} {'peer':>8} {'peak MB':>8} {'ratio':>6} {'runs':>4}  peer"
     print(header)
     print("-" * len(header))

@@ -163,7 +163,7 @@ def run_analysis(
     config = resolve_config(dataset_path, config_path)
     database = engine_for(location, engine or config.data.engine)
     if database is not None:
-        return run_source_analysis(location, database, config, command=command, progress=progress)
+        return run_source_analysis(location, database, config, infusion_date_limits(config), command=command, progress=progress)
     prepared = prepare_cohort(dataset_path, config_path, progress=progress)
     progress("analysing")
     results = analyze_cohort(prepared.cohort)

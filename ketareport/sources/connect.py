@@ -7,7 +7,8 @@ with the contract's column names, so every later query is written once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +44,47 @@ class Source:
     infusions: SourceTable
     container: str
     """Human description for the appendix, e.g. ``PostgreSQL database``."""
+    work: Any = None
+    """DuckDB: the temporary folder of the run's own database file, where :meth:`keep` stores its tables."""
+    kept: list[tuple[str, Any]] = field(default_factory=list)
+    """What :meth:`keep` made (its name, the table), released by :meth:`close`."""
+
+    def keep(self, expression) -> Any:
+        """``expression`` computed once into a table of the engine (Spark: a cached DataFrame).
+
+        Every later query reads the stored rows instead of computing the
+        expression again from the source tables (typing, trimming, joining).
+        PostgreSQL keeps a temporary table; DuckDB a table of the run's own
+        database file, which it stores compressed (ten million infusions take
+        a fraction of their size in memory) and reads back through its buffer
+        pool, so the run stays under its memory limit.
+        """
+        if self.spec.engine == "spark":
+            cached = expression.cache()
+            self.kept.append(("", cached))
+            return cached
+        name = f"ketareport_{uuid.uuid4().hex[:16]}"
+        table = self.backend.create_table(name, expression, temp=self.work is None)
+        self.kept.append((name, table))
+        return table
+
+    def close(self) -> None:
+        """Drop what was kept; disconnect, except from Spark (the session is the process's own, shared by later runs)."""
+        for name, kept in reversed(self.kept):
+            if self.spec.engine == "spark":
+                kept.release()
+            else:
+                self.backend.raw_sql(f'DROP TABLE "{name}"')
+        self.kept.clear()
+        if self.spec.engine != "spark":
+            self.backend.disconnect()
+        if self.work is not None:
+            self.work.cleanup()
 
 
 def open_source(spec: SourceSpec) -> Source:
     """Connect and find both tables; :class:`DatasetInvalid` when either cannot be reached."""
-    backend, container, views = _connect(spec)
+    backend, container, views, work = _connect(spec)
     problems: list[Problem] = []
     tables = {}
     for name, wanted in (("patients", spec.patients_table), ("infusions", spec.infusions_table)):
@@ -58,22 +95,26 @@ def open_source(spec: SourceSpec) -> Source:
     if problems:
         if spec.engine != "spark":
             backend.disconnect()
+        if work is not None:
+            work.cleanup()
         raise DatasetInvalid(problems)
-    return Source(spec, backend, tables["patients"], tables["infusions"], container)
+    return Source(spec, backend, tables["patients"], tables["infusions"], container, work)
 
 
-def _connect(spec: SourceSpec) -> tuple[Any, str, dict[str, str]]:
-    """The backend, its description, and (Spark) the views made for table files: table name -> view."""
+def _connect(spec: SourceSpec) -> tuple[Any, str, dict[str, str], Any]:
+    """The backend, its description, (Spark) the views made for table files: table name -> view, and
+    (DuckDB) the run's temporary folder."""
     try:
         if spec.engine == "duckdb":
-            return _connect_duckdb(spec.location), "DuckDB database", {}
+            backend, work = _connect_duckdb(spec.location)
+            return backend, "DuckDB database", {}, work
         if spec.engine == "postgres":
             import ibis
 
-            return ibis.connect(spec.location), "PostgreSQL database", {}
+            return ibis.connect(spec.location), "PostgreSQL database", {}, None
         if spec.engine == "spark":
             backend, views = _connect_spark(spec)
-            return backend, f"Spark ({spec.spark_master})", views
+            return backend, f"Spark ({spec.spark_master})", views, None
     except DatasetInvalid:
         raise
     except ImportError as error:
@@ -104,8 +145,8 @@ DUCKDB_MEMORY_LIMIT = "600MB"
 
 
 def _connect_duckdb(location: str):
-    """An in-memory DuckDB with the file attached read-only: the file is never written, and the run
-    still has somewhere to keep its temporary tables."""
+    """A DuckDB database of the run's own, in a temporary folder, with the file attached read-only: the
+    file is never written, and the run has somewhere to keep its tables. Returns it and the folder."""
     import tempfile
 
     import ibis
@@ -113,9 +154,12 @@ def _connect_duckdb(location: str):
     path = location.removeprefix("duckdb://")
     if not Path(path).is_file():
         raise DatasetInvalid([Problem(path, "does not exist (a DuckDB database file)")])
-    backend = ibis.duckdb.connect(memory_limit=DUCKDB_MEMORY_LIMIT, temp_directory=tempfile.gettempdir())
+    work = tempfile.TemporaryDirectory(prefix="ketareport-duckdb-")
+    backend = ibis.duckdb.connect(str(Path(work.name) / "work.duckdb"), memory_limit=DUCKDB_MEMORY_LIMIT, temp_directory=work.name)
     backend.raw_sql(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS {DUCKDB_CATALOG} (READ_ONLY)")
-    return backend
+    # The kept tables' row order is never read: without keeping it DuckDB fills them in parallel, in less memory.
+    backend.raw_sql("SET preserve_insertion_order = false")
+    return backend, work
 
 
 def _connect_spark(spec: SourceSpec):

@@ -15,6 +15,8 @@ as Ibis expressions, still in the engine.
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -23,6 +25,7 @@ from ..contract import (
     REQUIRED_PATIENT_COLUMNS, TRUE_TEXT,
 )
 from ..errors import DatasetInvalid, Problem
+from ..validate import InfusionDates
 from .connect import Source, SourceTable
 
 ROWS_SHOWN = 20
@@ -34,15 +37,22 @@ DIAGNOSIS_SEPARATORS = r"[\s\-_]+"
 
 @dataclass(frozen=True)
 class TypedSource:
-    """Both tables checked and typed, as Ibis expressions in the engine."""
+    """Both tables checked and typed: expressions over the source tables, and the infusions kept once."""
 
     source: Source
     patients: Any
     """patient_id, diagnosis (grouping key), diagnosis_as_written, sex, age_years,
-    previous_interventions (normalised ``;`` labels), relief_duration_days, relief_ongoing (bool, never null)."""
+    previous_interventions (normalised ``;`` labels), relief_duration_days, relief_ongoing (bool, never null),
+    is_index: an expression over the source table."""
+    patient_keys: Any
+    """Kept: patient_id, is_index and patient_no, a number the kept infusions name their patient by."""
     infusions: Any
-    """infusion_id, patient_id, infusion_date (date), the analysis columns (float64, null = missing),
-    midazolam, ondansetron (nullable bool), side_effects (normalised ``;`` labels)."""
+    """The infusions as analysed, kept in the engine (:meth:`Source.keep`): patient_no, is_index,
+    infusion_date (date), the analysis columns (float64, null = missing), midazolam, ondansetron (nullable
+    bool), excluded (an analysis column missing). Ids and side effects, which few queries read, are left out."""
+    infusion_rows: Any
+    """Every typed column of the infusions and ``excluded``, as an expression over the source table:
+    for the queries that select a few rows (excluded ids, infusions with side effects)."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,7 @@ class _Column:
         if self.present:
             self.raw = table.table[name]
             self.dtype = self.raw.type()
-            self.text = self.raw.cast("string").strip()
+            self.text = stripped(self.raw.cast("string"))
             self.missing = self.raw.isnull()
             if self.dtype.is_string():
                 self.missing = self.missing | self.text.isin(MISSING_TEXT)
@@ -144,19 +154,36 @@ class _TableRules:
         self.rule(column, ~column.missing & ~truthy & ~falsy, lambda v: f"{v!r} is not a yes/no value (true/false, yes/no, 1/0)")
         return ibis.cases((column.missing, ibis.null("boolean")), (truthy, True), (falsy, False), else_=ibis.null("boolean"))
 
-    def date(self, column: _Column) -> Any:
+    def date(self, column: _Column, allowed: InfusionDates) -> Any:
         import ibis
 
         self.rule(column, column.missing, lambda v: "is empty but required (a date YYYY-MM-DD)")
         if not column.present:
             return ibis.null("date")
         if column.dtype.is_date():
-            return column.raw
-        if column.dtype.is_timestamp():
-            return column.raw.date()
-        shaped = ~column.missing & column.text.re_search(ISO_DATE_PATTERN)
-        self.rule(column, ~column.missing & ~(shaped & _calendar_date(column.text, shaped)), lambda v: f"{v!r} is not a date YYYY-MM-DD")
-        return ibis.ifelse(shaped, column.text.substr(0, 10).cast("date"), ibis.null("date"))
+            value = column.raw
+        elif column.dtype.is_timestamp():
+            value = column.raw.date()
+        else:
+            shaped = ~column.missing & column.text.re_search(ISO_DATE_PATTERN)
+            real = shaped & _calendar_date(column.text, shaped)
+            self.rule(column, ~column.missing & ~real, lambda v: f"{v!r} is not a date YYYY-MM-DD")
+            value = ibis.ifelse(real, column.text.substr(0, 10).cast("date"), ibis.null("date"))
+        self.within(column, value, allowed)
+        return value
+
+    def within(self, column: _Column, value, allowed: InfusionDates) -> None:
+        """Dates before the earliest or after the tightest latest bound, as :meth:`ketareport.validate._Checker.within`."""
+        import ibis
+
+        if allowed.earliest is not None:
+            early = allowed.earliest
+            self.rule(column, ibis.coalesce(value < ibis.date(early.date), False),
+                      lambda v: f"{v} is before {early.date.isoformat()}, {early.source}")
+        if allowed.latest:
+            late = min(allowed.latest, key=lambda limit: limit.date)
+            self.rule(column, ibis.coalesce(value > ibis.date(late.date), False),
+                      lambda v: f"{v} is after {late.date.isoformat()}, {late.source}")
 
     def unique(self, column: _Column, what: str) -> Any:
         """Duplicated ids: one query (grouped), not a rule of single rows."""
@@ -167,6 +194,12 @@ class _TableRules:
         present = self.table.table.filter(~column.missing).select(value=column.text)
         counts = present.group_by("value").aggregate(n=lambda t: t.count()).filter(lambda t: t.n > 1)
         return counts, column, what
+
+    def any_broken(self) -> Any:
+        """Does a row break any rule: one boolean, kept with the infusions so that valid data is read once."""
+        import ibis
+
+        return functools.reduce(operator.or_, [ibis.coalesce(rule.bad, False) for rule in self.rules], ibis.literal(False))
 
     def run(self, key_columns: tuple[str, ...]) -> None:
         """Count every rule's offending rows in one query, then fetch the first of each broken rule."""
@@ -196,20 +229,33 @@ class _TableRules:
                 ))
 
     def report_duplicates(self, grouped) -> None:
+        self.problems.extend(self.duplicates(grouped))
+
+    def duplicates(self, grouped) -> list[Problem]:
+        """The problems of duplicated ids (:meth:`unique`), to be listed where the file path lists them."""
         if grouped is None:
-            return
+            return []
         counts, column, what = grouped
         total = int(counts.count().to_pyarrow().as_py())
         if total == 0:
-            return
+            return []
         rows = counts.order_by("value").limit(ROWS_SHOWN).to_pyarrow().to_pylist()
-        for value, n in ((row["value"], row["n"]) for row in rows):
-            self.problems.append(Problem(
-                self.table.label, f"duplicate {what} {value!r} ({int(n)} rows)", column=column.source_name,
-                value=str(value), key=f"{column.name} {value!r}",
-            ))
+        problems = [
+            Problem(self.table.label, f"duplicate {what} {value!r} ({int(n)} rows)", column=column.source_name,
+                    value=str(value), key=f"{column.name} {value!r}")
+            for value, n in ((row["value"], row["n"]) for row in rows)
+        ]
         if total > len(rows):
-            self.problems.append(Problem(self.table.label, f"{total - len(rows)} more duplicated {what} values", column=column.source_name))
+            problems.append(Problem(self.table.label, f"{total - len(rows)} more duplicated {what} values", column=column.source_name))
+        return problems
+
+
+def stripped(text) -> Any:
+    """``text`` without leading and trailing white space. Only the values that need it are trimmed: DuckDB's
+    TRIM of a character set costs several times a test for white space at either end, on every id."""
+    import ibis
+
+    return ibis.ifelse(text.re_search(r"^\s|\s$"), text.strip(), text)
 
 
 def _key_text(keys: dict[str, Any]) -> str:
@@ -241,8 +287,9 @@ def normalised_labels(text) -> Any:
     """``A ; b;`` -> ``a;b``, as :func:`ketareport.validate._label_list` (missing -> "")."""
     import ibis
 
-    lowered = ibis.coalesce(text, "").lower().re_replace(r"\s*;\s*", ";").strip()
-    return lowered.re_replace(r"^;+|;+$", "")
+    # Missing text skips the regular expressions: most infusions have no side effect recorded.
+    lowered = text.lower().re_replace(r"\s*;\s*", ";").strip().re_replace(r"^;+|;+$", "")
+    return ibis.ifelse(text.isnull(), "", lowered)
 
 
 def normalised_diagnoses(text) -> Any:
@@ -250,20 +297,58 @@ def normalised_diagnoses(text) -> Any:
     return text.lower().re_replace(DIAGNOSIS_SEPARATORS, "_").re_replace(r"^_+|_+$", "")
 
 
-def check_source(source: Source) -> TypedSource:
-    """Run every rule in the engine; the typed tables, or :class:`DatasetInvalid` listing every problem."""
+def check_source(source: Source, dates: InfusionDates, index_diagnosis: str) -> TypedSource:
+    """Run every rule in the engine; the typed tables, or :class:`DatasetInvalid` listing every problem.
+
+    The patients (a small table) are checked by one counting query. The
+    infusions are typed and joined to their patients once, into a kept
+    table holding whether each row breaks any rule: on valid data one
+    query of that table shows it, and only a broken rule sends the checks
+    back to the source table for its counts and first rows. Duplicated ids
+    are one grouping query per table.
+    """
     import ibis
 
     problems: list[Problem] = []
+    patients, typed_patients, duplicated_patients = _patient_rules(source, problems, index_diagnosis)
+    infusions, typed_infusions, duplicated_infusions, owner_column = _infusion_rules(source, problems, dates)
+    patients.run(("patient_id",))
+    patients.report_duplicates(duplicated_patients)
+    # Grouped before the infusions are kept, while the engine's memory is free for the grouping.
+    infusion_duplicates = infusions.duplicates(duplicated_infusions)
+    named = typed_patients.filter(typed_patients.patient_id.notnull())
+    keys = source.keep(named.select(
+        known_id="patient_id", known_index="is_index",
+        patient_no=ibis.row_number().over(order_by=named.patient_id).cast("int32"),
+    ))
+    joined = typed_infusions.left_join(keys, typed_infusions.patient_id == keys.known_id)
+    kept = source.keep(joined.select(
+        "patient_no", "infusion_date", *ANALYSIS_COLUMNS, "midazolam", "ondansetron", "excluded", "broken",
+        is_index=ibis.coalesce(joined.known_index, False), unknown=joined.patient_id.notnull() & joined.known_id.isnull(),
+    ))
+    found = kept.aggregate(broken=kept.broken.sum(), unknown=kept.unknown.sum()).to_pyarrow().to_pylist()[0]
+    if found["broken"]:
+        infusions.run(("infusion_id", "patient_id"))
+    problems.extend(infusion_duplicates)
+    if found["unknown"] and owner_column.present and "patient_id" in source.patients.source_columns:
+        _unknown_patients(source, typed_patients, typed_infusions, owner_column, problems)
+    if problems:
+        raise DatasetInvalid(problems)
+    return TypedSource(source, typed_patients, keys.rename(patient_id="known_id", is_index="known_index"),
+                       kept.drop("broken", "unknown"), typed_infusions.drop("broken"))
+
+
+def _patient_rules(source: Source, problems: list[Problem], index_diagnosis: str):
+    import ibis
 
     patients = _TableRules(source.patients, problems)
     column = {name: patients.column(name, required=name in REQUIRED_PATIENT_COLUMNS) for name in PATIENT_COLUMNS}
     patient_id = patients.text(column["patient_id"], required=True)
-    duplicated_patients = patients.unique(column["patient_id"], "patient_id")
+    duplicated = patients.unique(column["patient_id"], "patient_id")
     diagnosis = patients.text(column["diagnosis"], required=True)
     sex = patients.text(column["sex"], required=False)
     patients.rule(column["sex"], sex.notnull() & ~sex.isin(["F", "M"]), lambda v: f"{v!r} must be F, M or blank")
-    typed_patients = source.patients.table.select(
+    typed = source.patients.table.select(
         patient_id=patient_id,
         diagnosis=normalised_diagnoses(diagnosis),
         diagnosis_as_written=diagnosis,
@@ -273,17 +358,21 @@ def check_source(source: Source) -> TypedSource:
         relief_duration_days=patients.number(column["relief_duration_days"], 0, None),
         relief_ongoing=ibis.coalesce(patients.boolean(column["relief_ongoing"]), False),
     )
+    return patients, typed.mutate(is_index=typed.diagnosis == index_diagnosis), duplicated
 
+
+def _infusion_rules(source: Source, problems: list[Problem], dates: InfusionDates):
     infusions = _TableRules(source.infusions, problems)
     required = {*REQUIRED_INFUSION_COLUMNS, *ANALYSIS_COLUMNS}
     column = {name: infusions.column(name, required=name in required) for name in INFUSION_COLUMNS}
     infusion_id = infusions.text(column["infusion_id"], required=True)
-    duplicated_infusions = infusions.unique(column["infusion_id"], "infusion_id")
+    duplicated = infusions.unique(column["infusion_id"], "infusion_id")
     owner = infusions.text(column["patient_id"], required=True)
-    typed_infusions = source.infusions.table.select(
+    typed = source.infusions.table.select(
+        # Built before ``broken``, which ORs the rules the typed columns registered.
         infusion_id=infusion_id,
         patient_id=owner,
-        infusion_date=infusions.date(column["infusion_date"]),
+        infusion_date=infusions.date(column["infusion_date"], dates),
         ketamine_dose_mg=infusions.number(column["ketamine_dose_mg"], 0, None, low_open=True),
         infusion_duration_min=infusions.number(column["infusion_duration_min"], 0, None, low_open=True),
         vas_pre=infusions.number(column["vas_pre"], 0, 10),
@@ -291,17 +380,10 @@ def check_source(source: Source) -> TypedSource:
         midazolam=infusions.boolean(column["midazolam"]),
         ondansetron=infusions.boolean(column["ondansetron"]),
         side_effects=normalised_labels(infusions.text(column["side_effects"], required=False)),
+        broken=infusions.any_broken(),
     )
-
-    patients.run(("patient_id",))
-    patients.report_duplicates(duplicated_patients)
-    infusions.run(("infusion_id", "patient_id"))
-    infusions.report_duplicates(duplicated_infusions)
-    if column["patient_id"].present and "patient_id" in source.patients.source_columns:
-        _unknown_patients(source, typed_patients, typed_infusions, column["patient_id"], problems)
-    if problems:
-        raise DatasetInvalid(problems)
-    return TypedSource(source, typed_patients, typed_infusions)
+    excluded = functools.reduce(operator.or_, [typed[name].isnull() for name in ANALYSIS_COLUMNS])
+    return infusions, typed.mutate(excluded=excluded), duplicated, column["patient_id"]
 
 
 def _unknown_patients(source: Source, patients, infusions, column: _Column, problems: list[Problem]) -> None:

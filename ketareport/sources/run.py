@@ -16,6 +16,7 @@ from ..config import StudyConfig
 from ..load import InputFile, sha256_file
 from ..provenance import DatasetProvenance, Provenance, provenance_of, relative_path
 from ..results import StudyResults, results_document
+from ..validate import InfusionDates
 from . import SourceSpec
 from .aggregate import analyse_source
 from .connect import open_source, shown_location
@@ -46,20 +47,23 @@ def source_spec(dataset: str, engine: str, config: StudyConfig) -> SourceSpec:
 
 
 def run_source_analysis(
-    dataset: str, engine: str, config: StudyConfig, *, command: list[str] | None, progress: Callable[[str], None],
+    dataset: str, engine: str, config: StudyConfig, dates: InfusionDates, *, command: list[str] | None,
+    progress: Callable[[str], None],
 ) -> SourceRun:
-    """Check and analyse the tables where they are; raises :class:`DatasetInvalid` listing every problem."""
+    """Check and analyse the tables where they are; raises :class:`DatasetInvalid` listing every problem.
+
+    ``dates``: the infusion dates allowed (:func:`ketareport.pipeline.infusion_date_limits`).
+    """
     spec = source_spec(dataset, engine, config)
     progress(f"connecting to {ENGINE_NAMES[engine]}: {shown_location(dataset)}")
     source = open_source(spec)
     try:
         progress(f"checking the data dictionary's rules in {ENGINE_NAMES[engine]}")
-        typed = check_source(source)
+        typed = check_source(source, dates, config.analysis.index_diagnosis)
         progress(f"analysing in {ENGINE_NAMES[engine]}")
         results = analyse_source(typed, config.analysis, config.labels)
     finally:
-        if engine != "spark":  # a Spark session is the process's own, shared by later runs
-            source.backend.disconnect()
+        source.close()
     files = []
     local = Path(dataset.removeprefix("duckdb://"))
     if engine == "duckdb" and local.is_file():

@@ -81,6 +81,33 @@ def test_bad_data_in_duckdb_gives_the_csv_problems(tmp_path):
     assert "patients patient_id 'P1', column patient_id: duplicate patient_id 'P1' (2 rows)" in shown
 
 
+def test_infusion_dates_outside_the_study_period_are_the_csv_problems(tmp_path):
+    """study.yml's period and data lock bound the dates in the engine as on the file path."""
+    infusions = with_cell(with_cell(INFUSIONS_CSV, 2, "infusion_date", "2004-12-31"), 3, "infusion_date", "2008-07-01")
+    dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV, infusions)
+    config = tmp_path / "study.yml"
+    config.write_text("study: {period: {start: 2005-01-01, end: 2008-12-31}}\nreport: {data_lock: 2008-06-30}\n")
+    for typed in (False, True):
+        database = csv_into_duckdb(dataset, tmp_path / f"study-{typed}.duckdb", typed=typed)
+        with pytest.raises(DatasetInvalid) as caught:
+            run_analysis(database, config)
+        with pytest.raises(DatasetInvalid) as from_files:
+            run_analysis(dataset, config)
+        assert problem_set(caught.value.problems) == problem_set(from_files.value.problems)
+        assert len(caught.value.problems) == 2
+
+
+@pytest.mark.slow  # a whole analysis compiled by Ibis: seconds
+def test_side_effects_not_recorded_when_no_infusion_has_an_entry(tmp_path):
+    """The report says side effects were "not recorded": computed in the engine, not assumed."""
+    rows = [line.rsplit(",", 1)[0] + "," for line in INFUSIONS_CSV.splitlines()[1:]]
+    dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV, "\n".join([INFUSIONS_CSV.splitlines()[0], *rows]) + "\n")
+    expected = run_analysis(dataset).results
+    actual = run_analysis(csv_into_duckdb(dataset, tmp_path / "study.duckdb")).results
+    assert expected.cohort.side_effects_recorded is False
+    assert_same_results(expected, actual)
+
+
 def test_first_rows_listed_and_the_rest_counted(tmp_path):
     """A rule broken by many rows lists the first 20 by key and counts the others."""
     lines = INFUSIONS_CSV.splitlines()
