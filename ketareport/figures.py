@@ -1,16 +1,14 @@
 """The report's figures as lean, deterministic SVG, written directly.
 
 Each figure is a few dozen elements (lines, rectangles, markers, text) laid
-out here in points: no plotting library is imported, so drawing them costs
-milliseconds, and the PDF has little to draw. Text is SVG text, not glyph
-outlines, in the report's own serif (TeX Gyre Pagella, shipped in
-``ketareport/fonts``): the HTML and its PDF embed that face as ``Pagella``;
-Typst and stand-alone viewers find it as ``TeX Gyre Pagella`` (the Quarto
-project passes the font folder). Its words are selectable and searchable in
-the PDF. Where the layout depends on a text's width (margins, box widths),
-the width is measured from the shipped font's advance widths. Each line of
-text is its own ``<text>`` element (present/suppress.py replaces counts in
-them). Nothing random or dated is written: the same results give
+out here in points with :mod:`ketareport.drawing`: no plotting library is
+imported, so drawing them costs milliseconds, and the PDF has little to
+draw. Text is SVG text, not glyph outlines, in the report's own serif
+(TeX Gyre Pagella, shipped in ``ketareport/fonts``), selectable and
+searchable in the PDF. Where the layout depends on a text's width (margins,
+box widths), the width is measured from the shipped font's advance widths.
+Each line of text is its own ``<text>`` element; counts print through
+``count`` (small-cell suppression hides some). Nothing random or dated is written: the same results give
 byte-identical files (the jitter is seeded). Groups differ by marker shape
 and fill as well as by position — nothing is encoded by colour alone.
 Figure 2 draws one marker per patient, or, for large groups or when the
@@ -20,25 +18,20 @@ bands.
 
 from __future__ import annotations
 
-import functools
 import math
-from dataclasses import dataclass, field
-from html import escape
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .drawing import LINE_SPACING, TEXT_SIZE, Canvas, Scale, nice_ticks, text_width, tick_label
 from .present.context import VAS_BAND_CM
-from .present.formats import ANALYSIS_COLUMN_LABELS, format_count, format_mean, format_proportion, plural
+from .present.formats import (ANALYSIS_COLUMN_LABELS, CountText, exact_count, format_mean,
+                              format_proportion)
 
 if TYPE_CHECKING:
     from .pipeline import AnalysisRun
 
-FONT_DIR = Path(__file__).parent / "fonts"
-FONT_FAMILY = "TeX Gyre Pagella"
-FONT_STACK = f"font-family: Pagella, '{FONT_FAMILY}', serif"
-INK = "#1a1a1a"
 GREY = "#6b6b6b"
 GRID = "#d9d9d9"
 INDEX_COLOUR = "#1f4e79"
@@ -54,18 +47,11 @@ group's patients in bands of ``VAS_BAND_CM`` (``distribution``: no individual va
 POINTS_UP_TO = 300
 """Patients in the larger group up to which Figure 2 is drawn with ``points`` unless the caller chooses."""
 
-TEXT_SIZE = 10.0
-"""Axis labels and tick labels (pt, in the figure's own units: 1 unit = 1 pt before the page scales it)."""
 NOTE_SIZE = 9.0
 """Values written beside the marks (group means, relief probabilities)."""
 BOX_TEXT_SIZE = 9.5
-LINE_SPACING = 1.3
 TICK = 3.5
 """Tick length (pt), outwards."""
-AXIS_WIDTH = 0.8
-BASELINE_SHIFT = 0.32
-"""A line of text centred on y sits on the baseline y + BASELINE_SHIFT × size (Pagella's lining figures and
-capitals are about 0.69 em high; lower case 0.45 em)."""
 
 
 def vas_display(n_index: int, n_comparison: int, requested: str | None = None) -> str:
@@ -77,144 +63,9 @@ def vas_display(n_index: int, n_comparison: int, requested: str | None = None) -
     return "points" if max(n_index, n_comparison) <= POINTS_UP_TO else "distribution"
 
 
-def render_figures(run: AnalysisRun, *, vas_display: str = "points") -> dict[str, str]:
+def render_figures(run: AnalysisRun, *, vas_display: str = "points", count: CountText = exact_count) -> dict[str, str]:
     """Figure name (``flow``, ``vas``, ``relief``) -> SVG text; ``vas_display`` is one of ``VAS_DISPLAYS``."""
-    return {"flow": _flow(run), "vas": _vas(run, vas_display), "relief": _relief(run)}
-
-
-# Text measurement ------------------------------------------------------------------------------------------
-
-@functools.lru_cache(maxsize=1)
-def _advances() -> tuple[dict[int, float], float]:
-    """Pagella's advance widths in em by code point, and the width used for a character it lacks."""
-    from fontTools.ttLib import TTFont
-
-    font = TTFont(FONT_DIR / "texgyrepagella-regular.otf", lazy=True)
-    units = font["head"].unitsPerEm
-    metrics = font["hmtx"].metrics
-    widths = {code: metrics[glyph][0] / units for code, glyph in font.getBestCmap().items()}
-    return widths, widths[ord("n")]
-
-
-def text_width(text: str, size: float) -> float:
-    """The width (pt) of ``text`` set in Pagella at ``size`` (advance widths, without kerning)."""
-    widths, fallback = _advances()
-    return size * sum(widths.get(ord(character), fallback) for character in text)
-
-
-# Drawing ----------------------------------------------------------------------------------------------------
-
-def _number(value: float) -> str:
-    """A coordinate to 0.01 pt, without trailing zeros (and never "-0")."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-@dataclass
-class _Canvas:
-    """SVG elements in points; y grows downwards."""
-
-    width: float
-    """At least: text reaching beyond it (a long label) widens the figure."""
-    height: float
-    parts: list[str] = field(default_factory=list)
-
-    def line(self, x1: float, y1: float, x2: float, y2: float, *, colour: str = INK, width: float = AXIS_WIDTH,
-             dash: str | None = None) -> None:
-        dashes = f' stroke-dasharray="{dash}"' if dash else ""
-        self.parts.append(f'<line x1="{_number(x1)}" y1="{_number(y1)}" x2="{_number(x2)}" y2="{_number(y2)}" '
-                          f'stroke="{colour}" stroke-width="{_number(width)}"{dashes}/>')
-
-    def rect(self, x: float, y: float, width: float, height: float, *, stroke: str | None = INK, fill: str = "white",
-             stroke_width: float = 0.9, radius: float = 0.0, opacity: float | None = None) -> None:
-        self.width = max(self.width, x + width + 2)
-        corner = f' rx="{_number(radius)}"' if radius else ""
-        outline = f' stroke="{stroke}" stroke-width="{_number(stroke_width)}"' if stroke else ""
-        self.parts.append(f'<rect x="{_number(x)}" y="{_number(y)}" width="{_number(width)}" '
-                          f'height="{_number(height)}"{corner} fill="{fill}"{outline}{_opacity(opacity)}/>')
-
-    def circle(self, x: float, y: float, radius: float, *, stroke: str, fill: str, stroke_width: float,
-               opacity: float | None = None) -> None:
-        self.parts.append(f'<circle cx="{_number(x)}" cy="{_number(y)}" r="{_number(radius)}" fill="{fill}" '
-                          f'stroke="{stroke}" stroke-width="{_number(stroke_width)}"{_opacity(opacity)}/>')
-
-    def polygon(self, points: list[tuple[float, float]], *, fill: str = INK) -> None:
-        coordinates = " ".join(f"{_number(x)},{_number(y)}" for x, y in points)
-        self.parts.append(f'<polygon points="{coordinates}" fill="{fill}"/>')
-
-    def text(self, x: float, y: float, text: str, *, size: float = TEXT_SIZE, anchor: str = "start",
-             rotate: float | None = None) -> None:
-        """One line of text whose middle (capital height) is at ``y``; ``anchor`` is start, middle or end."""
-        baseline = y + BASELINE_SHIFT * size
-        if not rotate:
-            reach = text_width(text, size) * {"start": 1.0, "middle": 0.5, "end": 0.0}[anchor]
-            self.width = max(self.width, x + reach + 2)
-        turn = f' transform="rotate({_number(rotate)} {_number(x)} {_number(y)})"' if rotate else ""
-        align = f' text-anchor="{anchor}"' if anchor != "start" else ""
-        self.parts.append(f'<text x="{_number(x)}" y="{_number(baseline)}"{align}{turn} '
-                          f'style="font-size: {_number(size)}px; {FONT_STACK}; fill: {INK}">'
-                          f"{escape(text, quote=False)}</text>")
-
-    def lines(self, x: float, y: float, lines: list[str], *, size: float = TEXT_SIZE, anchor: str = "start") -> None:
-        """Lines of text centred together on ``y``."""
-        step = LINE_SPACING * size
-        first = y - step * (len(lines) - 1) / 2
-        for number, line in enumerate(lines):
-            self.text(x, first + number * step, line, size=size, anchor=anchor)
-
-    def arrow(self, start: tuple[float, float], end: tuple[float, float], *, head: float = 6.0) -> None:
-        """A line from ``start`` whose filled head touches ``end``."""
-        (x1, y1), (x2, y2) = start, end
-        length = math.hypot(x2 - x1, y2 - y1)
-        ux, uy = (x2 - x1) / length, (y2 - y1) / length
-        base_x, base_y = x2 - head * ux, y2 - head * uy
-        half = head * 0.38
-        self.line(x1, y1, base_x, base_y, width=0.9)
-        self.polygon([(x2, y2), (base_x - half * uy, base_y + half * ux), (base_x + half * uy, base_y - half * ux)])
-
-    def svg(self) -> str:
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_number(self.width)}pt" '
-                f'height="{_number(self.height)}pt" viewBox="0 0 {_number(self.width)} {_number(self.height)}">\n'
-                + "\n".join(self.parts) + "\n</svg>\n")
-
-
-def _opacity(opacity: float | None) -> str:
-    # Fill and stroke each translucent, not the element as a group (``opacity``): a PDF draws a group as a
-    # transparency group of its own, which for hundreds of markers costs time and size.
-    if opacity is None:
-        return ""
-    return f' fill-opacity="{_number(opacity)}" stroke-opacity="{_number(opacity)}"'
-
-
-
-@dataclass(frozen=True)
-class _Scale:
-    """A linear map from data values to points."""
-
-    low: float
-    high: float
-    start: float
-    end: float
-
-    def __call__(self, value: float) -> float:
-        return self.start + (value - self.low) / (self.high - self.low) * (self.end - self.start)
-
-
-def nice_ticks(low: float, high: float, target: int = 6) -> list[float]:
-    """Round tick values (steps of 1, 2, 2.5 or 5 times a power of ten) in [low, high], about ``target`` of them."""
-    raw = (high - low) / target
-    power = 10.0 ** math.floor(math.log10(raw))
-    step = next(power * factor for factor in (1, 2, 2.5, 5, 10) if power * factor >= raw)
-    first = math.ceil(low / step - 1e-9)
-    last = math.floor(high / step + 1e-9)
-    return [round(k * step, 10) for k in range(first, last + 1)]
-
-
-def tick_label(value: float, ticks: list[float]) -> str:
-    """A tick value with as many decimals as its ticks need, and a true minus sign."""
-    decimals = 0 if all(float(t).is_integer() for t in ticks) else 1 if all(float(10 * t).is_integer() for t in ticks) else 2
-    text = f"{abs(value):.{decimals}f}"
-    return f"\u2212{text}" if value < 0 and float(text) != 0 else text
+    return {"flow": _flow(run, count), "vas": _vas(run, vas_display, count), "relief": _relief(run)}
 
 
 # Figure 1: flow of infusions and patients -------------------------------------------------------------------
@@ -242,7 +93,7 @@ class _Box:
     def right(self) -> float:
         return self.centre + self.width / 2
 
-    def draw(self, canvas: _Canvas) -> None:
+    def draw(self, canvas: Canvas) -> None:
         canvas.rect(self.left, self.top, self.width, self.height, radius=3)
         canvas.lines(self.centre, self.top + self.height / 2, list(self.lines), size=BOX_TEXT_SIZE, anchor="middle")
 
@@ -256,21 +107,20 @@ FLOW_WIDTH = 446.0
 FLOW_GAP = 10.0
 
 
-def _flow(run: AnalysisRun) -> str:
+def _flow(run: AnalysisRun, count: CountText) -> str:
     cohort, options = run.results.cohort, run.config.analysis
-    missing = [f"{ANALYSIS_COLUMN_LABELS[column]} missing: {format_count(count)}"
-               for column, count in cohort.excluded_missing_by_column.items() if count]
+    def counts(*names: str) -> str:
+        return ", ".join(count(name, getattr(cohort, name), "infusion" if "infusions" in name else "patient") for name in names)
+    missing = [f"{ANALYSIS_COLUMN_LABELS[column]} missing: {count(('missing', column), n)}"
+               for column, n in cohort.excluded_missing_by_column.items() if n]
     if cohort.n_patients_not_analyzed:
         # Their infusions are all among the excluded: the patients leave the VAS analysis with them.
-        missing += ["patients left with no", f"analysed infusion: {format_count(cohort.n_patients_not_analyzed)}"]
-    identified = ["Infusions identified", f"{plural(cohort.n_infusions, 'infusion')}, {plural(cohort.n_patients, 'patient')}"]
-    excluded = ["Excluded for missing data", plural(cohort.n_infusions_excluded, "infusion"), *missing]
-    analysed = ["Infusions analysed",
-                f"{plural(cohort.n_infusions_analyzed, 'infusion')}, {plural(cohort.n_patients_analyzed, 'patient')}"]
-    index = [options.index_label, f"{plural(cohort.n_index_analyzed, 'patient')}, "
-                                  f"{plural(cohort.n_index_infusions_analyzed, 'infusion')}"]
-    comparison = [options.comparison_label, f"{plural(cohort.n_comparison_analyzed, 'patient')}, "
-                                            f"{plural(cohort.n_comparison_infusions_analyzed, 'infusion')}"]
+        missing += ["patients left with no", f"analysed infusion: {count('n_patients_not_analyzed', cohort.n_patients_not_analyzed)}"]
+    identified = ["Infusions identified", counts("n_infusions", "n_patients")]
+    excluded = ["Excluded for missing data", count("n_infusions_excluded", cohort.n_infusions_excluded, "infusion"), *missing]
+    analysed = ["Infusions analysed", counts("n_infusions_analyzed", "n_patients_analyzed")]
+    index = [options.index_label, counts("n_index_analyzed", "n_index_infusions_analyzed")]
+    comparison = [options.comparison_label, counts("n_comparison_analyzed", "n_comparison_infusions_analyzed")]
 
     # The main column on the left third, the exclusions to its right; the two groups below.
     main = 0.32 * FLOW_WIDTH
@@ -284,7 +134,7 @@ def _flow(run: AnalysisRun) -> str:
     right_width = _box_width(comparison, 0.34 * FLOW_WIDTH)
     right = _Box(max(0.53 * FLOW_WIDTH, left.right + 2 * FLOW_GAP + right_width / 2), left.top, right_width,
                  tuple(comparison))
-    canvas = _Canvas(FLOW_WIDTH, right.bottom + 2)
+    canvas = Canvas(FLOW_WIDTH, right.bottom + 2)
     for box in (top, side, middle, left, right):
         box.draw(canvas)
     canvas.arrow((main, top.bottom), (main, middle.top))
@@ -300,7 +150,7 @@ VAS_WIDTH, VAS_HEIGHT = 374.0, 259.0
 """Points (5.2 × 3.6 in)."""
 
 
-def _vas(run: AnalysisRun, display: str) -> str:
+def _vas(run: AnalysisRun, display: str, count: CountText) -> str:
     patients = run.cohort.analyzed_patients
     options, vas = run.config.analysis, run.results.vas
     groups = [
@@ -309,6 +159,8 @@ def _vas(run: AnalysisRun, display: str) -> str:
         (options.comparison_label, patients.loc[~patients["is_index"], "reduction"].to_numpy(), vas.comparison,
          "square", COMPARISON_COLOUR, "white"),
     ]
+    # A group whose mean is withheld (small-cell suppression) draws none of its patients either.
+    groups = [(label, values if e.estimate is not None else values[:0], e, *rest) for label, values, e, *rest in groups]
     # Every patient and every interval inside the axis, which runs from 0 to at least 10 cm.
     shown = [float(v) for g in groups if g[1].size for v in (g[1].min(), g[1].max())]
     shown += [float(v) for g in groups for v in (g[2].conf_low, g[2].conf_high, g[2].estimate) if v is not None]
@@ -318,9 +170,9 @@ def _vas(run: AnalysisRun, display: str) -> str:
     axis_title_x = TEXT_SIZE * 0.8
     plot_left = axis_title_x + TEXT_SIZE * 0.9 + max(text_width(label, TEXT_SIZE) for label in labels) + TICK + 3
     plot_bottom = VAS_HEIGHT - (TICK + 3 + 2 * LINE_SPACING * TEXT_SIZE + 2)
-    x = _Scale(-0.5, len(groups) - 0.25, plot_left, VAS_WIDTH - 2)
-    y = _Scale(low, high, plot_bottom, TEXT_SIZE * 0.6)
-    canvas = _Canvas(VAS_WIDTH, VAS_HEIGHT)
+    x = Scale(-0.5, len(groups) - 0.25, plot_left, VAS_WIDTH - 2)
+    y = Scale(low, high, plot_bottom, TEXT_SIZE * 0.6)
+    canvas = Canvas(VAS_WIDTH, VAS_HEIGHT)
 
     canvas.line(x.start, y(0), x.end, y(0), colour=GREY, width=0.6, dash="0.6 1.2")
     if display == "points":
@@ -339,16 +191,16 @@ def _vas(run: AnalysisRun, display: str) -> str:
     for value, label in zip(ticks, labels, strict=True):
         canvas.line(x.start - TICK, y(value), x.start, y(value))
         canvas.text(x.start - TICK - 3, y(value), label, anchor="end")
-    for position, (label, values, *_) in enumerate(groups):
+    for position, (label, name) in enumerate(zip((g[0] for g in groups), ("n_index_analyzed", "n_comparison_analyzed"))):
         canvas.line(x(position), y.start, x(position), y.start + TICK)
         canvas.lines(x(position), y.start + TICK + 3 + LINE_SPACING * TEXT_SIZE,
-                     [label, f"(n = {format_count(values.size)})"], anchor="middle")
+                     [label, f"(n = {count(name, getattr(run.results.cohort, name))})"], anchor="middle")
     canvas.text(axis_title_x, (y.start + y.end) / 2, "Mean reduction in VAS per patient (cm)", anchor="middle",
                 rotate=-90)
     return canvas.svg()
 
 
-def _patient_points(canvas: _Canvas, x: _Scale, y: _Scale, groups) -> None:
+def _patient_points(canvas: Canvas, x: Scale, y: Scale, groups) -> None:
     """One marker per patient, jittered sideways (seeded)."""
     jitter = np.random.default_rng(JITTER_SEED)
     for position, (_, values, _, marker, edge, face) in enumerate(groups):
@@ -367,7 +219,7 @@ def _patient_points(canvas: _Canvas, x: _Scale, y: _Scale, groups) -> None:
                             opacity=opacity)
 
 
-def _patient_distribution(canvas: _Canvas, x: _Scale, y: _Scale, groups) -> None:
+def _patient_distribution(canvas: Canvas, x: Scale, y: Scale, groups) -> None:
     """Each group's patients as a mirrored histogram: bar width = share of the group's patients in the band.
 
     Bands are ``VAS_BAND_CM`` wide on a grid anchored at 0; the widest band of
@@ -410,9 +262,9 @@ def _relief(run: AnalysisRun) -> str:
     plot_left = max(text_width(line, TEXT_SIZE) for _, lines in rows for line in lines) + TICK + 5
     plot_bottom = height - (TICK + 3 + 2 * LINE_SPACING * TEXT_SIZE + 4)
     ticks = [0, 20, 40, 60, 80, 100]
-    x = _Scale(0, 100, plot_left, RELIEF_WIDTH - 2 - text_width("100", TEXT_SIZE) / 2)
-    y = _Scale(-0.6, len(outcomes) - 0.4, plot_bottom, 2)
-    canvas = _Canvas(RELIEF_WIDTH, height)
+    x = Scale(0, 100, plot_left, RELIEF_WIDTH - 2 - text_width("100", TEXT_SIZE) / 2)
+    y = Scale(-0.6, len(outcomes) - 0.4, plot_bottom, 2)
+    canvas = Canvas(RELIEF_WIDTH, height)
     for value in ticks:
         canvas.line(x(value), y.start, x(value), y.end, colour=GRID, width=0.6)
     for row, (outcome, _) in enumerate(rows):

@@ -18,7 +18,7 @@ from .present.files import CONFIG_USED, DATA_FILE_DESCRIPTIONS, data_file_names
 
 if TYPE_CHECKING:
     from .output import StagedOutput
-    from .render import EmbeddedFile
+    from .render import EmbeddedFile, PdfMetadata
     from .pdf_worker import PdfWorker
     from .pipeline import AnalysisRun
     from .verify import VerificationReport
@@ -57,40 +57,52 @@ def build(
 ) -> Report:
     """Format the run, draw the figures and render the HTML (and, unless ``pdf=False``, the PDF).
 
-    ``pdf_worker``, when given, renders the PDF (a second process that imported WeasyPrint meanwhile).
+    ``pdf_worker``, when given, renders the HTML and the PDF (a second process that imported WeasyPrint and
+    compiled the templates meanwhile).
 
     ``vas_display`` is Figure 2's display (:data:`ketareport.figures.VAS_DISPLAYS`): ``distribution``
     draws no individual patient; None chooses by the groups' sizes.
     """
     from .figures import render_figures, vas_display as choose_vas_display
     from .present.build import build_context
-    from .render import PdfMetadata, render_html, render_pdf
+    from .render import render_html, render_pdf
 
     progress("drawing figures")
     if run.config.report.suppress_below:
         # Small-cell protection (present/suppress.py): no individual patient in Figure 2, hidden counts in
         # Figure 1, no hidden probability in Figure 3, and the context's tables, values and sentences suppressed.
-        from .present.suppress import masked_for_figures, suppress_context, suppress_figure_labels
+        from .present.suppress import suppress_context, suppressed_figures
 
         display = "distribution"
-        figures = suppress_figure_labels(run, render_figures(masked_for_figures(run), vas_display=display))
+        figures = suppressed_figures(run, display)
         context = suppress_context(run, build_context(run, verification, vas_display=display))
     else:
         display = choose_vas_display(run.results.cohort.n_index_analyzed, run.results.cohort.n_comparison_analyzed, vas_display)
         figures = render_figures(run, vas_display=display)
         context = build_context(run, verification, vas_display=display)
-    progress("rendering HTML")
-    html = render_html(context, figures, run.provenance.generated_at)
     files = data_files(run, verification, context)
     document = None
-    if pdf:
-        progress("rendering PDF")
-        metadata = PdfMetadata(subject=context.values["text"]["objective"],
-                               created=dt.datetime.fromisoformat(run.provenance.generated_at))
-        document = (pdf_worker.render_pdf if pdf_worker is not None else render_pdf)(html, metadata, files)
-    elif pdf_worker is not None:
-        pdf_worker.stop()
+    if pdf and pdf_worker is not None:
+        progress("rendering HTML and PDF")
+        html, document = pdf_worker.render(context, figures, run.provenance.generated_at, pdf_metadata(run, context),
+                                           files)
+    else:
+        if pdf_worker is not None:
+            pdf_worker.stop()
+        progress("rendering HTML")
+        html = render_html(context, figures, run.provenance.generated_at)
+        if pdf:
+            progress("rendering PDF")
+            document = render_pdf(html, pdf_metadata(run, context), files)
     return Report(run, verification, context, figures, html, document, files)
+
+
+def pdf_metadata(run: AnalysisRun, context: ReportContext) -> PdfMetadata:
+    """What the PDF says about itself beyond the HTML's tags: the subject (the objective) and the creation time."""
+    from .render import PdfMetadata
+
+    return PdfMetadata(subject=context.values["text"]["objective"],
+                       created=dt.datetime.fromisoformat(run.provenance.generated_at))
 
 
 def data_files(run: AnalysisRun, verification: VerificationReport | None,

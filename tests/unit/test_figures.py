@@ -69,3 +69,17 @@ def test_figure_2_shows_points_until_a_group_is_crowded():
 def test_figure_2_display_errors_properly():
     with pytest.raises(ValueError, match="unknown Figure 2 display 'bars'"):
         vas_display(3, 3, "bars")
+
+
+def test_text_widths_are_the_fonts_advance_widths():
+    """The figures' own reading of Pagella's cmap and hmtx gives what fontTools reads, for every character."""
+    from fontTools.ttLib import TTFont
+
+    from ketareport.drawing import FONT_DIR, _advances, text_width
+
+    font = TTFont(FONT_DIR / "texgyrepagella-regular.otf")
+    units, metrics = font["head"].unitsPerEm, font["hmtx"].metrics
+    expected = {code: metrics[glyph][0] / units for code, glyph in font.getBestCmap().items() if code < 0x10000}
+    widths, _ = _advances()
+    assert widths == expected
+    assert text_width("n = 18", 10) == pytest.approx(10 * sum(expected[ord(c)] for c in "n = 18"))
