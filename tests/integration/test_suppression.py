@@ -63,7 +63,7 @@ def recoverable_cells(table, threshold: int) -> list[str]:
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     headers = table.columns[1:]
-    sizes = [re.fullmatch(r"(.*) \(n = (.*)\)", header).group(2) for header in headers]
+    sizes = [re.fullmatch(r"(.*)\s\(n\s=\s(.*)\)", header).group(2) for header in headers]
     cells: dict[tuple, tuple] = {}
     for column, size in enumerate(sizes):
         cells[("n", column)] = parse_cell(size, threshold)

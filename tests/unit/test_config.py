@@ -179,3 +179,12 @@ def test_init_template_reads_as_the_defaults(tmp_path):
 
     config = load_config(write(tmp_path, study_yml_template()))
     assert config.as_study_yml() == StudyConfig().as_study_yml()
+
+
+def test_a_threshold_without_a_label_is_named_by_its_rule():
+    """The name is an identifier ("week"): "the estimated probability of week" is not a sentence."""
+    from ketareport.config import ReliefThreshold
+
+    assert ReliefThreshold(name="week", days=7).label == "Relief for at least 7 days"
+    assert ReliefThreshold(name="month", days=30.5, inclusive=False).label == "Relief for more than 30.5 days"
+    assert ReliefThreshold(name="week", days=7, label="Lasting relief").label == "Lasting relief"
