@@ -236,16 +236,29 @@ def _repeats(text: pd.Series, missing: np.ndarray) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    cells = pa.array(text.array, type=pa.string())  # Arrow-backed already: no copy per cell
-    if isinstance(cells, pa.ChunkedArray):  # a large CSV is read in blocks; one dictionary for all of them
-        cells = cells.combine_chunks()
-    codes = pc.dictionary_encode(cells).indices.to_numpy(zero_copy_only=False)
+    # Chunks combined: a large CSV is read in blocks, and the codes must come from one dictionary.
+    codes = pc.dictionary_encode(_arrow_text(text)).indices.to_numpy(zero_copy_only=False)
     present = ~missing
     positions = np.flatnonzero(present)
     _, first = np.unique(codes[present], return_index=True)
     repeated = present.copy()
     repeated[positions[first]] = False
     return repeated
+
+
+def _arrow_text(series: pd.Series):
+    """A text column as one Arrow array (Arrow-backed already: no copy per cell; None and NaN are null)."""
+    import pyarrow as pa
+
+    array = pa.array(series.array, type=pa.string(), from_pandas=True)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _found_in(values: pd.Series, known: pd.Series) -> np.ndarray:
+    """Whether each of ``values`` is one of ``known``, by an Arrow hash set (pandas' ``isin`` lists Python strings)."""
+    import pyarrow.compute as pc
+
+    return pc.is_in(_arrow_text(values), value_set=_arrow_text(known).drop_null()).to_numpy(zero_copy_only=False)
 
 
 def _label_list(series: pd.Series) -> pd.Series:
@@ -304,7 +317,7 @@ def validate_dataset(raw: RawDataset, infusion_dates: InfusionDates = InfusionDa
     infusions_check.unique(column["infusion_id"], infusion_id, "infusion_id")
     owner = infusions_check.identifier(column["patient_id"])
     if column["patient_id"].present and "patient_id" in raw.patients.frame.columns:
-        unknown = (owner.notna() & ~owner.isin(patient_id.dropna())).to_numpy(dtype=bool)
+        unknown = owner.notna().to_numpy(dtype=bool) & ~_found_in(owner, patient_id)
         infusions_check.flag(column["patient_id"], unknown, lambda v: f"{v!r} is not a patient_id in {raw.patients.label}")
     infusion_date = infusions_check.date(column["infusion_date"], required=True)
     infusions_check.within(column["infusion_date"], infusion_date, infusion_dates)
