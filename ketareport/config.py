@@ -23,11 +23,11 @@ from pydantic import (
     AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictBool, StrictFloat,
     StrictInt, StrictStr, ValidationError, field_serializer, field_validator, model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from .contract import (
     CANONICAL_LABELS, DEFAULT_RELIEF_METHOD, INDEX_DIAGNOSIS, INFUSION_COLUMNS, PATIENT_COLUMNS, RELIEF_METHODS, normalise_diagnosis,
 )
+from .config_checks import contradiction, fail, file_name, identifier, iso_date, non_negative, one_of, open_unit
 from .config_problems import validation_problems
 from .errors import ConfigInvalid, Problem
 
@@ -38,58 +38,8 @@ PAGE_SIZES = ("A4", "Letter")
 STATUSES = ("draft", "final")
 
 
-def _fail(expected: str) -> PydanticCustomError:
-    return PydanticCustomError("ketareport", expected)
-
-
-def _iso_date(value: Any) -> Any:
-    """A YAML date or ISO text; not a number (pydantic would read 2004 as seconds since 1970)."""
-    if isinstance(value, dt.datetime):
-        raise _fail("must be a date YYYY-MM-DD, without a time")
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise _fail("must be a date YYYY-MM-DD")
-
-
-def _open_unit(value: float) -> float:
-    if not 0 < value < 1:
-        raise _fail("must be strictly between 0 and 1")
-    return value
-
-
-def _non_negative(value: float) -> float:
-    if value < 0:
-        raise _fail("must be at least 0")
-    return value
-
-
-def _one_of(choices: tuple[str, ...]):
-    def check(value: str) -> str:
-        if value not in choices:
-            raise _fail(f"must be one of {', '.join(choices)}")
-        return value
-    return check
-
-
-def _file_name(value: str) -> str:
-    if not value or not value.replace("-", "").replace("_", "").isalnum():
-        raise _fail("must be a file name of letters, digits, - and _")
-    return value
-
-
-def _identifier(value: str) -> str:
-    if not value.isidentifier():
-        raise _fail("must be a short identifier such as lasting")
-    return value
-
-
-Date = Annotated[dt.date, BeforeValidator(_iso_date)]
-Level = Annotated[StrictFloat, AfterValidator(_open_unit)]
+Date = Annotated[dt.date, BeforeValidator(iso_date)]
+Level = Annotated[StrictFloat, AfterValidator(open_unit)]
 Text = StrictStr
 
 
@@ -128,7 +78,7 @@ class Period(_Block):
     @model_validator(mode="after")
     def _ordered(self) -> "Period":
         if self.end < self.start:
-            raise _fail(f"end {self.end} is before start {self.start}")
+            raise fail(f"end {self.end} is before start {self.start}")
         return self
 
 
@@ -175,16 +125,17 @@ class StudyMetadata(_Block):
 class ReliefThreshold(_Block):
     """A relief outcome: duration ``>= days`` (inclusive) or ``> days``."""
 
-    name: Annotated[Text, AfterValidator(_identifier)] = Field(description="short identifier; the `term` in estimates.csv")
-    days: Annotated[StrictFloat, AfterValidator(_non_negative)] = Field(description="the threshold in days (required)")
+    name: Annotated[Text, AfterValidator(identifier)] = Field(description="short identifier; the `term` in estimates.csv")
+    days: Annotated[StrictFloat, AfterValidator(non_negative)] = Field(description="the threshold in days (required)")
     inclusive: StrictBool = Field(True, description="true: duration ≥ days; false: duration > days")
-    label: Text = Field("", description="how the report names it (default: the name, capitalised)")
+    label: Text = Field("", description="how the report names it (default: from days, e.g. `Relief for at least 7 days`)")
 
     @model_validator(mode="before")
     @classmethod
-    def _default_label(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("label") and isinstance(data.get("name"), str):
-            data = {**data, "label": data["name"].replace("_", " ").capitalize()}
+    def _default_label(cls, data: Any) -> Any:  # the name is an identifier ("week"), not words for a sentence
+        if isinstance(data, dict) and not data.get("label") and isinstance(data.get("days"), (int, float)):
+            relation = "at least" if data.get("inclusive", True) is not False else "more than"
+            data = {**data, "label": f"Relief for {relation} {data['days']:g} days"}
         return data
 
     @field_serializer("days")
@@ -211,7 +162,7 @@ DEFAULT_THRESHOLDS = (
 class ReliefOptions(_Block):
     """How the probability of lasting relief is estimated (docs/methods.md, Duration of relief)."""
 
-    method: Annotated[Text, AfterValidator(_one_of(RELIEF_METHOD_NAMES))] = Field(
+    method: Annotated[Text, AfterValidator(one_of(RELIEF_METHOD_NAMES))] = Field(
         DEFAULT_RELIEF_METHOD,
         description="interval method: " + "; ".join(f"`{m.name}`: {m.description}" for m in RELIEF_METHODS.values()),
     )
@@ -226,11 +177,11 @@ class ReliefOptions(_Block):
     @classmethod
     def _distinct(cls, thresholds: tuple[ReliefThreshold, ...]) -> tuple[ReliefThreshold, ...]:
         if not thresholds:
-            raise _fail("must list at least one threshold")
+            raise fail("must list at least one threshold")
         names = [threshold.name for threshold in thresholds]
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
-            raise _fail(f"names a threshold twice: {', '.join(twice)}")
+            raise fail(f"names a threshold twice: {', '.join(twice)}")
         return thresholds
 
 
@@ -243,11 +194,10 @@ class AnalysisOptions(_Block):
                     "everyone else is the comparison group; also the `term` of the index group in estimates.csv",
     )
     index_label: Text = Field(None, description="how the report names the index group", json_schema_extra={  # set below
-        "default_text": "the index diagnosis's usual label (`CRPS` for `crps`, `low back pain` for `low_back_pain`)",
-        "example": "CRPS"})
+        "default_text": "the index diagnosis's usual label (`CRPS` for `crps`, `headache`…)", "example": "CRPS"})
     comparison_label: Text = Field("Other diagnoses", description="how the report names the comparison group")
     conf_level: Level = Field(0.95, description="level of the t intervals (VAS reduction and mixed model)")
-    difference_test: Annotated[Text, AfterValidator(_one_of(DIFFERENCE_TESTS))] = Field(
+    difference_test: Annotated[Text, AfterValidator(one_of(DIFFERENCE_TESTS))] = Field(
         "welch", description="`welch` (unequal variances) or `pooled` (equal variances)",
     )
     sensitivity_model: StrictBool = Field(True, description="fit the random-intercept mixed model on infusions")
@@ -258,7 +208,7 @@ class AnalysisOptions(_Block):
     def _grouping_key(cls, value: str) -> str:
         key = normalise_diagnosis(value)
         if not key:
-            raise _fail("must name a diagnosis")
+            raise fail("must name a diagnosis")
         return key
 
     @model_validator(mode="before")
@@ -288,10 +238,10 @@ class AnalysisOptions(_Block):
 class ReportOptions(_Block):
     """The report as a document: file name, page, version and status."""
 
-    page_size: Annotated[Text, AfterValidator(_one_of(PAGE_SIZES))] = Field("A4", description="`A4` or `Letter`")
-    name: Annotated[Text, AfterValidator(_file_name)] = Field("ketamine-report", description="file name of the HTML and PDF (letters, digits, - and _)")
+    page_size: Annotated[Text, AfterValidator(one_of(PAGE_SIZES))] = Field("A4", description="`A4` or `Letter`")
+    name: Annotated[Text, AfterValidator(file_name)] = Field("ketamine-report", description="file name of the HTML and PDF (letters, digits, - and _)")
     version: Text | None = Field(None, description="version of the report, e.g. 1.2", json_schema_extra={"example": "1.0"})
-    status: Annotated[Text, AfterValidator(_one_of(STATUSES))] = Field("draft", description="`draft` or `final`")
+    status: Annotated[Text, AfterValidator(one_of(STATUSES))] = Field("draft", description="`draft` or `final`")
     date: Date | None = Field(
         None, description="date of the report",
         json_schema_extra={"default_text": "the date it is generated", "example": dt.date(2012, 1, 31)},
@@ -330,7 +280,7 @@ class DataOptions(_Block):
     def _known_columns(cls, columns: dict[str, str]) -> dict[str, str]:
         unknown = sorted(set(columns) - set(PATIENT_COLUMNS) - set(INFUSION_COLUMNS))
         if unknown:
-            raise _fail(f"has keys that are not data-dictionary columns: {', '.join(unknown)}")
+            raise fail(f"has keys that are not data-dictionary columns: {', '.join(unknown)}")
         return columns
 
 
@@ -356,11 +306,19 @@ class StudyConfig(_Block):
         for written, printed in labels.items():
             key = normalise_diagnosis(written)
             if not key:
-                raise _fail(f"{written!r} names no diagnosis")
+                raise fail(f"{written!r} names no diagnosis")
             if key in keys:
-                raise _fail(f"{written!r} and {keys[key][0]!r} are the same diagnosis")
+                raise fail(f"{written!r} and {keys[key][0]!r} are the same diagnosis")
             keys[key] = (written, printed)
         return {key: printed for key, (_, printed) in keys.items()}
+
+    @model_validator(mode="after")
+    def _data_lock_after_the_period_starts(self) -> "StudyConfig":
+        """A data lock before the first day reviewed would make every infusion date an error: say it once, here."""
+        lock, period = self.report.data_lock, self.study.period
+        if lock is not None and period is not None and lock < period.start:
+            raise contradiction(f"report.data_lock {lock} is before the start of study.period ({period.start})")
+        return self
 
     @property
     def source(self) -> Path | None:

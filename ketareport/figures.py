@@ -7,8 +7,8 @@ draw. Text is SVG text, not glyph outlines, in the report's own serif
 (TeX Gyre Pagella, shipped in ``ketareport/fonts``), selectable and
 searchable in the PDF. Where the layout depends on a text's width (margins,
 box widths), the width is measured from the shipped font's advance widths.
-Each line of text is its own ``<text>`` element (present/suppress.py
-replaces counts in them). Nothing random or dated is written: the same results give
+Each line of text is its own ``<text>`` element; counts print through
+``count`` (small-cell suppression hides some). Nothing random or dated is written: the same results give
 byte-identical files (the jitter is seeded). Groups differ by marker shape
 and fill as well as by position — nothing is encoded by colour alone.
 Figure 2 draws one marker per patient, or, for large groups or when the
@@ -26,7 +26,8 @@ import numpy as np
 
 from .drawing import LINE_SPACING, TEXT_SIZE, Canvas, Scale, nice_ticks, text_width, tick_label
 from .present.context import VAS_BAND_CM
-from .present.formats import ANALYSIS_COLUMN_LABELS, format_count, format_mean, format_proportion, plural
+from .present.formats import (ANALYSIS_COLUMN_LABELS, CountText, exact_count, format_mean,
+                              format_proportion)
 
 if TYPE_CHECKING:
     from .pipeline import AnalysisRun
@@ -62,9 +63,9 @@ def vas_display(n_index: int, n_comparison: int, requested: str | None = None) -
     return "points" if max(n_index, n_comparison) <= POINTS_UP_TO else "distribution"
 
 
-def render_figures(run: AnalysisRun, *, vas_display: str = "points") -> dict[str, str]:
+def render_figures(run: AnalysisRun, *, vas_display: str = "points", count: CountText = exact_count) -> dict[str, str]:
     """Figure name (``flow``, ``vas``, ``relief``) -> SVG text; ``vas_display`` is one of ``VAS_DISPLAYS``."""
-    return {"flow": _flow(run), "vas": _vas(run, vas_display), "relief": _relief(run)}
+    return {"flow": _flow(run, count), "vas": _vas(run, vas_display, count), "relief": _relief(run)}
 
 
 # Figure 1: flow of infusions and patients -------------------------------------------------------------------
@@ -106,21 +107,20 @@ FLOW_WIDTH = 446.0
 FLOW_GAP = 10.0
 
 
-def _flow(run: AnalysisRun) -> str:
+def _flow(run: AnalysisRun, count: CountText) -> str:
     cohort, options = run.results.cohort, run.config.analysis
-    missing = [f"{ANALYSIS_COLUMN_LABELS[column]} missing: {format_count(count)}"
-               for column, count in cohort.excluded_missing_by_column.items() if count]
+    def counts(*names: str) -> str:
+        return ", ".join(count(name, getattr(cohort, name), "infusion" if "infusions" in name else "patient") for name in names)
+    missing = [f"{ANALYSIS_COLUMN_LABELS[column]} missing: {count(('missing', column), n)}"
+               for column, n in cohort.excluded_missing_by_column.items() if n]
     if cohort.n_patients_not_analyzed:
         # Their infusions are all among the excluded: the patients leave the VAS analysis with them.
-        missing += ["patients left with no", f"analysed infusion: {format_count(cohort.n_patients_not_analyzed)}"]
-    identified = ["Infusions identified", f"{plural(cohort.n_infusions, 'infusion')}, {plural(cohort.n_patients, 'patient')}"]
-    excluded = ["Excluded for missing data", plural(cohort.n_infusions_excluded, "infusion"), *missing]
-    analysed = ["Infusions analysed",
-                f"{plural(cohort.n_infusions_analyzed, 'infusion')}, {plural(cohort.n_patients_analyzed, 'patient')}"]
-    index = [options.index_label, f"{plural(cohort.n_index_analyzed, 'patient')}, "
-                                  f"{plural(cohort.n_index_infusions_analyzed, 'infusion')}"]
-    comparison = [options.comparison_label, f"{plural(cohort.n_comparison_analyzed, 'patient')}, "
-                                            f"{plural(cohort.n_comparison_infusions_analyzed, 'infusion')}"]
+        missing += ["patients left with no", f"analysed infusion: {count('n_patients_not_analyzed', cohort.n_patients_not_analyzed)}"]
+    identified = ["Infusions identified", counts("n_infusions", "n_patients")]
+    excluded = ["Excluded for missing data", count("n_infusions_excluded", cohort.n_infusions_excluded, "infusion"), *missing]
+    analysed = ["Infusions analysed", counts("n_infusions_analyzed", "n_patients_analyzed")]
+    index = [options.index_label, counts("n_index_analyzed", "n_index_infusions_analyzed")]
+    comparison = [options.comparison_label, counts("n_comparison_analyzed", "n_comparison_infusions_analyzed")]
 
     # The main column on the left third, the exclusions to its right; the two groups below.
     main = 0.32 * FLOW_WIDTH
@@ -150,7 +150,7 @@ VAS_WIDTH, VAS_HEIGHT = 374.0, 259.0
 """Points (5.2 × 3.6 in)."""
 
 
-def _vas(run: AnalysisRun, display: str) -> str:
+def _vas(run: AnalysisRun, display: str, count: CountText) -> str:
     patients = run.cohort.analyzed_patients
     options, vas = run.config.analysis, run.results.vas
     groups = [
@@ -159,6 +159,8 @@ def _vas(run: AnalysisRun, display: str) -> str:
         (options.comparison_label, patients.loc[~patients["is_index"], "reduction"].to_numpy(), vas.comparison,
          "square", COMPARISON_COLOUR, "white"),
     ]
+    # A group whose mean is withheld (small-cell suppression) draws none of its patients either.
+    groups = [(label, values if e.estimate is not None else values[:0], e, *rest) for label, values, e, *rest in groups]
     # Every patient and every interval inside the axis, which runs from 0 to at least 10 cm.
     shown = [float(v) for g in groups if g[1].size for v in (g[1].min(), g[1].max())]
     shown += [float(v) for g in groups for v in (g[2].conf_low, g[2].conf_high, g[2].estimate) if v is not None]
@@ -189,10 +191,10 @@ def _vas(run: AnalysisRun, display: str) -> str:
     for value, label in zip(ticks, labels, strict=True):
         canvas.line(x.start - TICK, y(value), x.start, y(value))
         canvas.text(x.start - TICK - 3, y(value), label, anchor="end")
-    for position, (label, values, *_) in enumerate(groups):
+    for position, (label, name) in enumerate(zip((g[0] for g in groups), ("n_index_analyzed", "n_comparison_analyzed"))):
         canvas.line(x(position), y.start, x(position), y.start + TICK)
         canvas.lines(x(position), y.start + TICK + 3 + LINE_SPACING * TEXT_SIZE,
-                     [label, f"(n = {format_count(values.size)})"], anchor="middle")
+                     [label, f"(n = {count(name, getattr(run.results.cohort, name))})"], anchor="middle")
     canvas.text(axis_title_x, (y.start + y.end) / 2, "Mean reduction in VAS per patient (cm)", anchor="middle",
                 rotate=-90)
     return canvas.svg()

@@ -71,10 +71,10 @@ def build(
     if run.config.report.suppress_below:
         # Small-cell protection (present/suppress.py): no individual patient in Figure 2, hidden counts in
         # Figure 1, no hidden probability in Figure 3, and the context's tables, values and sentences suppressed.
-        from .present.suppress import masked_for_figures, suppress_context, suppress_figure_labels
+        from .present.suppress import suppress_context, suppressed_figures
 
         display = "distribution"
-        figures = suppress_figure_labels(run, render_figures(masked_for_figures(run), vas_display=display))
+        figures = suppressed_figures(run, display)
         context = suppress_context(run, build_context(run, verification, vas_display=display))
     else:
         display = choose_vas_display(run.results.cohort.n_index_analyzed, run.results.cohort.n_comparison_analyzed, vas_display)

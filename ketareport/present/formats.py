@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 
 from ..results import ContinuousCell, CountCell
 
@@ -157,6 +158,16 @@ def format_date(date: dt.date | None) -> str:
 def plural(n: int, noun: str) -> str:
     """``1 infusion``, ``36 infusions``."""
     return f"{format_count(n)} {noun}{'' if n == 1 else 's'}"
+
+
+CountText = Callable[..., str]
+"""How a figure prints one of the cohort's counts: ``(name, n, noun=None) -> text``, ``name`` as in
+:class:`ketareport.present.small_cells.ReportSuppression` (small-cell suppression prints some as ``<N``)."""
+
+
+def exact_count(name: object, n: int, noun: str | None = None) -> str:
+    """A count as printed without suppression (``name`` says which count it is, for :data:`CountText`)."""
+    return format_count(n) if noun is None else plural(n, noun)
 
 
 def count_words(n: int) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 from ..contract import sentence_start
 from ..results import CharacteristicsTable
 from .context import Table, TableRow
-from .formats import format_count, format_mean_sd, format_median_iqr, format_percent, median_iqr_decimals
+from .formats import format_count, format_mean_sd, format_median_iqr, format_percent, median_iqr_decimals, no_break
 
 Cell = Hashable
 Equation = dict[Cell, int]
@@ -73,21 +73,24 @@ def determined(cells: set[Cell], equations: list[Equation]) -> set[Cell]:
 
 
 def complementary(values: dict[Cell, int], hidden: set[Cell], equations: list[Equation],
-                  protected: frozenset[Cell] = frozenset()) -> set[Cell]:
+                  protected: frozenset[Cell] = frozenset(), unprinted: frozenset[Cell] = frozenset()) -> set[Cell]:
     """Rule 3: hide further cells until no hidden cell follows from the equations and the printed cells.
 
     The cell hidden next is the smallest printed non-zero cell of an equation that holds an exposed cell
     (else of any equation with a hidden cell); ``protected`` cells (the cohort's totals) are never chosen.
+    ``unprinted`` cells are quantities the report never prints (a group's patients without an analysed
+    infusion): unknown to the reader, so they link equations without being cells to hide; one of them that
+    must stay hidden itself is passed in ``hidden`` as well.
     """
     hidden = set(hidden)
     while True:
-        exposed = determined(hidden, equations)
+        exposed = determined(hidden | unprinted, equations) - (unprinted - hidden)
         if not exposed:
             return hidden
         cell = min(exposed, key=repr)
         for scope in ([e for e in equations if cell in e], [e for e in equations if hidden & e.keys()]):
             candidates = {other for equation in scope for other in equation
-                          if other not in hidden and other not in protected and values[other] != 0}
+                          if other not in hidden | protected | unprinted and values[other] != 0}
             if candidates:
                 hidden.add(min(candidates, key=lambda other: (values[other], repr(other))))
                 break
@@ -107,7 +110,14 @@ class TableSuppression:
 
 
 def characteristics_suppression(table: CharacteristicsTable, threshold: int) -> TableSuppression:
-    """Rules 1 to 3 on Table 1 or 2: counts, group sizes and the equations between them."""
+    """Rules 1 to 3 on Table 1 or 2 alone: counts, group sizes and the equations between them."""
+    values, equations, few = _characteristics_system(table, threshold)
+    primary = {cell for cell, n in values.items() if hidden_count(n, threshold)}
+    return TableSuppression(complementary(values, primary, equations, frozenset({("n", "all")})), few)
+
+
+def _characteristics_system(table: CharacteristicsTable, threshold: int) -> tuple[dict[Cell, int], list[Equation], set[Cell]]:
+    """A characteristics table's printed counts, the equations between them, and its summaries of few."""
     keys = [column.key for column in table.columns]
     values: dict[Cell, int] = {("n", column.key): column.n for column in table.columns}
     equations: list[Equation] = [{("n", "index"): 1, ("n", "comparison"): 1, ("n", "all"): -1}]
@@ -125,8 +135,125 @@ def characteristics_suppression(table: CharacteristicsTable, threshold: int) -> 
         # A characteristic whose categories add up to the group size in every column partitions the group.
         if all(sum(values[(p, key)] for p in positions) == values[("n", key)] for key in keys):
             equations += [{**{(p, key): 1 for p in positions}, ("n", key): -1} for key in keys]
-    primary = {cell for cell, n in values.items() if hidden_count(n, threshold)}
-    return TableSuppression(complementary(values, primary, equations, frozenset({("n", "all")})), few)
+    return values, equations, few
+
+
+# ------------------------------------------------ the report as a whole --
+
+COHORT_COUNTS = (
+    "n_patients", "n_index", "n_comparison", "n_infusions", "n_infusions_excluded", "n_infusions_analyzed",
+    "n_patients_analyzed", "n_patients_not_analyzed", "n_index_analyzed", "n_comparison_analyzed",
+    "n_index_infusions_analyzed", "n_comparison_infusions_analyzed",
+)
+"""The cohort's counts that the prose, Figure 1 and Tables 1 to 3 print."""
+SAME_CELL = {
+    "n_patients": ("patients", ("n", "all")), "n_index": ("patients", ("n", "index")),
+    "n_comparison": ("patients", ("n", "comparison")), "n_infusions_analyzed": ("infusions", ("n", "all")),
+    "n_index_infusions_analyzed": ("infusions", ("n", "index")),
+    "n_comparison_infusions_analyzed": ("infusions", ("n", "comparison")),
+}
+"""Cohort counts that are Table 1's group sizes (all patients) or Table 2's (analysed infusions)."""
+
+
+@dataclass(frozen=True)
+class ReportSuppression:
+    """Every decision of rules 1 to 3 for one report: Tables 1 and 2, and the counts the prose and figures print.
+
+    The two tables, the cohort's flow (identified = analysed + excluded, the groups add up to the analysed),
+    the items missing and the relief counts (recorded = evaluable + not evaluable, for each threshold) form
+    one system of equations: a count printed in a sentence or in Figure 1 is a cell like any table cell.
+    """
+
+    threshold: int
+    patients: TableSuppression
+    infusions: TableSuppression
+    counts: dict[Hashable, str]
+    """Hidden counts -> what they print: a cohort count by name (``n_patients_analyzed``), ``("missing", column)``,
+    ``("relief", "n_recorded")``, ``("relief", "n_censored")``, ``("relief", outcome, "x" | "n" | "not_evaluable")``."""
+
+    def hides(self, name: Hashable) -> bool:
+        return name in self.counts
+
+    def count(self, name: Hashable, n: int, noun: str | None = None) -> str:
+        """A count as printed, with its noun (plural after a hidden count: "<3 patients")."""
+        if name not in self.counts:
+            return format_count(n) if noun is None else f"{format_count(n)} {noun}{'' if n == 1 else 's'}"
+        return self.counts[name] if noun is None else f"{self.counts[name]} {noun}s"
+
+
+def _equation(*terms: tuple[Cell, int]) -> Equation:
+    """An equation from (cell, coefficient) terms; a cell named twice (one number printed twice) sums its terms."""
+    equation: Equation = {}
+    for cell, coefficient in terms:
+        equation[cell] = equation.get(cell, 0) + coefficient
+    return {cell: coefficient for cell, coefficient in equation.items() if coefficient}
+
+
+def report_suppression(results, threshold: int) -> ReportSuppression:
+    """Rules 1 to 3 on the whole report's printed counts (docs/suppression.md)."""
+    cohort, relief = results.cohort, results.relief
+    values: dict[Cell, int] = {}
+    equations: list[Equation] = []
+    few: dict[str, set[Cell]] = {}
+    for name, table in (("patients", results.patient_characteristics), ("infusions", results.infusion_characteristics)):
+        table_values, table_equations, few[name] = _characteristics_system(table, threshold)
+        values |= {(name, cell): n for cell, n in table_values.items()}
+        equations += [{(name, cell): c for cell, c in equation.items()} for equation in table_equations]
+    cell = {name: SAME_CELL.get(name, name) for name in COHORT_COUNTS}
+    # Nothing left out: the analysed are all identified, one number printed twice (a cohort total, never hidden).
+    if not cohort.n_patients_not_analyzed:
+        cell["n_patients_analyzed"] = cell["n_patients"]
+    if not cohort.n_infusions_excluded:
+        cell["n_infusions"] = cell["n_infusions_analyzed"]
+    for name in COHORT_COUNTS:
+        values[cell[name]] = getattr(cohort, name)
+    # Patients without an analysed infusion, by group: never printed, but they link Table 1 to the analysed.
+    unprinted: set[Cell] = set()
+    if cohort.n_patients_not_analyzed:
+        unknown = {key: ("not analysed", key) for key in ("index", "comparison")}
+        unprinted = set(unknown.values())
+        equations += [{cell[f"n_{key}"]: 1, cell[f"n_{key}_analyzed"]: -1, unknown[key]: -1}
+                      for key in ("index", "comparison")]
+        equations.append({cell["n_patients_not_analyzed"]: 1, unknown["index"]: -1, unknown["comparison"]: -1})
+        for key in ("index", "comparison"):
+            values[unknown[key]] = getattr(cohort, f"n_{key}") - getattr(cohort, f"n_{key}_analyzed")
+    equations += [_equation((cell[whole], 1), *((cell[part], -1) for part in parts)) for whole, *parts in (
+        ("n_patients", "n_patients_analyzed", "n_patients_not_analyzed"),
+        ("n_infusions", "n_infusions_analyzed", "n_infusions_excluded"),
+        ("n_patients_analyzed", "n_index_analyzed", "n_comparison_analyzed"),
+        ("n_infusions_analyzed", "n_index_infusions_analyzed", "n_comparison_infusions_analyzed"),
+    )]
+    if not cohort.n_patients_not_analyzed:
+        # Every patient analysed: Table 1's group sizes are the analysed groups.
+        equations += [{cell[f"n_{key}"]: 1, cell[f"n_{key}_analyzed"]: -1} for key in ("index", "comparison")]
+    missing = {column: n for column, n in cohort.excluded_missing_by_column.items() if n}
+    for column, n in missing.items():
+        values[("missing", column)] = n
+    if len(missing) == 1:
+        # One item missing: every excluded infusion misses it, so its count is the number excluded.
+        equations.append({("missing", *missing): 1, cell["n_infusions_excluded"]: -1})
+    recorded = next((("patients", (position, "all")) for position, row in enumerate(results.patient_characteristics.rows)
+                     if row.section == "Duration of relief" and row.label == "Recorded"), ("relief", "n_recorded"))
+    values[recorded] = relief.n_recorded
+    values[("relief", "n_censored")] = relief.n_censored
+    for outcome in relief.outcomes:
+        key = ("relief", outcome.name)
+        values |= {(*key, "x"): outcome.x, (*key, "n"): outcome.n_evaluable,
+                   (*key, "not_evaluable"): outcome.n_censored_not_evaluable}
+        equations.append({recorded: 1, (*key, "n"): -1, (*key, "not_evaluable"): -1})
+    small = {c for c, n in values.items() if hidden_count(n, threshold)}
+    hidden = complementary(values, small, equations, frozenset({cell["n_patients"], cell["n_infusions"]}),
+                           frozenset(unprinted))
+    tables = {name: TableSuppression({c[1] for c in hidden if isinstance(c, tuple) and c[0] == name}, few[name])
+              for name in ("patients", "infusions")}
+    names: dict[Hashable, Cell] = {name: cell[name] for name in COHORT_COUNTS}
+    names |= {("missing", column): ("missing", column) for column in missing}
+    names[("relief", "n_recorded")] = recorded
+    names[("relief", "n_censored")] = ("relief", "n_censored")
+    names |= {("relief", o.name, part): ("relief", o.name, part) for o in relief.outcomes
+              for part in ("x", "n", "not_evaluable")}
+    counts = {name: shown_count(values[c], True, threshold) for name, c in names.items() if c in hidden}
+    return ReportSuppression(threshold, tables["patients"], tables["infusions"], counts)
 
 
 def shown_count(n: int, cell_hidden: bool, threshold: int, complement: str = COMPLEMENT) -> str:
@@ -145,7 +272,8 @@ def suppressed_characteristics_table(table: CharacteristicsTable, formatted: Tab
     hidden, few = decision.hidden, decision.few
 
     def header(column) -> str:
-        return f"{sentence_start(column.label)} (n = {shown_count(column.n, ('n', column.key) in hidden, threshold)})"
+        size = shown_count(column.n, ("n", column.key) in hidden, threshold)
+        return f"{sentence_start(column.label)} {no_break(f'(n = {size})')}"
 
     rows: list[TableRow] = []
     source_rows = iter(enumerate(table.rows))
@@ -179,6 +307,6 @@ def suppressed_characteristics_table(table: CharacteristicsTable, formatted: Tab
 
 def legend(threshold: int) -> str:
     return (f"Small cells hidden: {suppressed_count(threshold)} is a count from 1 to {threshold - 1}, its percentage not "
-            f"shown; {COMPLEMENT} is a count hidden so that such a count cannot be worked out from the totals; "
+            f"shown; {COMPLEMENT} is a number hidden so that such a count cannot be worked out from what is printed; "
             f"{statistic_of_few(threshold)}: a summary of fewer than {threshold} values, not shown.")
 

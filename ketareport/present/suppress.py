@@ -28,6 +28,7 @@ analyst's exact numbers; only what is published is suppressed.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,8 +40,8 @@ from .formats import (
     no_break, plural,
 )
 from .small_cells import (
-    COMPLEMENT, COMPLEMENT_TEXT, TableSuppression, characteristics_suppression, hidden_count, legend, shown_count, statistic_of_few,
-    suppressed_characteristics_table, suppressed_count,
+    COHORT_COUNTS, COMPLEMENT, COMPLEMENT_TEXT, ReportSuppression, hidden_count, legend,
+    report_suppression, shown_count, statistic_of_few, suppressed_characteristics_table, suppressed_count,
 )
 
 if TYPE_CHECKING:
@@ -57,79 +58,110 @@ def with_threshold(run: AnalysisRun, suppress_below: int | None) -> AnalysisRun:
     return dataclasses.replace(run, config=run.config.model_copy(update={"report": report}))
 
 
-def masked_for_figures(run: AnalysisRun) -> AnalysisRun:
-    """The run as Figure 3 may draw it: a relief outcome whose probability is hidden has no estimate to plot."""
-    threshold = run.config.report.suppress_below
-    relief = run.results.relief
-    hidden = _hidden_relief(run, threshold)
+def suppressed_figures(run: AnalysisRun, vas_display: str) -> dict[str, str]:
+    """The figures as small-cell protection lets them be drawn: the counts of Figure 1 and Figure 2's group sizes
+    printed as the suppression step decided (``<N`` or ``‡``), no distribution nor mean for a group of fewer
+    than N patients, no relief probability that is hidden."""
+    from ..figures import render_figures
+
+    decisions = report_suppression(run.results, run.config.report.suppress_below)
+    return render_figures(masked_for_figures(run, decisions), vas_display=vas_display, count=decisions.count)
+
+
+def masked_for_figures(run: AnalysisRun, decisions: ReportSuppression) -> AnalysisRun:
+    """The run as the figures may draw it: a relief outcome whose probability is hidden has no estimate to plot,
+    and a group of fewer than N patients no mean (its patients are then not drawn either)."""
+    relief, vas = run.results.relief, run.results.vas
+    hidden = _hidden_relief(run, decisions)
     outcomes = [
         dataclasses.replace(o, estimate=None, conf_low=None, conf_high=None) if o.name in hidden else o
         for o in relief.outcomes
     ]
-    results = dataclasses.replace(run.results, relief=dataclasses.replace(relief, outcomes=outcomes))
+    groups = {key: dataclasses.replace(getattr(vas, key), estimate=None, conf_low=None, conf_high=None)
+              for key in ("index", "comparison") if hidden_count(getattr(vas, key).n, decisions.threshold)}
+    results = dataclasses.replace(run.results, relief=dataclasses.replace(relief, outcomes=outcomes),
+                                  vas=dataclasses.replace(vas, **groups))
     return dataclasses.replace(run, results=results)
 
 
-def _hidden_relief(run: AnalysisRun, threshold: int) -> set[str]:
-    """Relief outcomes whose probability is not printed: few successes or few evaluable patients (rules 1 and 2),
-    or a small number not evaluable (ongoing relief), which the evaluable count would give away (rule 3)."""
-    return {
-        o.name for o in run.results.relief.outcomes
-        if hidden_count(o.x, threshold) or hidden_count(o.n_evaluable, threshold)
-        or hidden_count(o.n_censored_not_evaluable, threshold)
-    }
+def _hidden_relief(run: AnalysisRun, decisions: ReportSuppression) -> set[str]:
+    """Relief outcomes whose probability is not printed: its successes or its evaluable count is hidden (few
+    successes or evaluable patients, rules 1 and 2, or a small number not evaluable, which the evaluable count
+    would give away, rule 3); the probability with either printed would give the other back."""
+    return {o.name for o in run.results.relief.outcomes
+            if decisions.hides(("relief", o.name, "x")) or decisions.hides(("relief", o.name, "n"))}
 
 
-def suppress_figure_labels(run: AnalysisRun, figures: dict[str, str]) -> dict[str, str]:
-    """Figure 1's box labels with hidden counts as ``<N`` (the SVG keeps its text as text)."""
-    threshold = run.config.report.suppress_below
-    cohort = run.results.cohort
-    less = suppressed_count(threshold).replace("<", "&lt;")
-    flow = figures["flow"]
-    for column, count in cohort.excluded_missing_by_column.items():
-        if hidden_count(count, threshold):
-            flow = flow.replace(f"{ANALYSIS_COLUMN_LABELS[column]} missing: {format_count(count)}<",
-                                f"{ANALYSIS_COLUMN_LABELS[column]} missing: {less}<")
-    if hidden_count(cohort.n_patients_not_analyzed, threshold):
-        flow = flow.replace(f"analysed infusion: {format_count(cohort.n_patients_not_analyzed)}<", f"analysed infusion: {less}<")
-    if hidden_count(cohort.n_infusions_excluded, threshold):
-        flow = flow.replace(f">{format_count(cohort.n_infusions_excluded)} infusions<", f">{less} infusions<")
-    vas = figures["vas"]
-    for key, shown in hidden_group_sizes(run, threshold).items():
-        n = cohort.n_index_analyzed if key == "index" else cohort.n_comparison_analyzed
-        shown = shown.replace("<", "&lt;")
-        flow = flow.replace(f">{format_count(n)} patients, ", f">{shown} patients, ", 1)
-        vas = vas.replace(f">(n = {format_count(n)})<", f">(n = {shown})<", 1)
-    return {**figures, "flow": flow, "vas": vas}
+def _flow_alt(run: AnalysisRun, decisions: ReportSuppression) -> str:
+    """Figure 1's description, its counts as the figure prints them."""
+    cohort, options, count = run.results.cohort, run.config.analysis, decisions.count
+
+    def counted(name: str, noun: str) -> str:
+        return count(name, getattr(cohort, name), noun)
+
+    excluded = (f"{counted('n_infusions_excluded', 'infusion')} excluded for missing data" if cohort.n_infusions_excluded
+                else "no infusion excluded for missing data")
+    left = (f" ({counted('n_patients_not_analyzed', 'patient')} left with no analysed infusion); "
+            if cohort.n_patients_not_analyzed else "; ")
+    return (
+        f"Flow diagram: {counted('n_infusions', 'infusion')} in {counted('n_patients', 'patient')} identified; "
+        f"{excluded}{left}{counted('n_infusions_analyzed', 'infusion')} in {counted('n_patients_analyzed', 'patient')} "
+        f"analysed ({count('n_index_analyzed', cohort.n_index_analyzed)} {options.index_label}, "
+        f"{count('n_comparison_analyzed', cohort.n_comparison_analyzed)} {options.comparison_label.lower()})."
+    )
+
+
+def _vas_alt(alt: str, run: AnalysisRun, decisions: ReportSuppression) -> str:
+    """Figure 2's description without the mean of a group of fewer than N patients (the figure draws none)."""
+    options, vas = run.config.analysis, run.results.vas
+    for label, estimate in ((options.index_label, vas.index), (options.comparison_label, vas.comparison)):
+        if hidden_count(estimate.n, decisions.threshold):
+            alt = re.sub(rf"(: |; ){re.escape(label)} mean .*?(?=; |\.$)",
+                         rf"\1{label}: fewer than {decisions.threshold} patients, not shown", alt)
+    return alt
+
+
+def sentence_wording(text: str, threshold: int) -> str:
+    """Rule 4's wording after a hidden count: the plural ("<3 patients", never "<3 patient": the singular would
+    tell that the count is one), and no sentence that starts with a symbol or in lower case ("Fewer than 3
+    patients …", "An undisclosed number …")."""
+    hidden = rf"(?:{re.escape(suppressed_count(threshold))}|{COMPLEMENT_TEXT}|{COMPLEMENT})"
+    text = re.sub(rf"({hidden} (?:\w+ )?(?:patient|infusion))(?!s)\b", r"\1s", text)
+    starts = r"(^|[.!?]\s+)"
+    text = re.sub(rf"{starts}{re.escape(suppressed_count(threshold))}(?= )", rf"\1Fewer than {threshold}", text)
+    return re.sub(rf"{starts}{COMPLEMENT_TEXT}", lambda m: m.group(1) + COMPLEMENT_TEXT.capitalize(), text)
 
 
 @dataclass(frozen=True)
 class _Prose:
-    """Replacements in the generated prose: exact phrases, or whole sentences."""
+    """Replacements in the generated prose (exact phrases, or whole sentences), then the wording of rule 4."""
 
     phrases: list[tuple[str, str]]
+    threshold: int
 
     def apply(self, text: str) -> str:
         for old, new in self.phrases:
             text = text.replace(old, new)
-        return text
+        return sentence_wording(text, self.threshold)
 
 
 def suppress_context(run: AnalysisRun, context: ReportContext) -> ReportContext:
     """The context with rules 1 to 4 applied (``report.suppress_below`` of the run's configuration)."""
     threshold = run.config.report.suppress_below
     results = run.results
-    patients_decision = characteristics_suppression(results.patient_characteristics, threshold)
-    infusions_decision = characteristics_suppression(results.infusion_characteristics, threshold)
+    decisions = report_suppression(results, threshold)
+    patients_decision, infusions_decision = decisions.patients, decisions.infusions
     tables = dict(context.tables)
     tables["patients"] = suppressed_characteristics_table(results.patient_characteristics, tables["patients"],
                                                           threshold, patients_decision)
     tables["infusions"] = suppressed_characteristics_table(results.infusion_characteristics, tables["infusions"],
                                                            threshold, infusions_decision)
     values = _copy(context.values)
-    phrases = _cohort_phrases(run, threshold, patients_decision, infusions_decision, values)
-    tables["vas"] = _vas_table(run, tables["vas"], threshold, phrases, values)
-    tables["relief"] = _relief_table(run, tables["relief"], threshold, phrases, values)
+    phrases = _cohort_phrases(run, decisions, values)
+    # After the sentences replaced whole (the tables' below), since these change words inside sentences.
+    totals = _total_phrases(run, decisions, tables, values)
+    tables["vas"] = _vas_table(run, tables["vas"], decisions, phrases, values)
+    tables["relief"] = _relief_table(run, tables["relief"], decisions, phrases, values)
     if "sensitivity" in tables and _small_groups(run, threshold):
         model = results.sensitivity
         tables["sensitivity"] = dataclasses.replace(
@@ -139,11 +171,13 @@ def suppress_context(run: AnalysisRun, context: ReportContext) -> ReportContext:
             notes=[legend(threshold)],
         )
         values.pop("sensitivity", None)
+        analysed = ("" if model.n_infusions == results.cohort.n_infusions_analyzed and decisions.hides("n_infusions_analyzed")
+                    else f" ({format_count(model.n_infusions)} infusions analysed)")
         phrases.append((context.values["narrative"]["sensitivity"],
-                        f"The mixed model's group effect is not shown: a group has fewer than {threshold} patients "
-                        f"({format_count(model.n_infusions)} infusions analysed)."))
+                        f"The mixed model's group effect is not shown: a group has fewer than {threshold} patients"
+                        f"{analysed}."))
 
-    prose = _Prose(phrases)
+    prose = _Prose(phrases + totals, threshold)
     values["narrative"] = {key: prose.apply(text) for key, text in values["narrative"].items()}
     values["text"] = {key: prose.apply(text) for key, text in values["text"].items()}
     # The R cross-check's table prints every estimate's n and x at full precision: only its summary is kept.
@@ -157,16 +191,93 @@ def suppress_context(run: AnalysisRun, context: ReportContext) -> ReportContext:
         results=[_section(section, prose) for section in context.results],
         conclusions=[prose.apply(text) for text in context.conclusions],
         tables=tables,
-        figures={key: dataclasses.replace(figure, alt=prose.apply(figure.alt), caption=prose.apply(figure.caption))
-                 for key, figure in context.figures.items()},
+        figures=_figures(run, context, decisions, prose),
         values=values,
     )
 
 
-def _cohort_phrases(run: AnalysisRun, threshold: int, patients_decision: TableSuppression,
-                    infusions_decision: TableSuppression, values: dict[str, Any]) -> list[tuple[str, str]]:
+def _figures(run: AnalysisRun, context: ReportContext, decisions: ReportSuppression, prose: _Prose) -> dict:
+    """The figures' captions and descriptions (the HTML's alt text and the PDF's /Alt) from the same decisions as
+    the figures: Figure 1's counts as it prints them, no mean of a group of fewer than N patients."""
+    figures = {key: dataclasses.replace(figure, alt=prose.apply(figure.alt), caption=prose.apply(figure.caption))
+               for key, figure in context.figures.items()}
+    figures["flow"] = dataclasses.replace(figures["flow"], alt=_flow_alt(run, decisions))
+    vas = figures["vas"]
+    hidden_groups = [label for label, estimate in ((run.config.analysis.index_label, run.results.vas.index),
+                                                   (run.config.analysis.comparison_label, run.results.vas.comparison))
+                     if hidden_count(estimate.n, decisions.threshold)]
+    caption = vas.caption
+    if hidden_groups:
+        caption += (f" A group of fewer than {decisions.threshold} patients ({', '.join(hidden_groups)}) is not "
+                    "drawn and its mean is not shown.")
+    figures["vas"] = dataclasses.replace(vas, alt=_vas_alt(vas.alt, run, decisions), caption=caption)
+    return figures
+
+
+def _total_phrases(run: AnalysisRun, decisions: ReportSuppression, tables: dict[str, Table],
+                   values: dict[str, Any]) -> list[tuple[str, str]]:
+    """Rule 3 on the totals the prose and the captions print (analysed patients and infusions, durations recorded):
+    a total hidden because it would give a small count back is not stated; ``values`` and the captions follow."""
+    cohort, relief, model = run.results.cohort, run.results.relief, run.results.sensitivity
+    phrases: list[tuple[str, str]] = []
+    for name in COHORT_COUNTS:
+        if decisions.hides(name) and name in values["cohort"]:
+            values["cohort"][name] = decisions.counts[name]
+    if decisions.hides("n_patients_analyzed"):
+        n = cohort.n_patients_analyzed
+        shown = decisions.counts["n_patients_analyzed"]
+        phrases += [(f"Across the {format_count(n)} analysed patients,", "Across the analysed patients,"),
+                    (f"All {format_count(n)} analysed patients reported", "All analysed patients reported"),
+                    (f" of {format_count(n)} patients had a lower mean VAS", " of them had a lower mean VAS")]
+        phrases.append((f" of the {format_count(n)} patients had a lower mean VAS", " of them had a lower mean VAS"))
+        values["vas"]["overall"]["n"] = shown
+        values["vas"]["difference"]["n"] = shown
+        table = tables["vas"]
+        rows = [TableRow(row.label, [shown, *row.cells[1:]], row.kind) if position in (0, 3) else row
+                for position, row in enumerate(table.rows)]
+        tables["vas"] = dataclasses.replace(table, rows=rows)
+    for key, name in (("overall", "n_patients_analyzed"), ("index", "n_index_analyzed"),
+                      ("comparison", "n_comparison_analyzed")):
+        if decisions.hides(name):
+            # A one-sample t test's degrees of freedom are the group's size minus one.
+            values["vas"][key]["df"] = COMPLEMENT
+    if decisions.hides("n_infusions_analyzed"):
+        n = cohort.n_infusions_analyzed
+        table = tables["infusions"]
+        tables["infusions"] = dataclasses.replace(
+            table, caption=table.caption.replace(f"Characteristics of the {plural(n, 'analysed infusion')} ",
+                                                 "Characteristics of the analysed infusions "))
+        if model is not None and model.n_infusions == n:
+            phrases.append((f"Analysing the {format_count(n)} infusions individually",
+                            "Analysing the infusions individually"))
+    if model is not None and "sensitivity" in tables:
+        hidden_sizes = [(model.n_infusions, "n_infusions_analyzed", "infusions"),
+                        (model.n_patients, "n_patients_analyzed", "patients")]
+        if any(decisions.hides(name) and n == getattr(cohort, name) for n, name, _ in hidden_sizes):
+            table = tables["sensitivity"]
+            tables["sensitivity"] = dataclasses.replace(table, caption=table.caption.replace(
+                f"(REML; {format_count(model.n_infusions)} infusions, {format_count(model.n_patients)} patients)",
+                "(REML; " + ", ".join(f"{decisions.count(name, n)} {noun}" if n == getattr(cohort, name)
+                                      else f"{format_count(n)} {noun}" for n, name, noun in hidden_sizes) + ")"))
+            values.get("sensitivity", {}).update(
+                {key: decisions.counts[name] for key, (n, name, _) in zip(("n_infusions", "n_patients"), hidden_sizes)
+                 if decisions.hides(name) and n == getattr(cohort, name)})
+    if decisions.hides(("relief", "n_recorded")):
+        shown = decisions.counts[("relief", "n_recorded")]
+        shown_text = f"{COMPLEMENT_TEXT} of" if shown == COMPLEMENT else shown
+        phrases.append((f"In {plural(relief.n_recorded, 'patient')}, we recorded", f"In {shown_text} patients, we recorded"))
+        values["relief"]["n_recorded"] = shown
+        table = tables["relief"]
+        tables["relief"] = dataclasses.replace(table, notes=[
+            note.replace(f"Durations recorded for {plural(relief.n_recorded, 'patient')}",
+                         f"Durations recorded for {shown} patients") for note in table.notes])
+    return phrases
+
+
+def _cohort_phrases(run: AnalysisRun, decisions: ReportSuppression, values: dict[str, Any]) -> list[tuple[str, str]]:
     """Rule 4 on the cohort's sentences: group sizes, the comparison group's diagnoses, exclusions, premedication,
     patients improved and side effects; the hidden values of ``values`` are replaced in place."""
+    threshold, patients_decision, infusions_decision = decisions.threshold, decisions.patients, decisions.infusions
     results = run.results
     cohort, vas = results.cohort, results.vas
     less = suppressed_count(threshold)
@@ -181,8 +292,6 @@ def _cohort_phrases(run: AnalysisRun, threshold: int, patients_decision: TableSu
             phrases.append((f"{opening}{format_count(n)} ({format_percent(percent)}) ", f"{opening}{shown} "))
             values["cohort"][f"n_{key}"] = shown_count(n, True, threshold)
             values["cohort"][f"{key}_percent"] = COMPLEMENT
-    if ("n", "comparison") in patients_decision.hidden and cohort.n_comparison == 1:
-        phrases.append((f"{COMPLEMENT_TEXT} patient, ", f"{COMPLEMENT_TEXT} patients, "))
     # The comparison group's diagnoses named in the cohort sentence: Table 1's "All" cells of those rows.
     diagnosis_rows = {row.label.lower(): position for position, row in enumerate(results.patient_characteristics.rows)
                       if row.section == "Diagnosis"}
@@ -215,14 +324,16 @@ def _cohort_phrases(run: AnalysisRun, threshold: int, patients_decision: TableSu
     if hidden_count(improved, threshold) or hidden_count(n - improved, threshold):
         shown = less if hidden_count(improved, threshold) else COMPLEMENT_TEXT
         phrases.append((f"; {format_count(improved)} of {format_count(n)} patients had a lower mean VAS",
-                        f"; {shown} of {format_count(n)} patients had a lower mean VAS"))
+                        f"; {shown} of the {format_count(n)} patients had a lower mean VAS"))
     # Side effects: the share of infusions with any side effect gives its count.
     any_row = next((p for p, row in enumerate(results.infusion_characteristics.rows)
                     if row.section == "Side effects" and row.label == "Any"), None)
     if any_row is not None and (any_row, "all") in infusions_decision.hidden:
         percent = format_percent(results.infusion_characteristics.rows[any_row].cells["all"].percent)
-        phrases += [(f"after {percent} of analysed infusions", f"after {less} analysed infusions"),
-                    (f": {percent} of analysed infusions recorded", f": {less} analysed infusions recorded")]
+        count = results.infusion_characteristics.rows[any_row].cells["all"].n
+        shown = less if hidden_count(count, threshold) else f"{COMPLEMENT_TEXT} of"
+        phrases += [(f"after {percent} of analysed infusions", f"after {shown} analysed infusions"),
+                    (f": {percent} of analysed infusions recorded", f": {shown} analysed infusions recorded")]
     return phrases
 
 
@@ -241,30 +352,17 @@ def _comparison_diagnoses(run: AnalysisRun) -> list[tuple[str, int]]:
     return gather_facts(run).comparison_diagnoses
 
 
-def hidden_group_sizes(run: AnalysisRun, threshold: int) -> dict[str, str]:
-    """Analysed patients per group as printed (Table 3, Figures 1 and 2), for the groups whose size is hidden.
-
-    A group's size is hidden when it is below N (rule 1) or when Table 1 hides the group's size (rule 3: the
-    analysed count equals it when every patient was analysed); one hidden size hides the other, since the two
-    add up to the analysed patients.
-    """
-    cohort = run.results.cohort
-    table_one = characteristics_suppression(run.results.patient_characteristics, threshold).hidden
-    sizes = {"index": cohort.n_index_analyzed, "comparison": cohort.n_comparison_analyzed}
-    if not any(hidden_count(n, threshold) or ("n", key) in table_one for key, n in sizes.items()):
-        return {}
-    return {key: shown_count(n, True, threshold) for key, n in sizes.items()}
-
-
 def _small_groups(run: AnalysisRun, threshold: int) -> bool:
     vas = run.results.vas
     return hidden_count(vas.index.n, threshold) or hidden_count(vas.comparison.n, threshold)
 
 
-def _vas_table(run, table: Table, threshold: int, phrases, values) -> Table:
+def _vas_table(run, table: Table, decisions: ReportSuppression, phrases, values) -> Table:
     """Table 3: a group of fewer than N patients shows neither its size nor its statistics (rules 1 and 2); the
     other group's size then follows from the total, so it is hidden too (rule 3), and so is the difference."""
-    sizes = hidden_group_sizes(run, threshold)
+    threshold = decisions.threshold
+    sizes = {key: decisions.counts[f"n_{key}_analyzed"] for key in ("index", "comparison")
+             if decisions.hides(f"n_{key}_analyzed")}
     cohort = run.results.cohort
     for key, shown in sizes.items():
         n = cohort.n_index_analyzed if key == "index" else cohort.n_comparison_analyzed
@@ -273,7 +371,7 @@ def _vas_table(run, table: Table, threshold: int, phrases, values) -> Table:
         label = run.config.analysis.index_label if key == "index" else run.config.analysis.comparison_label.lower()
         phrases.append((f"{format_count(n)} {label}", f"{shown} {label}"))
     if sizes and not _small_groups(run, threshold):
-        rows = [table.rows[0]] + [TableRow(row.label, [sizes[key], *row.cells[1:]], row.kind)
+        rows = [table.rows[0]] + [TableRow(row.label, [sizes.get(key, row.cells[0]), *row.cells[1:]], row.kind)
                                   for row, key in zip(table.rows[1:3], ("index", "comparison"))] + table.rows[3:]
         return dataclasses.replace(table, rows=rows, notes=[*table.notes, legend(threshold)])
     if not _small_groups(run, threshold):
@@ -287,7 +385,7 @@ def _vas_table(run, table: Table, threshold: int, phrases, values) -> Table:
             values["vas"][key] = {name: (value if name == "label" else few) for name, value in values["vas"][key].items()}
             values["vas"][key]["n"] = suppressed_count(threshold)
         else:
-            rows.append(TableRow(row.label, [COMPLEMENT, *row.cells[1:]], row.kind))
+            rows.append(TableRow(row.label, [sizes.get(key, row.cells[0]), *row.cells[1:]], row.kind))
     difference = table.rows[3]
     rows.append(TableRow(difference.label, [difference.cells[0]] + [few] * (len(difference.cells) - 1), difference.kind))
     values["vas"]["difference"] = {name: (value if name in ("n", "label") else few)
@@ -301,12 +399,12 @@ def _vas_table(run, table: Table, threshold: int, phrases, values) -> Table:
     return dataclasses.replace(table, rows=rows, notes=[*table.notes, legend(threshold)])
 
 
-def _relief_table(run, table: Table, threshold: int, phrases, values) -> Table:
+def _relief_table(run, table: Table, decisions: ReportSuppression, phrases, values) -> Table:
     """Table 4 and the relief sentences: a hidden outcome shows its counts as ``<N`` or the complement mark and
     no probability or interval (the interval and the evaluable count would give the successes back)."""
     relief = run.results.relief
-    hidden = _hidden_relief(run, threshold)
-    few = statistic_of_few(threshold)
+    threshold = decisions.threshold
+    hidden = _hidden_relief(run, decisions)
     relief_level = values["labels"]["relief_level"]
     notes = list(table.notes)
     if hidden_count(relief.n_censored, threshold):
@@ -318,10 +416,13 @@ def _relief_table(run, table: Table, threshold: int, phrases, values) -> Table:
         if outcome.name not in hidden:
             rows.append(row)
             continue
-        x = shown_count(outcome.x, True, threshold)
-        n = shown_count(outcome.n_evaluable, True, threshold)
-        rows.append(TableRow(row.label, [row.cells[0], f"{x} / {n}", few, few], row.kind))
-        values["relief"][outcome.name].update({"x": x, "n": n, "estimate": few, "interval": few})
+        x = decisions.count(("relief", outcome.name, "x"), outcome.x)
+        n = decisions.count(("relief", outcome.name, "n"), outcome.n_evaluable)
+        # A probability of fewer than N evaluable patients is a statistic of few (rule 2); one hidden because its
+        # successes are few, or to protect the patients not evaluable, prints the mark of a hidden number.
+        mark = statistic_of_few(threshold) if hidden_count(outcome.n_evaluable, threshold) else COMPLEMENT
+        rows.append(TableRow(row.label, [row.cells[0], f"{x} / {n}", mark, mark], row.kind))
+        values["relief"][outcome.name].update({"x": x, "n": n, "estimate": mark, "interval": mark})
         estimate, interval = format_proportion(outcome.estimate), format_proportion_interval(outcome.conf_low, outcome.conf_high)
         phrases += [
             (f"{estimate} ({relief_level} interval {interval}; {outcome.x} of {outcome.n_evaluable} evaluable "
