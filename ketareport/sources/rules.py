@@ -1,17 +1,16 @@
 """The data dictionary's rules as queries, run in the engine that holds the data.
 
-Each rule is a boolean expression over one table. One query per table
-counts the rows breaking every rule at once; for each rule that is broken,
-a second query fetches the first rows (ordered by key) with their key
-values: a database row has no line number, so a problem names the table,
-the row's key, the column and the value, in the same words as the file
-path's :mod:`ketareport.validate`. Every broken rule is reported; nothing
-is analysed when any is.
+Each rule is a boolean expression over one table. A query counts the rows
+breaking each rule (for the infusions only when the kept table says some
+row breaks one); for each rule that is broken, a second query fetches the
+first rows (ordered by key) with their key values: a database row has no
+line number, so a problem names the table, the row's key, the column and
+the value, in the same words as the file path's :mod:`ketareport.validate`.
+Every broken rule is reported; nothing is analysed when any is.
 
 Once every rule holds, :func:`check_source` returns the two tables typed
 (numbers as float64, dates as dates, yes/no as booleans, labels normalised)
-as Ibis expressions, still in the engine.
-"""
+and kept in the engine, the infusions joined to their patients."""
 
 from __future__ import annotations
 
