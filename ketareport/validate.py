@@ -233,7 +233,6 @@ def _repeats(text: pd.Series, missing: np.ndarray) -> np.ndarray:
     The Arrow text dictionary-encoded, then each code's first row from one
     sort of the codes: several times faster than hashing Python strings.
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     # Chunks combined: a large CSV is read in blocks, and the codes must come from one dictionary.
