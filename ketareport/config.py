@@ -27,7 +27,7 @@ from pydantic import (
 from .contract import (
     CANONICAL_LABELS, DEFAULT_RELIEF_METHOD, INDEX_DIAGNOSIS, INFUSION_COLUMNS, PATIENT_COLUMNS, RELIEF_METHODS, normalise_diagnosis,
 )
-from .config_checks import fail, file_name, identifier, iso_date, non_negative, one_of, open_unit
+from .config_checks import contradiction, fail, file_name, identifier, iso_date, non_negative, one_of, open_unit
 from .config_problems import validation_problems
 from .errors import ConfigInvalid, Problem
 
@@ -311,6 +311,14 @@ class StudyConfig(_Block):
                 raise fail(f"{written!r} and {keys[key][0]!r} are the same diagnosis")
             keys[key] = (written, printed)
         return {key: printed for key, (_, printed) in keys.items()}
+
+    @model_validator(mode="after")
+    def _data_lock_after_the_period_starts(self) -> "StudyConfig":
+        """A data lock before the first day reviewed would make every infusion date an error: say it once, here."""
+        lock, period = self.report.data_lock, self.study.period
+        if lock is not None and period is not None and lock < period.start:
+            raise contradiction(f"report.data_lock {lock} is before the start of study.period ({period.start})")
+        return self
 
     @property
     def source(self) -> Path | None:
