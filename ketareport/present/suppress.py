@@ -128,6 +128,7 @@ def sentence_wording(text: str, threshold: int) -> str:
     patients …", "An undisclosed number …")."""
     hidden = rf"(?:{re.escape(suppressed_count(threshold))}|{COMPLEMENT_TEXT}|{COMPLEMENT})"
     text = re.sub(rf"({hidden} (?:\w+ )?(?:patient|infusion))(?!s)\b", r"\1s", text)
+    text = re.sub(r"\bthe remaining patient\b(?!s)", "the remaining patients", text)
     starts = r"(^|[.!?]\s+)"
     text = re.sub(rf"{starts}{re.escape(suppressed_count(threshold))}(?= )", rf"\1Fewer than {threshold}", text)
     return re.sub(rf"{starts}{COMPLEMENT_TEXT}", lambda m: m.group(1) + COMPLEMENT_TEXT.capitalize(), text)
@@ -290,7 +291,9 @@ def _cohort_phrases(run: AnalysisRun, decisions: ReportSuppression, values: dict
     ):
         if ("n", key) in patients_decision.hidden:
             shown = shown_count(n, True, threshold, COMPLEMENT_TEXT)
-            phrases.append((f"{opening}{format_count(n)} ({format_percent(percent)}) ", f"{opening}{shown} "))
+            # "Of the remaining an undisclosed number patients" reads as "Of the remaining patients".
+            said = "" if opening == "Of the remaining " and shown == COMPLEMENT_TEXT else f"{shown} "
+            phrases.append((f"{opening}{format_count(n)} ({format_percent(percent)}) ", f"{opening}{said}"))
             values["cohort"][f"n_{key}"] = shown_count(n, True, threshold)
             values["cohort"][f"{key}_percent"] = COMPLEMENT
     # The comparison group's diagnoses named in the cohort sentence: Table 1's "All" cells of those rows.
@@ -298,9 +301,19 @@ def _cohort_phrases(run: AnalysisRun, decisions: ReportSuppression, values: dict
                       if row.section == "Diagnosis"}
     for label, count in _comparison_diagnoses(run):
         position = diagnosis_rows.get(label.lower())
-        if position is not None and (position, "all") in patients_decision.hidden:
+        # A diagnosis Table 1 lists hides as its row does; one it lumps ("other diagnoses") hides when small.
+        if (position, "all") in patients_decision.hidden or (position is None and hidden_count(count, threshold)):
             phrases.append((f"{count_words(count)} had {label}",
                             f"{shown_count(count, True, threshold, COMPLEMENT_TEXT)} had {label}"))
+    # The comparison patients with any other diagnosis: the group's size minus those listed, so it is hidden when
+    # small, or when the size or a listed count is hidden (it would give that back).
+    listed = _comparison_diagnoses(run)
+    rest = cohort.n_comparison - sum(count for _, count in listed)
+    if listed and rest and (hidden_count(rest, threshold) or ("n", "comparison") in patients_decision.hidden
+                            or any(hidden_count(count, threshold) for _, count in listed)):
+        noun = "another diagnosis" if rest == 1 else "other diagnoses"
+        phrases.append((f"{count_words(rest)} had {noun}",
+                        f"{shown_count(rest, True, threshold, COMPLEMENT_TEXT)} had other diagnoses"))
     # Exclusions: infusions excluded, patients left without an analysed infusion, the missing items.
     if hidden_count(cohort.n_infusions_excluded, threshold):
         phrases.append((f"We excluded {plural(cohort.n_infusions_excluded, 'infusion')} ", f"We excluded {less} infusions "))

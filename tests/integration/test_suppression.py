@@ -342,3 +342,28 @@ def test_wording_after_a_hidden_count(edge_report):
     assert not re.search(rf"(^|[.!?]\s)({less}|an undisclosed|‡)", prose)
     assert not re.search(r"undisclosed number of \d", prose)
     assert f"Fewer than {EDGE_THRESHOLD} patients" in prose
+
+
+def test_the_comparison_patients_with_other_diagnoses_hide_when_few(tmp_path):
+    """The cohort sentence lists two diagnoses and "k had other diagnoses": k is a count like any other."""
+    from ketareport.present.build import gather_facts
+    from ketareport.present.formats import count_words
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    diagnoses = ["crps"] * 6 + ["headache"] * 4 + ["migraine", "back pain"]
+    (folder / "patients.csv").write_text("patient_id,diagnosis\n" + "".join(
+        f"P{number},{diagnosis}\n" for number, diagnosis in enumerate(diagnoses)))
+    (folder / "infusions.csv").write_text(
+        "infusion_id,patient_id,infusion_date,ketamine_dose_mg,infusion_duration_min,vas_pre,vas_post\n" + "".join(
+            f"{number},P{number},2022-01-{number + 1:02d},100,60,{5 + number % 4},{2 + number % 3}\n"
+            for number in range(len(diagnoses))))
+    (folder / "study.yml").write_text("study:\n  title: Other diagnoses\n")
+    run, built = build_report(folder, EDGE_THRESHOLD)
+    listed = gather_facts(run).comparison_diagnoses
+    rest = run.results.cohort.n_comparison - sum(count for _, count in listed)
+    assert 1 <= rest < EDGE_THRESHOLD  # the data make the lumped count small
+    sentence = built.context.values["narrative"]["cohort"]
+    assert f"{count_words(rest)} had another diagnosis" not in sentence
+    assert f"<{EDGE_THRESHOLD} had other diagnoses" in sentence
+    assert "remaining an undisclosed" not in sentence and "remaining patient," not in sentence
