@@ -14,7 +14,8 @@ def summary_lines(cohort: Cohort, config: StudyConfig) -> list[str]:
     n_index = int(patients["is_index"].sum())
     excluded = infusions[infusions["excluded"]]
     lines = [
-        f"patients: {len(patients)} ({n_index} {options.index_label}, {len(patients) - n_index} {options.comparison_label.lower()})",
+        # Label, then count: "1 other diagnoses" would need the label's plural.
+        f"patients: {len(patients)} ({options.index_label} {n_index}, {options.comparison_label.lower()} {len(patients) - n_index})",
         f"infusions: {len(infusions)}, of which {len(infusions) - len(excluded)} analysable",
     ]
     if len(excluded):

@@ -27,7 +27,7 @@ from pydantic import (
 from .contract import (
     CANONICAL_LABELS, DEFAULT_RELIEF_METHOD, INDEX_DIAGNOSIS, INFUSION_COLUMNS, PATIENT_COLUMNS, RELIEF_METHODS, normalise_diagnosis,
 )
-from .config_checks import fail, file_name, identifier, iso_date, non_negative, one_of, open_unit
+from .config_checks import contradiction, fail, file_name, identifier, iso_date, non_negative, one_of, open_unit
 from .config_problems import validation_problems
 from .errors import ConfigInvalid, Problem
 
@@ -128,13 +128,14 @@ class ReliefThreshold(_Block):
     name: Annotated[Text, AfterValidator(identifier)] = Field(description="short identifier; the `term` in estimates.csv")
     days: Annotated[StrictFloat, AfterValidator(non_negative)] = Field(description="the threshold in days (required)")
     inclusive: StrictBool = Field(True, description="true: duration ≥ days; false: duration > days")
-    label: Text = Field("", description="how the report names it (default: the name, capitalised)")
+    label: Text = Field("", description="how the report names it (default: from days, e.g. `Relief for at least 7 days`)")
 
     @model_validator(mode="before")
     @classmethod
-    def _default_label(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("label") and isinstance(data.get("name"), str):
-            data = {**data, "label": data["name"].replace("_", " ").capitalize()}
+    def _default_label(cls, data: Any) -> Any:  # the name is an identifier ("week"), not words for a sentence
+        if isinstance(data, dict) and not data.get("label") and isinstance(data.get("days"), (int, float)):
+            relation = "at least" if data.get("inclusive", True) is not False else "more than"
+            data = {**data, "label": f"Relief for {relation} {data['days']:g} days"}
         return data
 
     @field_serializer("days")
@@ -193,8 +194,7 @@ class AnalysisOptions(_Block):
                     "everyone else is the comparison group; also the `term` of the index group in estimates.csv",
     )
     index_label: Text = Field(None, description="how the report names the index group", json_schema_extra={  # set below
-        "default_text": "the index diagnosis's usual label (`CRPS` for `crps`, `low back pain` for `low_back_pain`)",
-        "example": "CRPS"})
+        "default_text": "the index diagnosis's usual label (`CRPS` for `crps`, `headache`…)", "example": "CRPS"})
     comparison_label: Text = Field("Other diagnoses", description="how the report names the comparison group")
     conf_level: Level = Field(0.95, description="level of the t intervals (VAS reduction and mixed model)")
     difference_test: Annotated[Text, AfterValidator(one_of(DIFFERENCE_TESTS))] = Field(
@@ -311,6 +311,14 @@ class StudyConfig(_Block):
                 raise fail(f"{written!r} and {keys[key][0]!r} are the same diagnosis")
             keys[key] = (written, printed)
         return {key: printed for key, (_, printed) in keys.items()}
+
+    @model_validator(mode="after")
+    def _data_lock_after_the_period_starts(self) -> "StudyConfig":
+        """A data lock before the first day reviewed would make every infusion date an error: say it once, here."""
+        lock, period = self.report.data_lock, self.study.period
+        if lock is not None and period is not None and lock < period.start:
+            raise contradiction(f"report.data_lock {lock} is before the start of study.period ({period.start})")
+        return self
 
     @property
     def source(self) -> Path | None:

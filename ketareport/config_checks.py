@@ -14,6 +14,11 @@ def fail(expected: str) -> PydanticCustomError:
     return PydanticCustomError("ketareport", expected)
 
 
+def contradiction(message: str) -> PydanticCustomError:
+    """Two options that cannot both hold; ``message`` names both keys and is the whole problem."""
+    return PydanticCustomError("ketareport_contradiction", message)
+
+
 def iso_date(value: Any) -> Any:
     """A YAML date or ISO text; not a number (pydantic would read 2004 as seconds since 1970)."""
     if isinstance(value, dt.datetime):
@@ -41,10 +46,12 @@ def non_negative(value: float) -> float:
 
 
 def one_of(choices: tuple[str, ...]):
+    """One of ``choices``, in any case (``a4`` is ``A4``); the value is returned as the choice is spelled."""
     def check(value: str) -> str:
-        if value not in choices:
+        spelled = {choice.lower(): choice for choice in choices}
+        if value.lower() not in spelled:
             raise fail(f"must be one of {', '.join(choices)}")
-        return value
+        return spelled[value.lower()]
     return check
 
 

@@ -52,6 +52,8 @@ def _problem(label: str, detail: dict, root: type[BaseModel]) -> Problem:
         return Problem(label, f"{key} is not a known {what} (known: {known})")
     if kind == "missing":
         return Problem(label, f"{key} is missing; it is required")
+    if kind == "ketareport_contradiction":
+        return Problem(label, detail["msg"])
     if kind == "ketareport":
         expected = detail["msg"]
     elif kind == "greater_than_equal":

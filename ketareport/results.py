@@ -15,6 +15,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, fields
+from json.encoder import encode_basestring  # the C encoder of json.dumps(ensure_ascii=False)
 from pathlib import Path
 from typing import Any
 
@@ -220,7 +221,7 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(key): to_plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_plain(item) for item in value]
+        return list(value) if _all_text(value) else [to_plain(item) for item in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
@@ -292,7 +293,7 @@ def results_json(document: dict[str, Any]) -> str:
     def laid_out(match: re.Match[str]) -> str:
         indent = match.group(1)
         items = lists[int(match.group(3))]
-        inner = ",\n".join(f"{indent}  {_json_string(item)}" for item in items)
+        inner = ",\n".join(f"{indent}  {encode_basestring(item)}" for item in items)
         return f"{indent}{match.group(2)}[\n{inner}\n{indent}]"
 
     return _MARKED_LINE.sub(laid_out, text) + "\n"
@@ -304,18 +305,17 @@ exactly that form would be taken for one: ids, labels and paths hold no NUL."""
 
 
 def _is_long_text_list(value: Any) -> bool:
-    return isinstance(value, list) and len(value) > LONG_TEXT_LIST and all(type(item) is str for item in value)
+    return isinstance(value, list) and len(value) > LONG_TEXT_LIST and _all_text(value)
+
+
+def _all_text(items: list[Any]) -> bool:
+    """Every item a ``str`` (not a subclass such as numpy's), tested in C."""
+    return set(map(type, items)) <= {str}
 
 
 def _marker(lists: list[list[str]], items: list[str]) -> str:
     lists.append(items)
     return f"\x00{len(lists) - 1}\x00"
-
-
-def _json_string(value: str) -> str:
-    from json.encoder import encode_basestring  # the C encoder json.dumps(ensure_ascii=False) uses
-
-    return encode_basestring(value)
 
 
 def write_results_rds(path: Path, document: dict[str, Any], frames: dict[str, Any] | None = None) -> None:

@@ -209,6 +209,20 @@ class _Checker:
         first_row = {value: int(index) + 1 for index, value in values[values.notna()].drop_duplicates().items()}
         self.flag(column, duplicated, lambda v: f"duplicate {what} {v!r} (first in row {first_row[v]})")
 
+    def separator(self) -> None:
+        """A header read as one column holding ``;`` or a tab: a CSV saved with another separator (a European
+        spreadsheet's default). Said first, since every required column then looks absent."""
+        names = list(self.table.frame.columns)
+        if len(names) == 1 and self.table.label.lower().endswith(".csv"):
+            for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+                if separator in str(names[0]):
+                    self.problems.append(Problem(
+                        self.table.label, f"the header is one column, {str(names[0])[:60]!r}: the file is separated by "
+                        f"{name}; ketareport reads comma-separated CSV (save it as \"CSV UTF-8 (comma delimited)\", "
+                        "with . as the decimal point)",
+                    ))
+                    return
+
     def duplicate_headers(self) -> None:
         names = list(self.table.frame.columns)
         for name in sorted({n for n in names if names.count(n) > 1}):
@@ -230,22 +244,36 @@ def _normalised_once_per_label(diagnosis: pd.Series) -> pd.Series:
 def _repeats(text: pd.Series, missing: np.ndarray) -> np.ndarray:
     """True where a value not ``missing`` already appeared in an earlier row (pandas' ``duplicated(keep="first")``).
 
-    The Arrow text dictionary-encoded, then each code's first row from one
-    sort of the codes: several times faster than hashing Python strings.
+    The Arrow text dictionary-encoded (chunks combined: a large CSV is read
+    in blocks, and the codes must come from one dictionary), then each
+    code's first row by one unbuffered minimum: no hashing of Python strings,
+    no sort.
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    cells = pa.array(text.array, type=pa.string())  # Arrow-backed already: no copy per cell
-    if isinstance(cells, pa.ChunkedArray):  # a large CSV is read in blocks; one dictionary for all of them
-        cells = cells.combine_chunks()
-    codes = pc.dictionary_encode(cells).indices.to_numpy(zero_copy_only=False)
-    present = ~missing
-    positions = np.flatnonzero(present)
-    _, first = np.unique(codes[present], return_index=True)
-    repeated = present.copy()
-    repeated[positions[first]] = False
+    encoded = pc.dictionary_encode(_arrow_text(text))
+    rows = np.flatnonzero(~missing)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)[rows]
+    first = np.full(len(encoded.dictionary), len(missing), dtype=np.int64)
+    np.minimum.at(first, codes, rows)
+    repeated = np.zeros(len(missing), dtype=bool)
+    repeated[rows] = first[codes] != rows
     return repeated
+
+
+def _arrow_text(series: pd.Series):
+    """A text column as one Arrow array (Arrow-backed already: no copy per cell; None and NaN are null)."""
+    import pyarrow as pa
+
+    array = pa.array(series.array, type=pa.string(), from_pandas=True)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _found_in(values: pd.Series, known: pd.Series) -> np.ndarray:
+    """Whether each of ``values`` is one of ``known``, by an Arrow hash set (pandas' ``isin`` lists Python strings)."""
+    import pyarrow.compute as pc
+
+    return pc.is_in(_arrow_text(values), value_set=_arrow_text(known).drop_null()).to_numpy(zero_copy_only=False)
 
 
 def _label_list(series: pd.Series) -> pd.Series:
@@ -272,6 +300,7 @@ def validate_dataset(raw: RawDataset, infusion_dates: InfusionDates = InfusionDa
     problems: list[Problem] = []
 
     patients_check = _Checker(raw.patients, problems)
+    patients_check.separator()
     patients_check.duplicate_headers()
     column = {name: patients_check.column(name, required=name in REQUIRED_PATIENT_COLUMNS) for name in PATIENT_COLUMNS}
     patient_id = patients_check.identifier(column["patient_id"])
@@ -297,6 +326,7 @@ def validate_dataset(raw: RawDataset, infusion_dates: InfusionDates = InfusionDa
     })
 
     infusions_check = _Checker(raw.infusions, problems)
+    infusions_check.separator()
     infusions_check.duplicate_headers()
     required = {*REQUIRED_INFUSION_COLUMNS, *ANALYSIS_COLUMNS}
     column = {name: infusions_check.column(name, required=name in required) for name in INFUSION_COLUMNS}
@@ -304,7 +334,7 @@ def validate_dataset(raw: RawDataset, infusion_dates: InfusionDates = InfusionDa
     infusions_check.unique(column["infusion_id"], infusion_id, "infusion_id")
     owner = infusions_check.identifier(column["patient_id"])
     if column["patient_id"].present and "patient_id" in raw.patients.frame.columns:
-        unknown = (owner.notna() & ~owner.isin(patient_id.dropna())).to_numpy(dtype=bool)
+        unknown = owner.notna().to_numpy(dtype=bool) & ~_found_in(owner, patient_id)
         infusions_check.flag(column["patient_id"], unknown, lambda v: f"{v!r} is not a patient_id in {raw.patients.label}")
     infusion_date = infusions_check.date(column["infusion_date"], required=True)
     infusions_check.within(column["infusion_date"], infusion_date, infusion_dates)

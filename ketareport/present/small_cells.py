@@ -13,7 +13,7 @@ import numpy as np
 from ..contract import sentence_start
 from ..results import CharacteristicsTable
 from .context import Table, TableRow
-from .formats import format_count, format_mean_sd, format_median_iqr, format_percent, median_iqr_decimals
+from .formats import format_count, format_mean_sd, format_median_iqr, format_percent, median_iqr_decimals, no_break
 
 Cell = Hashable
 Equation = dict[Cell, int]
@@ -272,7 +272,8 @@ def suppressed_characteristics_table(table: CharacteristicsTable, formatted: Tab
     hidden, few = decision.hidden, decision.few
 
     def header(column) -> str:
-        return f"{sentence_start(column.label)} (n = {shown_count(column.n, ('n', column.key) in hidden, threshold)})"
+        size = shown_count(column.n, ("n", column.key) in hidden, threshold)
+        return f"{sentence_start(column.label)} {no_break(f'(n = {size})')}"
 
     rows: list[TableRow] = []
     source_rows = iter(enumerate(table.rows))

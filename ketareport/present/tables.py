@@ -13,7 +13,7 @@ from .formats import (
 
 def characteristics_table(table: CharacteristicsTable, table_id: str, number: int, caption: str) -> Table:
     """Table 1 or 2: a section row per characteristic, an indented row per category or statistic."""
-    columns = [f"{sentence_start(column.label)} (n = {format_count(column.n)})" for column in table.columns]
+    columns = [f"{sentence_start(column.label)} {no_break(f'(n = {format_count(column.n)})')}" for column in table.columns]
     rows: list[TableRow] = []
     section = None
     for row in table.rows:

@@ -71,7 +71,7 @@ def test_check_summarises_and_writes_nothing(tmp_path):
     result = run("check", dataset)
     assert result.exit_code == 0, result.output
     for line in [
-        "patients: 6 (3 CRPS, 3 other diagnoses)",
+        "patients: 6 (CRPS 3, other diagnoses 3)",
         "infusions: 10, of which 8 analysable",
         "excluded for missing data: 2 infusions (1 missing infusion duration, 1 missing VAS before infusion)",
         "diagnoses: CRPS 3, back pain 2, headache 1",

@@ -63,7 +63,7 @@ def recoverable_cells(table, threshold: int) -> list[str]:
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     headers = table.columns[1:]
-    sizes = [re.fullmatch(r"(.*) \(n = (.*)\)", header).group(2) for header in headers]
+    sizes = [re.fullmatch(r"(.*)\s\(n\s=\s(.*)\)", header).group(2) for header in headers]
     cells: dict[tuple, tuple] = {}
     for column, size in enumerate(sizes):
         cells[("n", column)] = parse_cell(size, threshold)
@@ -198,3 +198,136 @@ def test_the_attack_recovers_cells_when_only_primary_cells_are_hidden(monkeypatc
     monkeypatch.setattr(small_cells, "complementary", lambda values, hidden, equations, protected=frozenset(), unprinted=frozenset(): set(hidden))
     run, built = build_report(DEMO, 11)
     assert recoverable_cells(built.context.tables["patients"], 11) != []
+
+
+# A clinic's small study, as a new-user trial wrote it: six patients with the index diagnosis and one with another,
+# one index patient whose VAS after infusion is missing throughout, relief still ongoing for some patients.
+EDGE_PATIENTS = """patient_id,diagnosis,sex,age_years,previous_interventions,relief_duration_days,relief_ongoing
+A1,crps,F,40,opioids,3,yes
+A2,crps,F,45,opioids;Nerve Blocks,10,no
+A3,crps,M,,nerve blocks,30,yes
+A4,crps,F,52,,5,yes
+A5,crps,,61,,,
+A6,crps,M,38,OPIOIDS,,
+B1,post-herpetic neuralgia,F,70,,14,no
+"""
+EDGE_INFUSIONS = """infusion_id,patient_id,infusion_date,ketamine_dose_mg,infusion_duration_min,vas_pre,vas_post,midazolam,ondansetron,side_effects
+1,A1,2022-01-10,100,60,8,3,true,true,
+2,A1,2022-02-10,100,60,7,3,true,true,nausea
+3,A2,2022-01-11,100,60,9,2,true,true,
+4,A2,2022-02-11,100,60,8,2,true,true,
+5,A3,2022-01-12,100,60,6,4,true,true,hallucinations
+6,A3,2022-02-12,100,60,6,5,true,true,
+7,A4,2022-01-13,100,60,7,6,true,true,
+8,A5,2022-01-14,100,60,8,,true,true,
+9,A5,2022-02-14,100,60,8,,true,true,
+10,A6,2022-01-15,120,90,9,1,true,true,
+11,A6,2022-02-15,120,90,9,1.5,true,true,
+12,B1,2022-01-16,100,60,5,5.5,true,true,dizziness
+13,B1,2022-02-16,100,60,5,6,true,true,
+"""
+EDGE_THRESHOLD = 3
+
+
+@pytest.fixture(scope="module")
+def edge_report(tmp_path_factory):
+    """(run, report) of the trial's small study at ``suppress_below: 3``."""
+    folder = tmp_path_factory.mktemp("edge")
+    (folder / "patients.csv").write_text(EDGE_PATIENTS)
+    (folder / "infusions.csv").write_text(EDGE_INFUSIONS)
+    (folder / "study.yml").write_text("study:\n  title: Edge cases\n  period: {start: 2022-01-01, end: 2022-03-31}\n")
+    return build_report(folder, EDGE_THRESHOLD)
+
+
+def _svg_lines(svg: str) -> list[str]:
+    import html
+
+    return [html.unescape(text) for text in re.findall(r"<text[^>]*>(.*?)</text>", svg)]
+
+
+def _prose(context) -> str:
+    sections = [p for s in (*context.abstract, *context.methods, *context.results) for p in s.paragraphs]
+    return " ".join([*sections, *context.conclusions, *context.values["narrative"].values(),
+                     *(f.alt for f in context.figures.values()), *(f.caption for f in context.figures.values()),
+                     *(t.caption for t in context.tables.values()), *(n for t in context.tables.values() for n in t.notes)])
+
+
+def test_the_trial_study_has_the_small_cells_the_tests_below_need(edge_report):
+    run, _ = edge_report
+    cohort, vas = run.results.cohort, run.results.vas
+    assert 1 <= cohort.n_patients_not_analyzed < EDGE_THRESHOLD
+    assert 1 <= vas.comparison.n < EDGE_THRESHOLD and vas.index.n >= EDGE_THRESHOLD
+    assert any(o.n_evaluable >= EDGE_THRESHOLD and 1 <= o.n_censored_not_evaluable < EDGE_THRESHOLD
+               for o in run.results.relief.outcomes)
+
+
+def test_figure_1_prints_hidden_counts_and_no_total_gives_one_back(edge_report):
+    """Rule 5 and rule 3 on the flow: identified = analysed + excluded, and the groups add up to the analysed."""
+    from ketareport.present.formats import plural
+
+    run, built = edge_report
+    cohort = run.results.cohort
+    lines = _svg_lines(built.figures["flow"])
+    less = f"<{EDGE_THRESHOLD}"
+    comparison_box = lines[lines.index(run.config.analysis.comparison_label) + 1]
+    assert comparison_box.startswith(f"{less} patients, ")
+    assert plural(cohort.n_comparison_analyzed, "patient") not in comparison_box
+    analysed_box = lines[lines.index("Infusions analysed") + 1]
+    # One patient is missing between identified and analysed: printing both totals would give that count back.
+    assert plural(cohort.n_patients_analyzed, "patient") not in analysed_box
+    assert plural(cohort.n_infusions_analyzed, "infusion") not in analysed_box
+    prose = _prose(built.context)
+    assert f"{cohort.n_patients_analyzed} analysed patients" not in prose
+    assert f"of the {plural(cohort.n_infusions_analyzed, 'analysed infusion')}" not in prose.lower()
+    assert not re.search(rf"\b{cohort.n_patients_analyzed} patients analysed", prose)
+    assert not re.search(rf"\b{cohort.n_infusions_analyzed} infusions", prose)
+    values = built.context.values
+    assert values["cohort"]["n_patients_analyzed"] == values["vas"]["overall"]["n"] == "‡"
+    assert values["vas"]["overall"]["df"] == "‡"  # the t test's degrees of freedom are the size minus one
+
+
+def test_figure_2_and_its_description_show_no_mean_of_a_small_group(edge_report):
+    from ketareport.present.formats import format_mean
+
+    run, built = edge_report
+    small = run.results.vas.comparison
+    mean = format_mean(small.estimate)
+    assert mean not in _svg_lines(built.figures["vas"])
+    assert format_mean(run.results.vas.index.estimate) in _svg_lines(built.figures["vas"])
+    figure = built.context.figures["vas"]
+    assert mean not in figure.alt and f"fewer than {EDGE_THRESHOLD} patients" in figure.alt
+    assert f"(n = <{EDGE_THRESHOLD})" in _svg_lines(built.figures["vas"])
+    # The figure's <title> (the HTML's description and the PDF's /Alt) is the same text.
+    assert mean not in built.html
+
+
+def test_figure_descriptions_state_hidden_counts_as_the_figure_prints_them(edge_report):
+    from ketareport.present.formats import plural
+
+    run, built = edge_report
+    cohort = run.results.cohort
+    alt = built.context.figures["flow"].alt
+    for name, noun in (("n_infusions_excluded", "infusion"), ("n_patients_not_analyzed", "patient"),
+                       ("n_patients_analyzed", "patient"), ("n_infusions_analyzed", "infusion")):
+        assert not re.search(rf"(?<![\d<]){re.escape(plural(getattr(cohort, name), noun))}\b", alt), name
+    assert f"<{EDGE_THRESHOLD} infusions excluded" in alt
+
+
+def test_table_4_says_n_below_n_only_for_fewer_than_n_evaluable(edge_report):
+    run, built = edge_report
+    table = built.context.tables["relief"]
+    few = f"n\u00a0<\u00a0{EDGE_THRESHOLD}"
+    for row, outcome in zip(table.rows, run.results.relief.outcomes):
+        assert (row.cells[2] == few) == (outcome.n_evaluable < EDGE_THRESHOLD), (outcome.name, row.cells)
+        if outcome.n_evaluable >= EDGE_THRESHOLD and 1 <= outcome.n_censored_not_evaluable < EDGE_THRESHOLD:
+            assert row.cells[2] == "‡"
+
+
+def test_wording_after_a_hidden_count(edge_report):
+    _, built = edge_report
+    prose = _prose(built.context)
+    less = f"<{EDGE_THRESHOLD}"
+    assert not re.search(rf"{less} (\w+ )?(patient|infusion)\b(?!s)", prose)
+    assert not re.search(rf"(^|[.!?]\s)({less}|an undisclosed|‡)", prose)
+    assert not re.search(r"undisclosed number of \d", prose)
+    assert f"Fewer than {EDGE_THRESHOLD} patients" in prose

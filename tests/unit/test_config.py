@@ -179,3 +179,34 @@ def test_init_template_reads_as_the_defaults(tmp_path):
 
     config = load_config(write(tmp_path, study_yml_template()))
     assert config.as_study_yml() == StudyConfig().as_study_yml()
+
+
+def test_a_threshold_without_a_label_is_named_by_its_rule():
+    """The name is an identifier ("week"): "the estimated probability of week" is not a sentence."""
+    from ketareport.config import ReliefThreshold
+
+    assert ReliefThreshold(name="week", days=7).label == "Relief for at least 7 days"
+    assert ReliefThreshold(name="month", days=30.5, inclusive=False).label == "Relief for more than 30.5 days"
+    assert ReliefThreshold(name="week", days=7, label="Lasting relief").label == "Lasting relief"
+
+
+def test_a_data_lock_before_the_period_is_one_config_problem_not_a_problem_per_infusion(tmp_path):
+    import yaml
+
+    from ketareport.config import parse_config
+    from ketareport.errors import ConfigInvalid
+
+    text = "study: {period: {start: 2005-01-01, end: 2006-12-31}}\nreport: {data_lock: 2004-06-01}\n"
+    with pytest.raises(ConfigInvalid) as error:
+        parse_config(yaml.safe_load(text), "study.yml")
+    assert [str(problem) for problem in error.value.problems] == [
+        "study.yml: report.data_lock 2004-06-01 is before the start of study.period (2005-01-01)"]
+
+
+def test_choices_are_read_in_any_case():
+    import yaml
+
+    from ketareport.config import parse_config
+
+    config = parse_config(yaml.safe_load("report: {page_size: letter, status: FINAL}\nanalysis: {difference_test: Pooled}"), "s")
+    assert (config.report.page_size, config.report.status, config.analysis.difference_test) == ("Letter", "final", "pooled")

@@ -36,3 +36,39 @@ def test_a_two_by_two_table_with_margins_needs_four_hidden_cells():
     hidden = complementary(values, {"x11"}, equations, protected)
     assert hidden == {"x11", "x12", "x21", "x22"}
     assert determined(hidden, equations) == set()
+
+
+def test_a_quantity_never_printed_links_equations_without_being_hidden():
+    # Identified patients = analysed + not analysed; not analysed = its index part + its comparison part, which the
+    # report never prints. The identified total is protected, so the analysed total must hide.
+    equations = [{"identified": 1, "analysed": -1, "left": -1}, {"left": 1, "left_index": -1, "left_other": -1}]
+    values = {"identified": 7, "analysed": 6, "left": 1, "left_index": 1, "left_other": 0}
+    hidden = complementary(values, {"left", "left_index"}, equations, frozenset({"identified"}),
+                           frozenset({"left_index", "left_other"}))
+    assert hidden == {"left", "left_index", "analysed"}
+
+
+def test_a_count_prints_as_decided_with_its_noun_in_the_plural_after_a_hidden_count():
+    from ketareport.present.small_cells import ReportSuppression, TableSuppression
+
+    tables = TableSuppression(set(), set())
+    decisions = ReportSuppression(3, tables, tables, {"n_comparison_analyzed": "<3", "n_patients_analyzed": "‡"})
+    assert decisions.count("n_comparison_analyzed", 1, "patient") == "<3 patients"
+    assert decisions.count("n_patients_analyzed", 6, "patient") == "‡ patients"
+    assert decisions.count("n_index_analyzed", 1, "patient") == "1 patient"
+    assert decisions.count("n_patients_analyzed", 6) == "‡"
+
+
+def test_wording_after_a_hidden_count_is_plural_and_no_sentence_starts_with_a_symbol():
+    from ketareport.present.suppress import sentence_wording
+
+    assert sentence_wording("Of the remaining <3 patient, <3 had migraine.", 3) == \
+        "Of the remaining <3 patients, <3 had migraine."
+    assert sentence_wording("Relief was recorded. <3 patients, whose relief was ongoing, were left out.", 3) == \
+        "Relief was recorded. Fewer than 3 patients, whose relief was ongoing, were left out."
+    assert sentence_wording("an undisclosed number had CRPS.", 5) == "An undisclosed number had CRPS."
+    assert sentence_wording("We excluded <5 infusions; <5 evaluable patient left.", 5) == \
+        "We excluded <5 infusions; <5 evaluable patients left."
+    # Not a hidden count: untouched.
+    assert sentence_wording("One patient had CRPS; 1 infusion was excluded.", 5) == \
+        "One patient had CRPS; 1 infusion was excluded."

@@ -176,3 +176,12 @@ def test_duplicates_are_found_across_the_blocks_of_a_large_csv(tmp_path):
         f"infusions.csv row {len(lines) - 1} (line {len(lines)}), column infusion_id: "
         f"duplicate infusion_id {first_id!r} (first in row 1)"
     ]
+
+
+def test_a_semicolon_separated_csv_is_named_as_such_first(tmp_path):
+    """A European spreadsheet saves CSV with ';': every required column then looks absent, which says nothing."""
+    patients = PATIENTS_CSV.replace(",", ";")
+    problems = problems_for(tmp_path, patients=patients)
+    assert problems[0].startswith("patients.csv: the header is one column, 'patient_id;diagnosis;sex;")  # names lower-cased
+    assert "the file is separated by semicolons; ketareport reads comma-separated CSV" in problems[0]
+    assert not any("separated by" in problem for problem in problems[1:])
