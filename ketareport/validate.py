@@ -253,7 +253,7 @@ def _repeats(text: pd.Series, missing: np.ndarray) -> np.ndarray:
 
     encoded = pc.dictionary_encode(_arrow_text(text))
     rows = np.flatnonzero(~missing)
-    codes = encoded.indices.to_numpy(zero_copy_only=False)[rows]
+    codes = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)[rows]  # nulls are missing rows
     first = np.full(len(encoded.dictionary), len(missing), dtype=np.int64)
     np.minimum.at(first, codes, rows)
     repeated = np.zeros(len(missing), dtype=bool)

@@ -65,10 +65,8 @@ def derive(typed: TypedSource) -> CohortTables:
         variance_reduction=infusions.reduction.var(how="pop"),
         reduction_range=infusions.reduction.max() - infusions.reduction.min(),
     )
-    keys = typed.patient_keys.select(key_patient_id="patient_id", patient_no="patient_no")
     patients = typed.patients
-    joined = (patients.left_join(keys, patients.patient_id == keys.key_patient_id)
-              .left_join(per_patient, keys.patient_no == per_patient.stats_patient_no))
+    joined = patients.left_join(per_patient, patients.patient_no == per_patient.stats_patient_no)
     kept = typed.source.keep(joined.select(
         *[joined[column] for column in patients.columns],
         n_infusions=ibis.coalesce(joined.n_infusions, 0),
@@ -123,9 +121,9 @@ def analyse_source(typed: TypedSource, options: AnalysisOptions, labels: Mapping
 
     diagnoses, printed = diagnosis_counts(tables.patients, labels)
     interventions, _ = label_counts(counted_lists(tables.patients, "previous_interventions"), "previous_interventions")
-    effects, any_effect, recorded = _side_effects(typed)
-    rows = typed.infusion_rows
-    excluded_ids = [row["infusion_id"] for row in rows_of(rows.filter(rows.excluded).select("infusion_id").order_by("infusion_id"))]
+    effects, any_effect, recorded = _side_effects(tables.infusions)
+    infusions = tables.infusions
+    excluded_ids = [row["excluded_id"] for row in rows_of(infusions.filter(infusions.excluded).select("excluded_id").order_by("excluded_id"))]
     patients = tables.patients
     not_analysed_ids = [row["patient_id"] for row in rows_of(patients.filter(patients.n_analysed == 0).select("patient_id").order_by("patient_id"))]
     cohort = cohort_summary(patient_values, every_infusion, diagnoses, printed, excluded_ids, not_analysed_ids, recorded, options)
@@ -180,17 +178,10 @@ def _patient_summary(table, options: AnalysisOptions) -> dict[str, Any]:
     return patients.run()
 
 
-def _side_effects(typed: TypedSource):
-    """Side effects of the analysed infusions per label and group, and whether any infusion has an entry at all.
-
-    Read from the source's rows that have an entry (few): the kept
-    infusions leave the side effects out. An entry of ``none`` is a
-    recorded entry, as on the file path.
-    """
-    rows = typed.infusion_rows
-    entered = rows.filter(rows.side_effects != "").select("side_effects", "excluded", entry_patient_id="patient_id")
-    groups = typed.patient_keys.select(group_patient_id="patient_id", is_index="is_index")
-    entered = entered.join(groups, entered.entry_patient_id == groups.group_patient_id)
+def _side_effects(infusions):
+    """Side effects of the analysed infusions per label and group, and whether any infusion has an entry at all
+    (an entry of ``none`` is a recorded entry, as on the file path): one query of rows per distinct list."""
+    entered = infusions.filter(infusions.side_effects != "")
     lists = rows_of(entered.group_by(["side_effects", "is_index", "excluded"]).aggregate(n=entered.count()))
     analysed = [row for row in lists if not row["excluded"]]
     effects, any_effect = label_counts(analysed, "side_effects", ignore=(NO_SIDE_EFFECT,))

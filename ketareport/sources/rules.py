@@ -37,22 +37,17 @@ DIAGNOSIS_SEPARATORS = r"[\s\-_]+"
 
 @dataclass(frozen=True)
 class TypedSource:
-    """Both tables checked and typed: expressions over the source tables, and the infusions kept once."""
+    """Both tables checked, typed and kept in the engine (:meth:`Source.keep`)."""
 
     source: Source
     patients: Any
-    """patient_id, diagnosis (grouping key), diagnosis_as_written, sex, age_years,
-    previous_interventions (normalised ``;`` labels), relief_duration_days, relief_ongoing (bool, never null),
-    is_index: an expression over the source table."""
-    patient_keys: Any
-    """Kept: patient_id, is_index and patient_no, a number the kept infusions name their patient by."""
+    """patient_id, patient_no (a number the kept infusions name their patient by), diagnosis (grouping key),
+    diagnosis_as_written, sex, age_years, previous_interventions (normalised ``;`` labels),
+    relief_duration_days, relief_ongoing (bool, never null), is_index."""
     infusions: Any
-    """The infusions as analysed, kept in the engine (:meth:`Source.keep`): patient_no, is_index,
-    infusion_date (date), the analysis columns (float64, null = missing), midazolam, ondansetron (nullable
-    bool), excluded (an analysis column missing). Ids and side effects, which few queries read, are left out."""
-    infusion_rows: Any
-    """Every typed column of the infusions and ``excluded``, as an expression over the source table:
-    for the queries that select a few rows (excluded ids, infusions with side effects)."""
+    """patient_no, is_index, infusion_date (date), the analysis columns (float64, null = missing), midazolam,
+    ondansetron (nullable bool), side_effects (normalised ``;`` labels), excluded (an analysis column
+    missing) and excluded_id (the infusion_id of an excluded infusion, else null: the only ids listed)."""
 
 
 @dataclass(frozen=True)
@@ -317,14 +312,14 @@ def check_source(source: Source, dates: InfusionDates, index_diagnosis: str) -> 
     # Grouped before the infusions are kept, while the engine's memory is free for the grouping.
     infusion_duplicates = infusions.duplicates(duplicated_infusions)
     named = typed_patients.filter(typed_patients.patient_id.notnull())
-    keys = source.keep(named.select(
-        known_id="patient_id", known_index="is_index",
-        patient_no=ibis.row_number().over(order_by=named.patient_id).cast("int32"),
-    ))
+    patients_kept = source.keep(named.mutate(patient_no=ibis.row_number().over(order_by=named.patient_id).cast("int32")))
+    keys = patients_kept.select(known_id="patient_id", known_index="is_index", known_no="patient_no")
     joined = typed_infusions.left_join(keys, typed_infusions.patient_id == keys.known_id)
     kept = source.keep(joined.select(
-        "patient_no", "infusion_date", *ANALYSIS_COLUMNS, "midazolam", "ondansetron", "excluded", "broken",
-        is_index=ibis.coalesce(joined.known_index, False), unknown=joined.patient_id.notnull() & joined.known_id.isnull(),
+        "infusion_date", *ANALYSIS_COLUMNS, "midazolam", "ondansetron", "side_effects", "excluded", "broken",
+        patient_no=joined.known_no, is_index=ibis.coalesce(joined.known_index, False),
+        excluded_id=ibis.ifelse(joined.excluded, joined.infusion_id, ibis.null("string")),
+        unknown=joined.patient_id.notnull() & joined.known_id.isnull(),
     ))
     found = kept.aggregate(broken=kept.broken.sum(), unknown=kept.unknown.sum()).to_pyarrow().to_pylist()[0]
     if found["broken"]:
@@ -334,8 +329,7 @@ def check_source(source: Source, dates: InfusionDates, index_diagnosis: str) -> 
         _unknown_patients(source, typed_patients, typed_infusions, owner_column, problems)
     if problems:
         raise DatasetInvalid(problems)
-    return TypedSource(source, typed_patients, keys.rename(patient_id="known_id", is_index="known_index"),
-                       kept.drop("broken", "unknown"), typed_infusions.drop("broken"))
+    return TypedSource(source, patients_kept, kept.drop("broken", "unknown"))
 
 
 def _patient_rules(source: Source, problems: list[Problem], index_diagnosis: str):

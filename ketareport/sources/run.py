@@ -20,6 +20,7 @@ from ..validate import InfusionDates
 from . import SourceSpec
 from .aggregate import analyse_source
 from .connect import open_source, shown_location
+from .digest import row_digest
 from .rules import check_source
 
 ENGINE_NAMES = {"duckdb": "DuckDB", "postgres": "PostgreSQL", "spark": "Spark"}
@@ -62,17 +63,20 @@ def run_source_analysis(
         typed = check_source(source, dates, config.analysis.index_diagnosis)
         progress(f"analysing in {ENGINE_NAMES[engine]}")
         results = analyse_source(typed, config.analysis, config.labels)
+        files = []
+        local = Path(dataset.removeprefix("duckdb://"))
+        if engine == "duckdb" and local.is_file():
+            files.append(InputFile(relative_path(str(local)), sha256_file(local), local.stat().st_size))
+            listing = "".join(f"{file.sha256}  {Path(file.path).name}\n" for file in files)
+            digest = hashlib.sha256(listing.encode("utf-8")).hexdigest()
+        else:  # a server's tables have no file to digest: a digest of their rows, computed by the engine
+            progress(f"computing the data digest in {ENGINE_NAMES[engine]}")
+            digest = row_digest(source)
     finally:
         source.close()
-    files = []
-    local = Path(dataset.removeprefix("duckdb://"))
-    if engine == "duckdb" and local.is_file():
-        files.append(InputFile(relative_path(str(local)), sha256_file(local), local.stat().st_size))
-    listing = "".join(f"{file.sha256}  {Path(file.path).name}\n" for file in files)
     dataset_provenance = DatasetProvenance(
         path=shown_location(relative_path(dataset) if files else dataset), container=source.container, files=files,
         rows={"patients": results.cohort.n_patients, "infusions": results.cohort.n_infusions},
-        # A database server's tables have no file to digest: the digest is then empty.
-        digest=hashlib.sha256(listing.encode("utf-8")).hexdigest() if files else "",
+        digest=digest,
     )
     return SourceRun(config, results, provenance_of(dataset_provenance, config, command))

@@ -51,3 +51,19 @@ def test_unreachable_server_is_named_without_its_password(tmp_path):
     message = str(caught.value.problems[0])
     assert message.startswith(f"postgresql://analyst:***@/research?host={tmp_path}: cannot be opened with postgres")
     assert "secret" not in message
+
+
+def test_the_data_digest_is_of_the_rows_whatever_their_order(postgres, tmp_path):
+    """A server's tables have no file: the footer's digest is of their rows, the same in any row order, and
+    another for a changed cell."""
+    from ..datasets import INFUSIONS_CSV, PATIENTS_CSV, with_cell
+
+    header, *rows = INFUSIONS_CSV.splitlines()
+    digests = {}
+    for name, infusions in (("as written", INFUSIONS_CSV), ("reversed", "\n".join([header, *reversed(rows)]) + "\n"),
+                            ("one cell changed", with_cell(INFUSIONS_CSV, 3, "vas_post", "1.5"))):
+        url = postgres.load_csv(write_csv_dataset(tmp_path / name, PATIENTS_CSV, infusions))
+        digests[name] = run_analysis(url).provenance.dataset.digest
+    assert len(digests["as written"]) == 64 and int(digests["as written"], 16)
+    assert digests["reversed"] == digests["as written"]
+    assert digests["one cell changed"] != digests["as written"]
