@@ -65,7 +65,8 @@ def suppressed_figures(run: AnalysisRun, vas_display: str) -> dict[str, str]:
     from ..figures import render_figures
 
     decisions = report_suppression(run.results, run.config.report.suppress_below)
-    return render_figures(masked_for_figures(run, decisions), vas_display=vas_display, count=decisions.count)
+    return render_figures(masked_for_figures(run, decisions), vas_display=vas_display, count=decisions.count,
+                          fewest_in_band=decisions.threshold)
 
 
 def masked_for_figures(run: AnalysisRun, decisions: ReportSuppression) -> AnalysisRun:
@@ -206,7 +207,7 @@ def _figures(run: AnalysisRun, context: ReportContext, decisions: ReportSuppress
     hidden_groups = [label for label, estimate in ((run.config.analysis.index_label, run.results.vas.index),
                                                    (run.config.analysis.comparison_label, run.results.vas.comparison))
                      if hidden_count(estimate.n, decisions.threshold)]
-    caption = vas.caption
+    caption = vas.caption + f" Bands of fewer than {decisions.threshold} patients are not drawn."
     if hidden_groups:
         caption += (f" A group of fewer than {decisions.threshold} patients ({', '.join(hidden_groups)}) is not "
                     "drawn and its mean is not shown.")

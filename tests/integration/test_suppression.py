@@ -301,6 +301,17 @@ def test_figure_2_and_its_description_show_no_mean_of_a_small_group(edge_report)
     assert mean not in built.html
 
 
+def test_figure_2_draws_no_band_of_fewer_than_n_patients(edge_report):
+    """A band holding one patient shows that patient's mean to within the band's width (rule 5)."""
+    from ketareport.present.context import VAS_BAND_CM
+
+    run, built = edge_report
+    patients = run.cohort.analyzed_patients
+    bands = np.floor(patients.loc[patients["is_index"], "reduction"].to_numpy() / VAS_BAND_CM)
+    assert np.unique(bands, return_counts=True)[1].max() < EDGE_THRESHOLD  # every band of the study is small
+    assert "<rect" not in built.figures["vas"]
+
+
 def test_figure_descriptions_state_hidden_counts_as_the_figure_prints_them(edge_report):
     from ketareport.present.formats import plural
 
