@@ -5,6 +5,7 @@ as printed under suppression. :mod:`.suppress` applies it to the rest of the rep
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Hashable
 
@@ -36,6 +37,18 @@ COMPLEMENT = "‡"
 """What a count hidden by rule 3 prints in a table (it may be N or more, so it must not read "<N")."""
 COMPLEMENT_TEXT = "an undisclosed number"
 """The same in running text."""
+
+
+def sentence_wording(text: str, threshold: int) -> str:
+    """Rule 4's wording after a hidden count: the plural ("<3 patients", never "<3 patient": the singular would
+    tell that the count is one), and no sentence that starts with a symbol or in lower case ("Fewer than 3
+    patients …", "An undisclosed number …")."""
+    hidden = rf"(?:{re.escape(suppressed_count(threshold))}|{COMPLEMENT_TEXT}|{COMPLEMENT})"
+    text = re.sub(rf"({hidden} (?:\w+ )?(?:patient|infusion))(?!s)\b", r"\1s", text)
+    text = re.sub(r"\bthe remaining patient\b(?!s)", "the remaining patients", text)
+    starts = r"(^|[.!?]\s+)"
+    text = re.sub(rf"{starts}{re.escape(suppressed_count(threshold))}(?= )", rf"\1Fewer than {threshold}", text)
+    return re.sub(rf"{starts}{COMPLEMENT_TEXT}", lambda m: m.group(1) + COMPLEMENT_TEXT.capitalize(), text)
 
 
 def statistic_of_few(threshold: int) -> str:

@@ -41,7 +41,8 @@ from .formats import (
 )
 from .small_cells import (
     COHORT_COUNTS, COMPLEMENT, COMPLEMENT_TEXT, ReportSuppression, hidden_count, legend,
-    report_suppression, shown_count, statistic_of_few, suppressed_characteristics_table, suppressed_count,
+    report_suppression, sentence_wording, shown_count, statistic_of_few, suppressed_characteristics_table,
+    suppressed_count,
 )
 
 if TYPE_CHECKING:
@@ -120,18 +121,6 @@ def _vas_alt(alt: str, run: AnalysisRun, decisions: ReportSuppression) -> str:
             alt = re.sub(rf"(: |; ){re.escape(label)} mean .*?(?=; |\.$)",
                          rf"\1{label}: fewer than {decisions.threshold} patients, not shown", alt)
     return alt
-
-
-def sentence_wording(text: str, threshold: int) -> str:
-    """Rule 4's wording after a hidden count: the plural ("<3 patients", never "<3 patient": the singular would
-    tell that the count is one), and no sentence that starts with a symbol or in lower case ("Fewer than 3
-    patients …", "An undisclosed number …")."""
-    hidden = rf"(?:{re.escape(suppressed_count(threshold))}|{COMPLEMENT_TEXT}|{COMPLEMENT})"
-    text = re.sub(rf"({hidden} (?:\w+ )?(?:patient|infusion))(?!s)\b", r"\1s", text)
-    text = re.sub(r"\bthe remaining patient\b(?!s)", "the remaining patients", text)
-    starts = r"(^|[.!?]\s+)"
-    text = re.sub(rf"{starts}{re.escape(suppressed_count(threshold))}(?= )", rf"\1Fewer than {threshold}", text)
-    return re.sub(rf"{starts}{COMPLEMENT_TEXT}", lambda m: m.group(1) + COMPLEMENT_TEXT.capitalize(), text)
 
 
 @dataclass(frozen=True)
