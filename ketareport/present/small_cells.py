@@ -318,6 +318,37 @@ def suppressed_characteristics_table(table: CharacteristicsTable, formatted: Tab
                                notes=[*formatted.notes, legend(threshold)])
 
 
+# ------------------------------------------------ the figures' descriptions --
+
+def flow_description(run, decisions: ReportSuppression) -> str:
+    """Figure 1's description, its counts as the figure prints them."""
+    cohort, options, count = run.results.cohort, run.config.analysis, decisions.count
+
+    def counted(name: str, noun: str) -> str:
+        return count(name, getattr(cohort, name), noun)
+
+    excluded = (f"{counted('n_infusions_excluded', 'infusion')} excluded for missing data" if cohort.n_infusions_excluded
+                else "no infusion excluded for missing data")
+    left = (f" ({counted('n_patients_not_analyzed', 'patient')} left with no analysed infusion); "
+            if cohort.n_patients_not_analyzed else "; ")
+    return (
+        f"Flow diagram: {counted('n_infusions', 'infusion')} in {counted('n_patients', 'patient')} identified; "
+        f"{excluded}{left}{counted('n_infusions_analyzed', 'infusion')} in {counted('n_patients_analyzed', 'patient')} "
+        f"analysed ({count('n_index_analyzed', cohort.n_index_analyzed)} {options.index_label}, "
+        f"{count('n_comparison_analyzed', cohort.n_comparison_analyzed)} {options.comparison_label.lower()})."
+    )
+
+
+def vas_description(alt: str, run, decisions: ReportSuppression) -> str:
+    """Figure 2's description without the mean of a group of fewer than N patients (the figure draws none)."""
+    options, vas = run.config.analysis, run.results.vas
+    for label, estimate in ((options.index_label, vas.index), (options.comparison_label, vas.comparison)):
+        if hidden_count(estimate.n, decisions.threshold):
+            alt = re.sub(rf"(: |; ){re.escape(label)} mean .*?(?=; |\.$)",
+                         rf"\1{label}: fewer than {decisions.threshold} patients, not shown", alt)
+    return alt
+
+
 def legend(threshold: int) -> str:
     return (f"Small cells hidden: {suppressed_count(threshold)} is a count from 1 to {threshold - 1}, its percentage not "
             f"shown; {COMPLEMENT} is a number hidden so that such a count cannot be worked out from what is printed; "

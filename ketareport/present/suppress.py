@@ -28,7 +28,6 @@ analyst's exact numbers; only what is published is suppressed.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +40,7 @@ from .formats import (
 )
 from .small_cells import (
     COHORT_COUNTS, COMPLEMENT, COMPLEMENT_TEXT, ReportSuppression, hidden_count, legend,
-    report_suppression, sentence_wording, shown_count, statistic_of_few, suppressed_characteristics_table,
+    flow_description, report_suppression, sentence_wording, vas_description, shown_count, statistic_of_few, suppressed_characteristics_table,
     suppressed_count,
 )
 
@@ -94,35 +93,6 @@ def _hidden_relief(run: AnalysisRun, decisions: ReportSuppression) -> set[str]:
             if decisions.hides(("relief", o.name, "x")) or decisions.hides(("relief", o.name, "n"))}
 
 
-def _flow_alt(run: AnalysisRun, decisions: ReportSuppression) -> str:
-    """Figure 1's description, its counts as the figure prints them."""
-    cohort, options, count = run.results.cohort, run.config.analysis, decisions.count
-
-    def counted(name: str, noun: str) -> str:
-        return count(name, getattr(cohort, name), noun)
-
-    excluded = (f"{counted('n_infusions_excluded', 'infusion')} excluded for missing data" if cohort.n_infusions_excluded
-                else "no infusion excluded for missing data")
-    left = (f" ({counted('n_patients_not_analyzed', 'patient')} left with no analysed infusion); "
-            if cohort.n_patients_not_analyzed else "; ")
-    return (
-        f"Flow diagram: {counted('n_infusions', 'infusion')} in {counted('n_patients', 'patient')} identified; "
-        f"{excluded}{left}{counted('n_infusions_analyzed', 'infusion')} in {counted('n_patients_analyzed', 'patient')} "
-        f"analysed ({count('n_index_analyzed', cohort.n_index_analyzed)} {options.index_label}, "
-        f"{count('n_comparison_analyzed', cohort.n_comparison_analyzed)} {options.comparison_label.lower()})."
-    )
-
-
-def _vas_alt(alt: str, run: AnalysisRun, decisions: ReportSuppression) -> str:
-    """Figure 2's description without the mean of a group of fewer than N patients (the figure draws none)."""
-    options, vas = run.config.analysis, run.results.vas
-    for label, estimate in ((options.index_label, vas.index), (options.comparison_label, vas.comparison)):
-        if hidden_count(estimate.n, decisions.threshold):
-            alt = re.sub(rf"(: |; ){re.escape(label)} mean .*?(?=; |\.$)",
-                         rf"\1{label}: fewer than {decisions.threshold} patients, not shown", alt)
-    return alt
-
-
 @dataclass(frozen=True)
 class _Prose:
     """Replacements in the generated prose (exact phrases, or whole sentences), then the wording of rule 4."""
@@ -150,7 +120,7 @@ def suppress_context(run: AnalysisRun, context: ReportContext) -> ReportContext:
     values = _copy(context.values)
     phrases = _cohort_phrases(run, decisions, values)
     # After the sentences replaced whole (the tables' below), since these change words inside sentences.
-    totals = _total_phrases(run, decisions, tables, values)
+    totals = _total_phrases(run, decisions, tables, values) + _tests_of_hidden_sizes(run, decisions, tables, values)
     tables["vas"] = _vas_table(run, tables["vas"], decisions, phrases, values)
     tables["relief"] = _relief_table(run, tables["relief"], decisions, phrases, values)
     if "sensitivity" in tables and _small_groups(run, threshold):
@@ -192,7 +162,7 @@ def _figures(run: AnalysisRun, context: ReportContext, decisions: ReportSuppress
     the figures: Figure 1's counts as it prints them, no mean of a group of fewer than N patients."""
     figures = {key: dataclasses.replace(figure, alt=prose.apply(figure.alt), caption=prose.apply(figure.caption))
                for key, figure in context.figures.items()}
-    figures["flow"] = dataclasses.replace(figures["flow"], alt=_flow_alt(run, decisions))
+    figures["flow"] = dataclasses.replace(figures["flow"], alt=flow_description(run, decisions))
     vas = figures["vas"]
     hidden_groups = [label for label, estimate in ((run.config.analysis.index_label, run.results.vas.index),
                                                    (run.config.analysis.comparison_label, run.results.vas.comparison))
@@ -201,8 +171,39 @@ def _figures(run: AnalysisRun, context: ReportContext, decisions: ReportSuppress
     if hidden_groups:
         caption += (f" A group of fewer than {decisions.threshold} patients ({', '.join(hidden_groups)}) is not "
                     "drawn and its mean is not shown.")
-    figures["vas"] = dataclasses.replace(vas, alt=_vas_alt(vas.alt, run, decisions), caption=caption)
+    figures["vas"] = dataclasses.replace(vas, alt=vas_description(vas.alt, run, decisions), caption=caption)
     return figures
+
+
+def _tests_of_hidden_sizes(run: AnalysisRun, decisions: ReportSuppression, tables: dict[str, Table],
+                           values: dict[str, Any]) -> list[tuple[str, str]]:
+    """A t test of a group whose size is hidden (and of N or more: smaller groups show no statistic at all) keeps
+    its mean and interval but not its SE, statistic and P: the SE with the interval or P gives the degrees of
+    freedom, hence the size; the pooled test of the difference gives the sum of the sizes."""
+    vas, level = run.results.vas, values["labels"]["level"]
+    sizes = {"overall": "n_patients_analyzed", "index": "n_index_analyzed", "comparison": "n_comparison_analyzed"}
+    keys = [key for key, name in sizes.items()
+            if decisions.hides(name) and not hidden_count(getattr(vas, key).n, decisions.threshold)]
+    if {"index", "comparison"} & set(keys) and not _small_groups(run, decisions.threshold):
+        keys.append("difference")
+    phrases: list[tuple[str, str]] = []
+    rows = list(tables["vas"].rows)
+    for key in keys:
+        e = values["vas"][key]
+        if e["std_error"] in ("", "—") or e["p"] in ("", "—"):
+            continue
+        for opening in ("(SE ", "(standard error [SE] "):
+            phrases.append((f"{opening}{e['std_error']}, {level} CI {e['conf_int']}, {e['p_statement']})",
+                            f"({level} CI {e['conf_int']})"))
+        phrases += [(f"{e['estimate']}\u00a0cm on average, {e['p_statement']})", f"{e['estimate']}\u00a0cm on average)"),
+                    (f"{e['estimate']}\u00a0cm, {level} CI {e['conf_int']}, {e['p_statement']})",
+                     f"{e['estimate']}\u00a0cm, {level} CI {e['conf_int']})")]
+        position = ("overall", "index", "comparison", "difference").index(key)
+        row = rows[position]
+        rows[position] = TableRow(row.label, [*row.cells[:2], COMPLEMENT, row.cells[3], COMPLEMENT], row.kind)
+        values["vas"][key] |= {name: COMPLEMENT for name in ("std_error", "statistic", "df", "p", "p_statement")}
+    tables["vas"] = dataclasses.replace(tables["vas"], rows=rows)
+    return phrases
 
 
 def _total_phrases(run: AnalysisRun, decisions: ReportSuppression, tables: dict[str, Table],

@@ -367,3 +367,23 @@ def test_the_comparison_patients_with_other_diagnoses_hide_when_few(tmp_path):
     assert f"{count_words(rest)} had another diagnosis" not in sentence
     assert f"<{EDGE_THRESHOLD} had other diagnoses" in sentence
     assert "remaining an undisclosed" not in sentence and "remaining patient," not in sentence
+
+
+def test_a_t_test_of_a_hidden_size_prints_no_se_or_p(edge_report):
+    """A mean's SE with its t interval (or its P) gives the degrees of freedom, hence the group's size."""
+    from ketareport.present.formats import format_p_statement, format_se
+
+    run, built = edge_report
+    table = built.context.tables["vas"]
+    overall = run.results.vas.overall
+    assert table.rows[0].cells[0] == "‡"  # the analysed total is hidden (rule 3)
+    checked = 0
+    for row in table.rows:
+        if row.cells[0] == "‡" and not row.cells[1].startswith("n"):
+            assert (row.cells[2], row.cells[4]) == ("‡", "‡"), row
+            checked += 1
+    assert checked
+    prose = _prose(built.context)
+    assert f"SE {format_se(overall.std_error)}" not in prose and f"SE] {format_se(overall.std_error)}" not in prose
+    assert format_p_statement(overall.p_value) not in prose
+    assert built.context.values["vas"]["overall"]["p"] == "‡"
