@@ -18,7 +18,7 @@ import pandas as pd
 from .aggregates import PatientAggregates, patient_aggregates
 from .config import AnalysisOptions
 from .contract import ANALYSIS_COLUMNS, diagnosis_labels
-from .validate import Dataset
+from .validate import Dataset, arrow_text
 
 
 @dataclass(frozen=True)
@@ -105,12 +105,7 @@ def _missing_column_names(missing: np.ndarray) -> np.ndarray:
 
 def _positions(keys: pd.Series, unique_keys: pd.Series) -> np.ndarray:
     """The position of each of ``keys`` in ``unique_keys`` (-1 where absent): a hash join in Arrow."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    def text(series: pd.Series) -> pa.Array:
-        array = pa.array(series.array, type=pa.string(), from_pandas=True)  # Arrow-backed: no copy per cell
-        return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-
-    found = pc.index_in(text(keys), value_set=text(unique_keys))
+    found = pc.index_in(arrow_text(keys), value_set=arrow_text(unique_keys))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)

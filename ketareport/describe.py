@@ -15,6 +15,7 @@ from .contract import NO_SIDE_EFFECT, sentence_start
 from .results import (
     CharacteristicRow, CharacteristicsColumn, CharacteristicsTable, ContinuousCell, CountCell,
 )
+from .validate import arrow_text
 
 GROUP_KEYS = ("index", "comparison", "all")
 
@@ -54,13 +55,9 @@ def label_indicators(labels: pd.Series, ignore: tuple[str, ...] = ()) -> pd.Data
     into a boolean matrix (pandas' ``get_dummies`` is ten times slower on a
     million rows).
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pa.array(labels.fillna("").astype(str).array, type=pa.string())  # Arrow-backed already: no copy per cell
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
-    lists = pc.split_pattern(text, ";")
+    lists = pc.split_pattern(arrow_text(labels.fillna("").astype(str)), ";")
     rows = pc.list_parent_indices(lists).to_numpy()
     encoded = pc.dictionary_encode(pc.list_flatten(lists))
     names = encoded.dictionary.to_pylist()

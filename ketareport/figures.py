@@ -63,9 +63,11 @@ def vas_display(n_index: int, n_comparison: int, requested: str | None = None) -
     return "points" if max(n_index, n_comparison) <= POINTS_UP_TO else "distribution"
 
 
-def render_figures(run: AnalysisRun, *, vas_display: str = "points", count: CountText = exact_count) -> dict[str, str]:
-    """Figure name (``flow``, ``vas``, ``relief``) -> SVG text; ``vas_display`` is one of ``VAS_DISPLAYS``."""
-    return {"flow": _flow(run, count), "vas": _vas(run, vas_display, count), "relief": _relief(run)}
+def render_figures(run: AnalysisRun, *, vas_display: str = "points", count: CountText = exact_count,
+                   fewest_in_band: int = 1) -> dict[str, str]:
+    """Figure name (``flow``, ``vas``, ``relief``) -> SVG text; ``vas_display`` is one of ``VAS_DISPLAYS``;
+    Figure 2 draws no patient of a band of fewer than ``fewest_in_band`` (small-cell suppression: N)."""
+    return {"flow": _flow(run, count), "vas": _vas(run, vas_display, count, fewest_in_band), "relief": _relief(run)}
 
 
 # Figure 1: flow of infusions and patients -------------------------------------------------------------------
@@ -150,7 +152,7 @@ VAS_WIDTH, VAS_HEIGHT = 374.0, 259.0
 """Points (5.2 × 3.6 in)."""
 
 
-def _vas(run: AnalysisRun, display: str, count: CountText) -> str:
+def _vas(run: AnalysisRun, display: str, count: CountText, fewest_in_band: int = 1) -> str:
     patients = run.cohort.analyzed_patients
     options, vas = run.config.analysis, run.results.vas
     groups = [
@@ -161,6 +163,9 @@ def _vas(run: AnalysisRun, display: str, count: CountText) -> str:
     ]
     # A group whose mean is withheld (small-cell suppression) draws none of its patients either.
     groups = [(label, values if e.estimate is not None else values[:0], e, *rest) for label, values, e, *rest in groups]
+    if fewest_in_band > 1:
+        # Nor a band of fewer patients, which would show them; they do not stretch the axis either.
+        groups = [(label, _in_full_bands(values, fewest_in_band), *rest) for label, values, *rest in groups]
     # Every patient and every interval inside the axis, which runs from 0 to at least 10 cm.
     shown = [float(v) for g in groups if g[1].size for v in (g[1].min(), g[1].max())]
     shown += [float(v) for g in groups for v in (g[2].conf_low, g[2].conf_high, g[2].estimate) if v is not None]
@@ -217,6 +222,13 @@ def _patient_points(canvas: Canvas, x: Scale, y: Scale, groups) -> None:
                 side = 0.9 * diameter
                 canvas.rect(cx - side / 2, cy - side / 2, side, side, stroke=edge, fill=face, stroke_width=stroke,
                             opacity=opacity)
+
+
+def _in_full_bands(values: np.ndarray, fewest: int) -> np.ndarray:
+    """The values that lie in a ``VAS_BAND_CM`` band (grid anchored at 0) holding at least ``fewest`` of them."""
+    bands = np.floor(values / VAS_BAND_CM)
+    kept, counts = np.unique(bands, return_counts=True)
+    return values[np.isin(bands, kept[counts >= fewest])]
 
 
 def _patient_distribution(canvas: Canvas, x: Scale, y: Scale, groups) -> None:

@@ -37,6 +37,7 @@ import pandas as pd
 
 from .errors import DatasetInvalid, Problem
 from .load import RawDataset, RawTable
+from .contract import ANALYSIS_COLUMNS, REQUIRED_INFUSION_COLUMNS, REQUIRED_PATIENT_COLUMNS
 from .validate import INFUSION_COLUMNS, MISSING_TEXT, PATIENT_COLUMNS, validate_dataset
 
 DICTIONARY_FIELD = "Variable / Field Name"
@@ -265,6 +266,9 @@ def import_redcap(
                               for column, name in unknown.items()])
     if importer.record_id not in records.columns:
         raise DatasetInvalid([Problem(records_path.name, f"has no column {importer.record_id} (the record id: the data dictionary's first field)", column=importer.record_id)])
+    unmapped = _unmapped_columns(importer, dictionary_path.name)
+    if unmapped:
+        raise DatasetInvalid(unmapped)
     records["_line"] = range(2, len(records) + 2)
 
     instrument = infusion_instrument or _infusion_form(importer)
@@ -313,6 +317,17 @@ def import_redcap(
                for column in columns if column in importer.sources}
     sources["infusions.patient_id"] = f"{importer.record_id} (the record id)"
     return RedcapImport(patients, infusions, sources, instrument)
+
+
+def _unmapped_columns(importer: _Importer, dictionary_name: str) -> list[Problem]:
+    """A required column with no REDCap field of its name and none mapped: one problem naming ``--map``, rather
+    than "is empty but required" on every record."""
+    needed = [column for column in (*REQUIRED_PATIENT_COLUMNS, *REQUIRED_INFUSION_COLUMNS, *ANALYSIS_COLUMNS)
+              if column not in ("patient_id", "infusion_id") and importer.field_for(column) is None]
+    available = ", ".join(name for name in importer.fields if name != importer.record_id)
+    return [Problem(dictionary_name, f"has no field named {column}: give its REDCap field with --map {column}=FIELD "
+                                     f"(the fields: {available})", column=column)
+            for column in dict.fromkeys(needed)]
 
 
 def _infusion_form(importer: _Importer) -> str | None:

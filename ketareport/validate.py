@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ from .contract import (
 )
 from .errors import DatasetInvalid, Problem
 from .load import RawDataset, RawTable
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?: 00:00:00)?$")
 
@@ -251,7 +254,7 @@ def _repeats(text: pd.Series, missing: np.ndarray) -> np.ndarray:
     """
     import pyarrow.compute as pc
 
-    encoded = pc.dictionary_encode(_arrow_text(text))
+    encoded = pc.dictionary_encode(arrow_text(text))
     rows = np.flatnonzero(~missing)
     codes = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)[rows]  # nulls are missing rows
     first = np.full(len(encoded.dictionary), len(missing), dtype=np.int64)
@@ -261,8 +264,9 @@ def _repeats(text: pd.Series, missing: np.ndarray) -> np.ndarray:
     return repeated
 
 
-def _arrow_text(series: pd.Series):
-    """A text column as one Arrow array (Arrow-backed already: no copy per cell; None and NaN are null)."""
+def arrow_text(series: pd.Series) -> pa.Array:
+    """A text column as one Arrow string array: no copy per cell when it is Arrow-backed already (pandas
+    ``str``), chunks combined (a large CSV is read in blocks), None and NaN null."""
     import pyarrow as pa
 
     array = pa.array(series.array, type=pa.string(), from_pandas=True)
@@ -273,7 +277,7 @@ def _found_in(values: pd.Series, known: pd.Series) -> np.ndarray:
     """Whether each of ``values`` is one of ``known``, by an Arrow hash set (pandas' ``isin`` lists Python strings)."""
     import pyarrow.compute as pc
 
-    return pc.is_in(_arrow_text(values), value_set=_arrow_text(known).drop_null()).to_numpy(zero_copy_only=False)
+    return pc.is_in(arrow_text(values), value_set=arrow_text(known).drop_null()).to_numpy(zero_copy_only=False)
 
 
 def _label_list(series: pd.Series) -> pd.Series:

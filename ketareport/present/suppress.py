@@ -28,7 +28,6 @@ analyst's exact numbers; only what is published is suppressed.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +40,8 @@ from .formats import (
 )
 from .small_cells import (
     COHORT_COUNTS, COMPLEMENT, COMPLEMENT_TEXT, ReportSuppression, hidden_count, legend,
-    report_suppression, shown_count, statistic_of_few, suppressed_characteristics_table, suppressed_count,
+    flow_description, report_suppression, sentence_wording, vas_description, shown_count, statistic_of_few, suppressed_characteristics_table,
+    suppressed_count,
 )
 
 if TYPE_CHECKING:
@@ -65,7 +65,8 @@ def suppressed_figures(run: AnalysisRun, vas_display: str) -> dict[str, str]:
     from ..figures import render_figures
 
     decisions = report_suppression(run.results, run.config.report.suppress_below)
-    return render_figures(masked_for_figures(run, decisions), vas_display=vas_display, count=decisions.count)
+    return render_figures(masked_for_figures(run, decisions), vas_display=vas_display, count=decisions.count,
+                          fewest_in_band=decisions.threshold)
 
 
 def masked_for_figures(run: AnalysisRun, decisions: ReportSuppression) -> AnalysisRun:
@@ -90,46 +91,6 @@ def _hidden_relief(run: AnalysisRun, decisions: ReportSuppression) -> set[str]:
     would give away, rule 3); the probability with either printed would give the other back."""
     return {o.name for o in run.results.relief.outcomes
             if decisions.hides(("relief", o.name, "x")) or decisions.hides(("relief", o.name, "n"))}
-
-
-def _flow_alt(run: AnalysisRun, decisions: ReportSuppression) -> str:
-    """Figure 1's description, its counts as the figure prints them."""
-    cohort, options, count = run.results.cohort, run.config.analysis, decisions.count
-
-    def counted(name: str, noun: str) -> str:
-        return count(name, getattr(cohort, name), noun)
-
-    excluded = (f"{counted('n_infusions_excluded', 'infusion')} excluded for missing data" if cohort.n_infusions_excluded
-                else "no infusion excluded for missing data")
-    left = (f" ({counted('n_patients_not_analyzed', 'patient')} left with no analysed infusion); "
-            if cohort.n_patients_not_analyzed else "; ")
-    return (
-        f"Flow diagram: {counted('n_infusions', 'infusion')} in {counted('n_patients', 'patient')} identified; "
-        f"{excluded}{left}{counted('n_infusions_analyzed', 'infusion')} in {counted('n_patients_analyzed', 'patient')} "
-        f"analysed ({count('n_index_analyzed', cohort.n_index_analyzed)} {options.index_label}, "
-        f"{count('n_comparison_analyzed', cohort.n_comparison_analyzed)} {options.comparison_label.lower()})."
-    )
-
-
-def _vas_alt(alt: str, run: AnalysisRun, decisions: ReportSuppression) -> str:
-    """Figure 2's description without the mean of a group of fewer than N patients (the figure draws none)."""
-    options, vas = run.config.analysis, run.results.vas
-    for label, estimate in ((options.index_label, vas.index), (options.comparison_label, vas.comparison)):
-        if hidden_count(estimate.n, decisions.threshold):
-            alt = re.sub(rf"(: |; ){re.escape(label)} mean .*?(?=; |\.$)",
-                         rf"\1{label}: fewer than {decisions.threshold} patients, not shown", alt)
-    return alt
-
-
-def sentence_wording(text: str, threshold: int) -> str:
-    """Rule 4's wording after a hidden count: the plural ("<3 patients", never "<3 patient": the singular would
-    tell that the count is one), and no sentence that starts with a symbol or in lower case ("Fewer than 3
-    patients …", "An undisclosed number …")."""
-    hidden = rf"(?:{re.escape(suppressed_count(threshold))}|{COMPLEMENT_TEXT}|{COMPLEMENT})"
-    text = re.sub(rf"({hidden} (?:\w+ )?(?:patient|infusion))(?!s)\b", r"\1s", text)
-    starts = r"(^|[.!?]\s+)"
-    text = re.sub(rf"{starts}{re.escape(suppressed_count(threshold))}(?= )", rf"\1Fewer than {threshold}", text)
-    return re.sub(rf"{starts}{COMPLEMENT_TEXT}", lambda m: m.group(1) + COMPLEMENT_TEXT.capitalize(), text)
 
 
 @dataclass(frozen=True)
@@ -159,7 +120,7 @@ def suppress_context(run: AnalysisRun, context: ReportContext) -> ReportContext:
     values = _copy(context.values)
     phrases = _cohort_phrases(run, decisions, values)
     # After the sentences replaced whole (the tables' below), since these change words inside sentences.
-    totals = _total_phrases(run, decisions, tables, values)
+    totals = _total_phrases(run, decisions, tables, values) + _tests_of_hidden_sizes(run, decisions, tables, values)
     tables["vas"] = _vas_table(run, tables["vas"], decisions, phrases, values)
     tables["relief"] = _relief_table(run, tables["relief"], decisions, phrases, values)
     if "sensitivity" in tables and _small_groups(run, threshold):
@@ -201,17 +162,48 @@ def _figures(run: AnalysisRun, context: ReportContext, decisions: ReportSuppress
     the figures: Figure 1's counts as it prints them, no mean of a group of fewer than N patients."""
     figures = {key: dataclasses.replace(figure, alt=prose.apply(figure.alt), caption=prose.apply(figure.caption))
                for key, figure in context.figures.items()}
-    figures["flow"] = dataclasses.replace(figures["flow"], alt=_flow_alt(run, decisions))
+    figures["flow"] = dataclasses.replace(figures["flow"], alt=flow_description(run, decisions))
     vas = figures["vas"]
     hidden_groups = [label for label, estimate in ((run.config.analysis.index_label, run.results.vas.index),
                                                    (run.config.analysis.comparison_label, run.results.vas.comparison))
                      if hidden_count(estimate.n, decisions.threshold)]
-    caption = vas.caption
+    caption = vas.caption + f" Bands of fewer than {decisions.threshold} patients are not drawn."
     if hidden_groups:
         caption += (f" A group of fewer than {decisions.threshold} patients ({', '.join(hidden_groups)}) is not "
                     "drawn and its mean is not shown.")
-    figures["vas"] = dataclasses.replace(vas, alt=_vas_alt(vas.alt, run, decisions), caption=caption)
+    figures["vas"] = dataclasses.replace(vas, alt=vas_description(vas.alt, run, decisions), caption=caption)
     return figures
+
+
+def _tests_of_hidden_sizes(run: AnalysisRun, decisions: ReportSuppression, tables: dict[str, Table],
+                           values: dict[str, Any]) -> list[tuple[str, str]]:
+    """A t test of a group whose size is hidden (and of N or more: smaller groups show no statistic at all) keeps
+    its mean and interval but not its SE, statistic and P: the SE with the interval or P gives the degrees of
+    freedom, hence the size; the pooled test of the difference gives the sum of the sizes."""
+    vas, level = run.results.vas, values["labels"]["level"]
+    sizes = {"overall": "n_patients_analyzed", "index": "n_index_analyzed", "comparison": "n_comparison_analyzed"}
+    keys = [key for key, name in sizes.items()
+            if decisions.hides(name) and not hidden_count(getattr(vas, key).n, decisions.threshold)]
+    if {"index", "comparison"} & set(keys) and not _small_groups(run, decisions.threshold):
+        keys.append("difference")
+    phrases: list[tuple[str, str]] = []
+    rows = list(tables["vas"].rows)
+    for key in keys:
+        e = values["vas"][key]
+        if e["std_error"] in ("", "—") or e["p"] in ("", "—"):
+            continue
+        for opening in ("(SE ", "(standard error [SE] "):
+            phrases.append((f"{opening}{e['std_error']}, {level} CI {e['conf_int']}, {e['p_statement']})",
+                            f"({level} CI {e['conf_int']})"))
+        phrases += [(f"{e['estimate']}\u00a0cm on average, {e['p_statement']})", f"{e['estimate']}\u00a0cm on average)"),
+                    (f"{e['estimate']}\u00a0cm, {level} CI {e['conf_int']}, {e['p_statement']})",
+                     f"{e['estimate']}\u00a0cm, {level} CI {e['conf_int']})")]
+        position = ("overall", "index", "comparison", "difference").index(key)
+        row = rows[position]
+        rows[position] = TableRow(row.label, [*row.cells[:2], COMPLEMENT, row.cells[3], COMPLEMENT], row.kind)
+        values["vas"][key] |= {name: COMPLEMENT for name in ("std_error", "statistic", "df", "p", "p_statement")}
+    tables["vas"] = dataclasses.replace(tables["vas"], rows=rows)
+    return phrases
 
 
 def _total_phrases(run: AnalysisRun, decisions: ReportSuppression, tables: dict[str, Table],
@@ -289,7 +281,9 @@ def _cohort_phrases(run: AnalysisRun, decisions: ReportSuppression, values: dict
     ):
         if ("n", key) in patients_decision.hidden:
             shown = shown_count(n, True, threshold, COMPLEMENT_TEXT)
-            phrases.append((f"{opening}{format_count(n)} ({format_percent(percent)}) ", f"{opening}{shown} "))
+            # "Of the remaining an undisclosed number patients" reads as "Of the remaining patients".
+            said = "" if opening == "Of the remaining " and shown == COMPLEMENT_TEXT else f"{shown} "
+            phrases.append((f"{opening}{format_count(n)} ({format_percent(percent)}) ", f"{opening}{said}"))
             values["cohort"][f"n_{key}"] = shown_count(n, True, threshold)
             values["cohort"][f"{key}_percent"] = COMPLEMENT
     # The comparison group's diagnoses named in the cohort sentence: Table 1's "All" cells of those rows.
@@ -297,9 +291,19 @@ def _cohort_phrases(run: AnalysisRun, decisions: ReportSuppression, values: dict
                       if row.section == "Diagnosis"}
     for label, count in _comparison_diagnoses(run):
         position = diagnosis_rows.get(label.lower())
-        if position is not None and (position, "all") in patients_decision.hidden:
+        # A diagnosis Table 1 lists hides as its row does; one it lumps ("other diagnoses") hides when small.
+        if (position, "all") in patients_decision.hidden or (position is None and hidden_count(count, threshold)):
             phrases.append((f"{count_words(count)} had {label}",
                             f"{shown_count(count, True, threshold, COMPLEMENT_TEXT)} had {label}"))
+    # The comparison patients with any other diagnosis: the group's size minus those listed, so it is hidden when
+    # small, or when the size or a listed count is hidden (it would give that back).
+    listed = _comparison_diagnoses(run)
+    rest = cohort.n_comparison - sum(count for _, count in listed)
+    if listed and rest and (hidden_count(rest, threshold) or ("n", "comparison") in patients_decision.hidden
+                            or any(hidden_count(count, threshold) for _, count in listed)):
+        noun = "another diagnosis" if rest == 1 else "other diagnoses"
+        phrases.append((f"{count_words(rest)} had {noun}",
+                        f"{shown_count(rest, True, threshold, COMPLEMENT_TEXT)} had other diagnoses"))
     # Exclusions: infusions excluded, patients left without an analysed infusion, the missing items.
     if hidden_count(cohort.n_infusions_excluded, threshold):
         phrases.append((f"We excluded {plural(cohort.n_infusions_excluded, 'infusion')} ", f"We excluded {less} infusions "))

@@ -22,14 +22,10 @@ from ketareport.results import ESTIMATE_COLUMNS
 from ..datasets import INFUSIONS_CSV, PATIENTS_CSV, write_csv_dataset
 
 
-@pytest.fixture
-def dataset(tmp_path):
-    return write_csv_dataset(tmp_path / "data")
-
-
-@pytest.fixture
-def run(dataset):
-    return run_analysis(dataset)
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """The analysis of the small test dataset, once for the tests that read it."""
+    return run_analysis(write_csv_dataset(tmp_path_factory.mktemp("analyze") / "data"))
 
 
 def patient_reductions() -> pd.DataFrame:

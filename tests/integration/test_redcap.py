@@ -102,3 +102,18 @@ def test_unknown_mapped_field_and_missing_dictionary_columns(tmp_path):
     result = run_import(records, dictionary, tmp_path / "out")
     assert result.exit_code == 2
     assert "is not a REDCap data dictionary: column 'Variable / Field Name' is absent" in result.output
+
+
+def test_a_required_column_with_no_field_asks_for_a_map_once(tmp_path):
+    """Without --map the renamed fields match no column: one problem per column naming --map, not one per record."""
+    records, dictionary = export_of(DEMO).write(tmp_path / "export")
+    result = CliRunner().invoke(cli.main, ["import-redcap", str(records), "--dictionary", str(dictionary),
+                                           "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    required = [column for column in RENAMED if column in ("diagnosis", "infusion_date", "ketamine_dose_mg",
+                                                           "infusion_duration_min", "vas_pre", "vas_post")]
+    assert required, RENAMED
+    for column in required:
+        assert result.output.count(f"has no field named {column}: give its REDCap field with --map {column}=FIELD") == 1
+    assert "is empty but required" not in result.output
+    assert not (tmp_path / "out").exists()

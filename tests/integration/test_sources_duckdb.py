@@ -17,7 +17,8 @@ from ..conftest import DEMO
 from ..datasets import INFUSIONS_CSV, PATIENTS_CSV, with_cell, write_csv_dataset
 from ..engines import assert_same_results, csv_into_duckdb, problem_set
 
-pytestmark = pytest.mark.usefixtures("duckdb_engine")
+# slow: every test compiles its queries through Ibis (seconds), like the PostgreSQL and Spark modules.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("duckdb_engine")]
 
 
 def bad_dataset(folder):
@@ -60,7 +61,6 @@ def test_3000_patients_in_duckdb_equal_the_file_path(tmp_path, generated_3000):
     assert_same_results(run_analysis(generated_3000).results, run_analysis(f"duckdb://{database}").results)
 
 
-@pytest.mark.slow  # a whole analysis compiled by Ibis: seconds
 def test_small_dataset_edge_cases_equal_the_file_path(tmp_path):
     """Missing analysis values, a patient without an analysed infusion, censored relief, mixed label case."""
     dataset = write_csv_dataset(tmp_path / "data")
@@ -97,7 +97,6 @@ def test_infusion_dates_outside_the_study_period_are_the_csv_problems(tmp_path):
         assert len(caught.value.problems) == 2
 
 
-@pytest.mark.slow  # a whole analysis compiled by Ibis: seconds
 def test_side_effects_not_recorded_when_no_infusion_has_an_entry(tmp_path):
     """The report says side effects were "not recorded": computed in the engine, not assumed."""
     rows = [line.rsplit(",", 1)[0] + "," for line in INFUSIONS_CSV.splitlines()[1:]]
@@ -122,7 +121,6 @@ def test_first_rows_listed_and_the_rest_counted(tmp_path):
     assert messages[20] == "infusions, column vas_pre: 5 more rows break the same rule (the first 20 are listed)"
 
 
-@pytest.mark.slow  # a whole analysis compiled by Ibis: seconds
 def test_table_and_column_names_from_study_yml(tmp_path):
     """A warehouse schema is read as it is: schema-qualified table names, renamed columns."""
     dataset = write_csv_dataset(tmp_path / "data")

@@ -301,6 +301,17 @@ def test_figure_2_and_its_description_show_no_mean_of_a_small_group(edge_report)
     assert mean not in built.html
 
 
+def test_figure_2_draws_no_band_of_fewer_than_n_patients(edge_report):
+    """A band holding one patient shows that patient's mean to within the band's width (rule 5)."""
+    from ketareport.present.context import VAS_BAND_CM
+
+    run, built = edge_report
+    patients = run.cohort.analyzed_patients
+    bands = np.floor(patients.loc[patients["is_index"], "reduction"].to_numpy() / VAS_BAND_CM)
+    assert np.unique(bands, return_counts=True)[1].max() < EDGE_THRESHOLD  # every band of the study is small
+    assert "<rect" not in built.figures["vas"]
+
+
 def test_figure_descriptions_state_hidden_counts_as_the_figure_prints_them(edge_report):
     from ketareport.present.formats import plural
 
@@ -331,3 +342,48 @@ def test_wording_after_a_hidden_count(edge_report):
     assert not re.search(rf"(^|[.!?]\s)({less}|an undisclosed|‡)", prose)
     assert not re.search(r"undisclosed number of \d", prose)
     assert f"Fewer than {EDGE_THRESHOLD} patients" in prose
+
+
+def test_the_comparison_patients_with_other_diagnoses_hide_when_few(tmp_path):
+    """The cohort sentence lists two diagnoses and "k had other diagnoses": k is a count like any other."""
+    from ketareport.present.build import gather_facts
+    from ketareport.present.formats import count_words
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    diagnoses = ["crps"] * 6 + ["headache"] * 4 + ["migraine", "back pain"]
+    (folder / "patients.csv").write_text("patient_id,diagnosis\n" + "".join(
+        f"P{number},{diagnosis}\n" for number, diagnosis in enumerate(diagnoses)))
+    (folder / "infusions.csv").write_text(
+        "infusion_id,patient_id,infusion_date,ketamine_dose_mg,infusion_duration_min,vas_pre,vas_post\n" + "".join(
+            f"{number},P{number},2022-01-{number + 1:02d},100,60,{5 + number % 4},{2 + number % 3}\n"
+            for number in range(len(diagnoses))))
+    (folder / "study.yml").write_text("study:\n  title: Other diagnoses\n")
+    run, built = build_report(folder, EDGE_THRESHOLD)
+    listed = gather_facts(run).comparison_diagnoses
+    rest = run.results.cohort.n_comparison - sum(count for _, count in listed)
+    assert 1 <= rest < EDGE_THRESHOLD  # the data make the lumped count small
+    sentence = built.context.values["narrative"]["cohort"]
+    assert f"{count_words(rest)} had another diagnosis" not in sentence
+    assert f"<{EDGE_THRESHOLD} had other diagnoses" in sentence
+    assert "remaining an undisclosed" not in sentence and "remaining patient," not in sentence
+
+
+def test_a_t_test_of_a_hidden_size_prints_no_se_or_p(edge_report):
+    """A mean's SE with its t interval (or its P) gives the degrees of freedom, hence the group's size."""
+    from ketareport.present.formats import format_p_statement, format_se
+
+    run, built = edge_report
+    table = built.context.tables["vas"]
+    overall = run.results.vas.overall
+    assert table.rows[0].cells[0] == "‡"  # the analysed total is hidden (rule 3)
+    checked = 0
+    for row in table.rows:
+        if row.cells[0] == "‡" and not row.cells[1].startswith("n"):
+            assert (row.cells[2], row.cells[4]) == ("‡", "‡"), row
+            checked += 1
+    assert checked
+    prose = _prose(built.context)
+    assert f"SE {format_se(overall.std_error)}" not in prose and f"SE] {format_se(overall.std_error)}" not in prose
+    assert format_p_statement(overall.p_value) not in prose
+    assert built.context.values["vas"]["overall"]["p"] == "‡"

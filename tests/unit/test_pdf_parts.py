@@ -68,6 +68,7 @@ print(weasyprint.HTML(string="<p>x</p>").render().pages[0].width > 0)
 """
 
 
+@pytest.mark.slow  # a new Python importing WeasyPrint: seconds
 def test_weasyprint_is_imported_the_ordinary_way_when_the_fast_way_finds_no_library():
     """A system whose libraries the dynamic loader does not find by their sonames gets the ordinary import
     (ctypes' lookup), and WeasyPrint's installation advice from the failed first attempt is not printed."""

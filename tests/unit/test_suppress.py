@@ -60,7 +60,7 @@ def test_a_count_prints_as_decided_with_its_noun_in_the_plural_after_a_hidden_co
 
 
 def test_wording_after_a_hidden_count_is_plural_and_no_sentence_starts_with_a_symbol():
-    from ketareport.present.suppress import sentence_wording
+    from ketareport.present.small_cells import sentence_wording
 
     assert sentence_wording("Of the remaining <3 patient, <3 had migraine.", 3) == \
         "Of the remaining <3 patients, <3 had migraine."
@@ -69,6 +69,8 @@ def test_wording_after_a_hidden_count_is_plural_and_no_sentence_starts_with_a_sy
     assert sentence_wording("an undisclosed number had CRPS.", 5) == "An undisclosed number had CRPS."
     assert sentence_wording("We excluded <5 infusions; <5 evaluable patient left.", 5) == \
         "We excluded <5 infusions; <5 evaluable patients left."
+    assert sentence_wording("Of the remaining patient, <5 had migraine.", 5) == \
+        "Of the remaining patients, <5 had migraine."
     # Not a hidden count: untouched.
     assert sentence_wording("One patient had CRPS; 1 infusion was excluded.", 5) == \
         "One patient had CRPS; 1 infusion was excluded."
