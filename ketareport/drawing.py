@@ -187,7 +187,7 @@ class Scale:
 
 def nice_ticks(low: float, high: float, target: int = 6) -> list[float]:
     """Round tick values (steps of 1, 2, 2.5 or 5 times a power of ten) in [low, high], about ``target`` of them."""
-    raw = (high - low) / target
+    raw = (high - low) / (target + 1)  # the smallest round step that gives at most target + 1 intervals
     power = 10.0 ** math.floor(math.log10(raw))
     step = next(power * factor for factor in (1, 2, 2.5, 5, 10) if power * factor >= raw)
     first = math.ceil(low / step - 1e-9)

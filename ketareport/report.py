@@ -71,10 +71,11 @@ def build(
     if run.config.report.suppress_below:
         # Small-cell protection (present/suppress.py): no individual patient in Figure 2, hidden counts in
         # Figure 1, no hidden probability in Figure 3, and the context's tables, values and sentences suppressed.
-        from .present.suppress import suppress_context, suppressed_figures
+        from .present.suppress import figures_as_protected, suppress_context
 
         display = "distribution"
-        figures = suppressed_figures(run, display)
+        masked, protection = figures_as_protected(run)
+        figures = render_figures(masked, vas_display=display, **protection)
         context = suppress_context(run, build_context(run, verification, vas_display=display))
     else:
         display = choose_vas_display(run.results.cohort.n_index_analyzed, run.results.cohort.n_comparison_analyzed, vas_display)

@@ -160,7 +160,7 @@ class _Checker:
             values = column.raw.astype(float).where(~column.missing)
             unparsable = ~column.missing & ~np.isfinite(values.to_numpy())
         else:
-            values = _parse_numbers(column.text.where(~column.missing))
+            values = _parse_numbers(column.text)  # missing cells ("", "NA", null) parse to NaN; masked below
             unparsable = ~column.missing & ~np.isfinite(values.to_numpy())
         self.flag(column, unparsable, lambda v: f"{v!r} is not a number")
         numbers = values.to_numpy()

@@ -58,15 +58,13 @@ def with_threshold(run: AnalysisRun, suppress_below: int | None) -> AnalysisRun:
     return dataclasses.replace(run, config=run.config.model_copy(update={"report": report}))
 
 
-def suppressed_figures(run: AnalysisRun, vas_display: str) -> dict[str, str]:
-    """The figures as small-cell protection lets them be drawn: the counts of Figure 1 and Figure 2's group sizes
-    printed as the suppression step decided (``<N`` or ``‡``), no distribution nor mean for a group of fewer
-    than N patients, no relief probability that is hidden."""
-    from ..figures import render_figures
-
+def figures_as_protected(run: AnalysisRun) -> tuple[AnalysisRun, dict[str, Any]]:
+    """What the figures may draw under small-cell protection: the run without the relief probabilities that are
+    hidden, and the options of :func:`ketareport.figures.render_figures` that print the counts of Figure 1 and
+    Figure 2's group sizes as the suppression step decided (``<N`` or ``‡``) and draw no distribution nor mean
+    for a group of fewer than N patients."""
     decisions = report_suppression(run.results, run.config.report.suppress_below)
-    return render_figures(masked_for_figures(run, decisions), vas_display=vas_display, count=decisions.count,
-                          fewest_in_band=decisions.threshold)
+    return masked_for_figures(run, decisions), {"count": decisions.count, "fewest_in_band": decisions.threshold}
 
 
 def masked_for_figures(run: AnalysisRun, decisions: ReportSuppression) -> AnalysisRun:

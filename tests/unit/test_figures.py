@@ -83,3 +83,22 @@ def test_text_widths_are_the_fonts_advance_widths():
     widths, _ = _advances()
     assert widths == expected
     assert text_width("n = 18", 10) == pytest.approx(10 * sum(expected[ord(c)] for c in "n = 18"))
+
+
+def test_figure_2_axis_spans_every_interval(run):
+    """A confidence interval beyond the patients' values (and beyond 0 to 10 cm) is drawn whole, not clipped."""
+    import dataclasses
+
+    vas = run.results.vas
+    wide = dataclasses.replace(vas.index, conf_low=-2.5, conf_high=13.5)
+    wide_run = dataclasses.replace(run, results=dataclasses.replace(run.results, vas=dataclasses.replace(vas, index=wide)))
+    svg = render_figures(wide_run)["vas"]
+    height = float(re.search(r'viewBox="0 0 [\d.]+ ([\d.]+)"', svg).group(1))
+    bottom_axis = max(float(y) for y in re.findall(r'<line x1="[\d.]+" y1="([\d.]+)" x2="[\d.]+" y2="\1" stroke="#1a1a1a" '
+                                                      r'stroke-width="0.8"/>', svg))
+    whiskers = re.findall(r'<line x1="([\d.]+)" y1="([\d.-]+)" x2="\1" y2="([\d.-]+)" stroke="#1a1a1a" stroke-width="1.1"/>', svg)
+    assert len(whiskers) == 2
+    for _, *ends in whiskers:
+        top, bottom = sorted(float(y) for y in ends)
+        assert 0 <= top < bottom <= bottom_axis < height
+    assert ">\u22122.5<" in svg and ">12.5<" in svg  # ticks every 2.5 cm, as far as the interval reaches
