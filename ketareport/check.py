@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .cohort import Cohort
-from .config import StudyConfig
+from .config import AnalysisOptions, StudyConfig
 from .contract import ANALYSIS_COLUMNS, COLUMN_LABELS, index_look_alikes
 
 
@@ -31,29 +33,34 @@ def summary_lines(cohort: Cohort, config: StudyConfig) -> list[str]:
     recorded = patients["relief_duration_days"].notna()
     ongoing = int((recorded & patients["relief_ongoing"]).sum())
     lines.append(f"relief duration recorded: {int(recorded.sum())} patients ({ongoing} with relief ongoing at last contact)")
-    lines.extend(f"warning: {warning}" for warning in cohort_warnings(cohort))
+    lines.extend(f"warning: {warning}" for warning in warnings_of(cohort))
     missing_metadata = config.missing_metadata()
     lines.append("study.yml: complete" if not missing_metadata else f"study.yml lacks: {'; '.join(missing_metadata)}")
     return lines
 
 
-def cohort_warnings(cohort: Cohort) -> list[str]:
-    """What is valid but probably not meant: diagnoses resembling the index diagnosis, grouped with the others."""
-    options = cohort.options
-    counts = cohort.patients["diagnosis"].value_counts(sort=True)
+def cohort_warnings(diagnoses: Mapping[str, int], labels: Mapping[str, str], options: AnalysisOptions) -> list[str]:
+    """What is valid but probably not meant: an index diagnosis no patient has, or diagnoses resembling it that
+    fall in the comparison group. ``diagnoses``: patients by diagnosis key; ``labels``: how each is printed."""
     warnings = []
-    if options.index_diagnosis not in counts.index:
+    if options.index_diagnosis not in diagnoses:
         warnings.append(
             f"no patient has the index diagnosis '{options.index_diagnosis}' (study.yml analysis.index_diagnosis): "
             f"the index group ({options.index_label}) is empty; the diagnoses are "
-            + ", ".join(f"'{key}'" for key in counts.index)
+            + ", ".join(f"'{key}'" for key in diagnoses)
         )
-    for key in index_look_alikes(counts.index, options.index_diagnosis):
-        count = int(counts[key])
+    for key in index_look_alikes(diagnoses, options.index_diagnosis):
+        count = int(diagnoses[key])
         warnings.append(
             f"{count} {'patient has' if count == 1 else 'patients have'} the diagnosis "
-            f"'{cohort.diagnosis_labels[key]}', which is in the comparison group: the index group "
+            f"'{labels[key]}', which is in the comparison group: the index group "
             f"({options.index_label}) is the diagnosis '{options.index_diagnosis}' only "
             f"(study.yml analysis.index_diagnosis); recode the data if they belong to it"
         )
     return warnings
+
+
+def warnings_of(cohort: Cohort) -> list[str]:
+    """:func:`cohort_warnings` of a cohort read from files."""
+    counts = cohort.patients["diagnosis"].value_counts(sort=True)
+    return cohort_warnings({str(key): int(n) for key, n in counts.items()}, cohort.diagnosis_labels, cohort.options)

@@ -24,7 +24,7 @@ from .r_frames import characteristics_long, r_frames
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
 from .sources import engine_for
 from .sources.run import run_source_analysis
-from .check import cohort_warnings
+from .check import cohort_warnings, warnings_of
 from .validate import Dataset, DateBound, InfusionDates, validate_dataset
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
@@ -73,7 +73,7 @@ def prepare_cohort(
 ) -> PreparedCohort:
     """Load and validate a dataset and build its cohort; stop when there is nothing to analyse.
 
-    ``warn`` receives what is valid but probably not meant (:func:`~ketareport.check.cohort_warnings`);
+    ``warn`` receives what is valid but probably not meant (:func:`~ketareport.check.warnings_of`);
     by default it goes to ``progress``.
 
     Raises :class:`~ketareport.errors.ConfigInvalid` or
@@ -89,7 +89,7 @@ def prepare_cohort(
     dataset = validate_dataset(raw, infusion_date_limits(config))
     cohort = build_cohort(dataset, config.analysis, config.labels)
     require_analysable(cohort)
-    for warning in cohort_warnings(cohort):
+    for warning in warnings_of(cohort):
         (warn or progress)(f"warning: {warning}")
     return PreparedCohort(config, raw, dataset, cohort)
 
@@ -163,7 +163,11 @@ def run_analysis(
     config = resolve_config(dataset_path, config_path)
     database = engine_for(location, engine or config.data.engine)
     if database is not None:
-        return run_source_analysis(location, database, config, infusion_date_limits(config), command=command, progress=progress)
+        run = run_source_analysis(location, database, config, infusion_date_limits(config), command=command, progress=progress)
+        cohort = run.results.cohort
+        for warning in cohort_warnings(cohort.diagnoses, cohort.diagnosis_labels, config.analysis):
+            progress(f"warning: {warning}")
+        return run
     prepared = prepare_cohort(dataset_path, config_path, progress=progress)
     progress("analysing")
     results = analyze_cohort(prepared.cohort)

@@ -195,3 +195,12 @@ def test_the_file_path_imports_no_engine(tmp_path):
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ibis', 'duckdb', 'pyspark', 'psycopg')))")
     completed = subprocess.run([sys.executable, "-c", code, str(DEMO)], capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "[]"
+
+
+def test_a_diagnosis_resembling_the_index_is_warned_about_in_the_engine_too(tmp_path):
+    dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV.replace("P3,Back Pain", "P3,CRPS type I"))
+    database = csv_into_duckdb(dataset, tmp_path / "study.duckdb")
+    said: list[str] = []
+    run_analysis(database, progress=said.append)
+    assert ("warning: 1 patient has the diagnosis 'CRPS type I', which is in the comparison group: "
+            "the index group (CRPS) is the diagnosis 'crps' only") in "\n".join(said)
