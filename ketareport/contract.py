@@ -143,6 +143,9 @@ def normalise_diagnosis(label: str) -> str:
     return normalise_diagnoses([label]).iat[0]
 
 
+PREMEDICATION: tuple[tuple[str, str], ...] = (("midazolam", "Midazolam"), ("ondansetron", "Ondansetron"))
+"""The premedication columns and their labels in Table 2."""
+
 FORMER_NAMES: dict[str, tuple[str, ...]] = {"crps": ("reflex_sympathetic_dystrophy", "rsd", "causalgia")}
 """Older names of a diagnosis, as charts still record them (CRPS types I and II)."""
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .cohort import Cohort
-from .contract import NO_SIDE_EFFECT, sentence_start
+from .contract import NO_SIDE_EFFECT, PREMEDICATION, sentence_start
 from .results import (
     CharacteristicRow, CharacteristicsColumn, CharacteristicsTable, ContinuousCell, CountCell,
 )
@@ -136,8 +136,10 @@ def infusion_characteristics(cohort: Cohort) -> CharacteristicsTable:
     table.continuous("VAS before infusion, cm", "Mean (SD)", infusions["vas_pre"], "mean_sd")
     table.continuous("VAS after infusion, cm", "Mean (SD)", infusions["vas_post"], "mean_sd")
     table.continuous("VAS reduction, cm", "Mean (SD)", infusions["reduction"], "mean_sd")
-    table.counts("Premedication", "Midazolam", infusions["midazolam"].fillna(False).astype(bool))
-    table.counts("Premedication", "Ondansetron", infusions["ondansetron"].fillna(False).astype(bool))
+    for column, label in PREMEDICATION:
+        # A drug no analysed infusion records has no row: "0 (0%)" would read as "never given".
+        if infusions[column].notna().any():
+            table.counts("Premedication", label, infusions[column].fillna(False).astype(bool))
     effects = label_indicators(infusions["side_effects"], ignore=(NO_SIDE_EFFECT,))
     table.counts("Side effects", "Any", effects.any(axis=1) if effects.shape[1] else pd.Series(False, index=infusions.index))
     table.label_counts("Side effects", effects)

@@ -33,7 +33,7 @@ from typing import Any, Mapping
 from ..aggregates import MixedModelCell, Moments, VasAggregates
 from ..analyze import mixed_model, vas_reduction
 from ..config import AnalysisOptions
-from ..contract import NO_SIDE_EFFECT, RELIEF_METHODS
+from ..contract import NO_SIDE_EFFECT, PREMEDICATION, RELIEF_METHODS
 from ..results import ReliefOutcome, ReliefSummary, StudyResults
 from ..statistics import proportion_interval
 from .cohort import cohort_summary, diagnosis_counts, infusion_measures, require_analysable
@@ -142,8 +142,9 @@ def _infusion_summary(every) -> tuple[dict[str, Any], dict[str, Any]]:
     infusions = Summary(every, within=~every.excluded)
     for column in ("ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post", "reduction"):
         infusions.continuous(column, every[column])
-    infusions.count("midazolam", every.midazolam.fill_null(False))
-    infusions.count("ondansetron", every.ondansetron.fill_null(False))
+    for column, _ in PREMEDICATION:
+        infusions.count(column, every[column].fill_null(False))
+        infusions.count(f"{column}_recorded", every[column].notnull())
     cohort_measures = infusion_measures(every)
     for name, measure in cohort_measures.items():
         infusions.add(f"cohort:{name}", measure)

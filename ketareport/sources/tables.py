@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import AnalysisOptions
-from ..contract import sentence_start
+from ..contract import PREMEDICATION, sentence_start
 from ..results import CharacteristicRow, CharacteristicsColumn, CharacteristicsTable, ContinuousCell, CountCell
 from .summary import GROUPS, rows_of
 
@@ -121,8 +121,9 @@ def table_2(values: dict, effects: LabelCounts, any_effect: dict, options: Analy
     table.continuous("VAS before infusion, cm", "Mean (SD)", "vas_pre", "mean_sd")
     table.continuous("VAS after infusion, cm", "Mean (SD)", "vas_post", "mean_sd")
     table.continuous("VAS reduction, cm", "Mean (SD)", "reduction", "mean_sd")
-    table.counts("Premedication", "Midazolam", "midazolam")
-    table.counts("Premedication", "Ondansetron", "ondansetron")
+    for column, label in PREMEDICATION:
+        if values[f"{column}_recorded:all:n"]:  # as on the file path: no row for a drug no infusion records
+            table.counts("Premedication", label, column)
     table.given_counts("Side effects", "Any", any_effect)
     table.label_counts("Side effects", effects)
     return table.table()

@@ -204,3 +204,14 @@ def test_a_diagnosis_resembling_the_index_is_warned_about_in_the_engine_too(tmp_
     run_analysis(database, progress=said.append)
     assert ("warning: 1 patient has the diagnosis 'CRPS type I', which is in the comparison group: "
             "the index group (CRPS) is the diagnosis 'crps' only") in "\n".join(said)
+
+
+def test_a_drug_no_infusion_records_has_no_table_2_row_in_the_engine_either(tmp_path):
+    header, *rows = INFUSIONS_CSV.splitlines()
+    keep = [position for position, name in enumerate(header.split(",")) if name != "ondansetron"]
+    table = "\n".join(",".join(line.split(",")[p] for p in keep) for line in [header, *rows]) + "\n"
+    dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV, table)
+    expected = run_analysis(dataset).results
+    actual = run_analysis(csv_into_duckdb(dataset, tmp_path / "study.duckdb")).results
+    assert_same_results(expected, actual)
+    assert [row.label for row in actual.infusion_characteristics.rows if row.section == "Premedication"] == ["Midazolam"]

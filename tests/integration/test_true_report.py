@@ -227,6 +227,8 @@ def test_premedication_counts_say_what_the_records_hold(tmp_path):
             cohort.n_infusions) == (10, 0, 0, 10)
     assert ("Midazolam was recorded as given before 10 and ondansetron before 0 of the 10 infusions reviewed; "
             "none had a record of both drugs, given or not.") in text
+    premedication = [row.label for row in built.run.results.infusion_characteristics.rows if row.section == "Premedication"]
+    assert premedication == ["Midazolam"]  # no "Ondansetron 0 (0%)" row for a drug that is not recorded
 
 
 def test_patients_without_any_infusion_are_not_said_to_undergo_infusions(tmp_path):
