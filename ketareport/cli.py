@@ -283,8 +283,7 @@ def check(dataset: Path, config_path: Path | None) -> None:
     from .pipeline import prepare_cohort
     from .check import summary_lines
 
-    # The summary lists the warnings itself, on stdout with the rest.
-    prepared = prepare_cohort(dataset, config_path, progress=progress, warn=lambda warning: None)
+    prepared = prepare_cohort(dataset, config_path, progress=progress)
     for line in summary_lines(prepared.cohort, prepared.config):
         click.echo(line)
 

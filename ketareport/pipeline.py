@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .analyze import analyze_cohort
+from .check import cohort_warnings
 from .cohort import Cohort, build_cohort
 from .config import StudyConfig, find_config, load_config
 from .contract import ANALYSIS_COLUMNS, COLUMN_LABELS
@@ -24,7 +25,6 @@ from .r_frames import characteristics_long, r_frames
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
 from .sources import engine_for
 from .sources.run import run_source_analysis
-from .check import cohort_warnings, warnings_of
 from .validate import Dataset, DateBound, InfusionDates, validate_dataset
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
@@ -69,12 +69,8 @@ class PreparedCohort:
 
 def prepare_cohort(
     dataset_path: Path, config_path: Path | None = None, *, progress: Progress = _silent,
-    warn: Progress | None = None,
 ) -> PreparedCohort:
     """Load and validate a dataset and build its cohort; stop when there is nothing to analyse.
-
-    ``warn`` receives what is valid but probably not meant (:func:`~ketareport.check.warnings_of`);
-    by default it goes to ``progress``.
 
     Raises :class:`~ketareport.errors.ConfigInvalid` or
     :class:`~ketareport.errors.DatasetInvalid` listing every problem, and
@@ -89,8 +85,6 @@ def prepare_cohort(
     dataset = validate_dataset(raw, infusion_date_limits(config))
     cohort = build_cohort(dataset, config.analysis, config.labels)
     require_analysable(cohort)
-    for warning in warnings_of(cohort):
-        (warn or progress)(f"warning: {warning}")
     return PreparedCohort(config, raw, dataset, cohort)
 
 
@@ -156,7 +150,8 @@ def run_analysis(
     A dataset in a database engine (a DuckDB file, a ``postgresql://`` URL,
     ``engine`` or the configuration's ``data.engine``) is checked and
     analysed in that engine instead (:mod:`ketareport.sources`); the result
-    then holds no row-level tables.
+    then holds no row-level tables. Either way, what is valid but probably not
+    meant (:func:`~ketareport.check.cohort_warnings`) goes to ``progress``.
     """
     location = os.fspath(dataset_path)  # a URL keeps its "//", which a Path would fold
     dataset_path = Path(dataset_path)
@@ -164,15 +159,16 @@ def run_analysis(
     database = engine_for(location, engine or config.data.engine)
     if database is not None:
         run = run_source_analysis(location, database, config, infusion_date_limits(config), command=command, progress=progress)
-        cohort = run.results.cohort
-        for warning in cohort_warnings(cohort.diagnoses, cohort.diagnosis_labels, config.analysis):
-            progress(f"warning: {warning}")
-        return run
-    prepared = prepare_cohort(dataset_path, config_path, progress=progress)
-    progress("analysing")
-    results = analyze_cohort(prepared.cohort)
-    config, raw = prepared.config, prepared.raw
-    return AnalysisRun(config, raw, prepared.dataset, prepared.cohort, results, provenance(dataset_path, raw, config, command))
+    else:
+        prepared = prepare_cohort(dataset_path, config_path, progress=progress)
+        progress("analysing")
+        results = analyze_cohort(prepared.cohort)
+        config, raw = prepared.config, prepared.raw
+        run = AnalysisRun(config, raw, prepared.dataset, prepared.cohort, results, provenance(dataset_path, raw, config, command))
+    cohort = run.results.cohort
+    for warning in cohort_warnings(cohort.diagnoses, cohort.diagnosis_labels, config.analysis):
+        progress(f"warning: {warning}")
+    return run
 
 
 def result_texts(run: AnalysisRun, document: dict[str, Any] | None = None) -> dict[str, str]:
