@@ -127,15 +127,20 @@ def normalise_diagnoses(values: "pd.Series | Iterable[str | None]") -> "pd.Serie
     The same function reads the data (:mod:`ketareport.validate`) and the
     configuration (:mod:`ketareport.config`), so both sides always agree.
     The key only groups: the report prints :func:`diagnosis_labels`.
+    Each distinct label is normalised once and spread back over the rows: a
+    study has a handful of diagnoses and may have a hundred thousand patients.
     """
+    import numpy as np
     import pandas as pd
 
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    text = (
-        series.astype("string").str.lower()
+    codes, labels = pd.factorize(series, use_na_sentinel=True)
+    keys = (
+        pd.Series(labels, dtype="string").str.lower()
         .str.replace(_SEPARATOR_RUNS, "_", regex=True).str.strip("_")
-    )
-    return text.astype(object).where(series.notna(), None)
+    ).to_numpy(dtype=object)
+    spread = np.where(codes >= 0, keys[np.maximum(codes, 0)] if keys.size else None, None)
+    return pd.Series(spread, index=series.index, dtype=object)
 
 
 def normalise_diagnosis(label: str) -> str:

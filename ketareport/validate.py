@@ -232,18 +232,6 @@ class _Checker:
             self.problems.append(Problem(self.table.label, "appears more than once (names are matched ignoring case)", column=name))
 
 
-def _normalised_once_per_label(diagnosis: pd.Series) -> pd.Series:
-    """:func:`~ketareport.contract.normalise_diagnoses` of each distinct label, spread back over the rows.
-
-    A study has a handful of diagnoses and a hundred thousand patients; the
-    normaliser's regex runs per value.
-    """
-    codes, labels = pd.factorize(diagnosis, use_na_sentinel=True)
-    keys = normalise_diagnoses(pd.Series(labels, dtype=object)).to_numpy(dtype=object)
-    spread = np.where(codes >= 0, keys[np.maximum(codes, 0)] if keys.size else None, None)
-    return pd.Series(spread, index=diagnosis.index, dtype=object)
-
-
 def _repeats(text: pd.Series, missing: np.ndarray) -> np.ndarray:
     """True where a value not ``missing`` already appeared in an earlier row (pandas' ``duplicated(keep="first")``).
 
@@ -310,7 +298,7 @@ def validate_dataset(raw: RawDataset, infusion_dates: InfusionDates = InfusionDa
     patient_id = patients_check.identifier(column["patient_id"])
     patients_check.unique(column["patient_id"], patient_id, "patient_id")
     diagnosis = patients_check.text(column["diagnosis"], required=True)
-    diagnosis_key = _normalised_once_per_label(diagnosis)
+    diagnosis_key = normalise_diagnoses(diagnosis)
     patients_check.flag(
         column["diagnosis"], (diagnosis.notna() & diagnosis_key.eq("")).to_numpy(dtype=bool),
         lambda v: f"{v!r} names no diagnosis (only spaces, hyphens or underscores)",
