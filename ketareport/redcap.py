@@ -37,8 +37,11 @@ import pandas as pd
 
 from .errors import DatasetInvalid, Problem
 from .load import RawDataset, RawTable
-from .contract import ANALYSIS_COLUMNS, REQUIRED_INFUSION_COLUMNS, REQUIRED_PATIENT_COLUMNS
-from .validate import INFUSION_COLUMNS, MISSING_TEXT, PATIENT_COLUMNS, validate_dataset
+from .contract import (
+    ANALYSIS_COLUMNS, INFUSION_COLUMNS, MISSING_TEXT, PATIENT_COLUMNS, REQUIRED_INFUSION_COLUMNS,
+    REQUIRED_PATIENT_COLUMNS,
+)
+from .validate import validate_dataset
 
 DICTIONARY_FIELD = "Variable / Field Name"
 DICTIONARY_FORM = "Form Name"
@@ -327,7 +330,7 @@ def _unmapped_columns(importer: _Importer, dictionary_name: str) -> list[Problem
     available = ", ".join(name for name in importer.fields if name != importer.record_id)
     return [Problem(dictionary_name, f"has no field named {column}: give its REDCap field with --map {column}=FIELD "
                                      f"(the fields: {available})", column=column)
-            for column in dict.fromkeys(needed)]
+            for column in needed]
 
 
 def _infusion_form(importer: _Importer) -> str | None:
