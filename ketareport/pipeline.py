@@ -24,7 +24,6 @@ from .provenance import Provenance, provenance
 from .r_frames import characteristics_long, r_frames
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
 from .sources import engine_for
-from .sources.run import run_source_analysis
 from .validate import Dataset, DateBound, InfusionDates, validate_dataset
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
@@ -158,6 +157,8 @@ def run_analysis(
     config = resolve_config(dataset_path, config_path)
     database = engine_for(location, engine or config.data.engine)
     if database is not None:
+        from .sources.run import run_source_analysis  # the database path's modules: not imported for files
+
         run = run_source_analysis(location, database, config, infusion_date_limits(config), command=command, progress=progress)
     else:
         prepared = prepare_cohort(dataset_path, config_path, progress=progress)
