@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,6 +21,7 @@ from .contract import ANALYSIS_COLUMNS, COLUMN_LABELS
 from .errors import NothingToAnalyse
 from .load import RawDataset, RawTable, load_dataset
 from .output import StagedOutput
+from .patient_reductions import PatientReductions, patient_reductions
 from .provenance import Provenance, provenance
 from .r_frames import characteristics_long, r_frames
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
@@ -49,6 +51,12 @@ class AnalysisRun:
     def document(self) -> dict[str, Any]:
         """The plain-data tree of ``results.json`` / ``results.rds``."""
         return results_document(self.results, self.provenance, self.config.as_dict())
+
+    @cached_property
+    def patient_reductions(self) -> PatientReductions:
+        """Figure 2's data, from the analysed patients ordered by patient_id."""
+        patients = self.cohort.analyzed_patients.sort_values("patient_id", kind="stable")
+        return patient_reductions(patients["is_index"].to_numpy(dtype=bool), patients["reduction"].to_numpy(dtype=float))
 
 
 def resolve_config(dataset_path: Path, config_path: Path | None = None) -> StudyConfig:
