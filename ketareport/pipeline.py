@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .analyze import analyze_cohort
 from .check import cohort_warnings
@@ -21,12 +21,14 @@ from .contract import ANALYSIS_COLUMNS, COLUMN_LABELS
 from .errors import NothingToAnalyse
 from .load import RawDataset, RawTable, load_dataset
 from .output import StagedOutput
-from .patient_reductions import PatientReductions, patient_reductions
 from .provenance import Provenance, provenance
 from .r_frames import characteristics_long, r_frames
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
 from .sources import engine_for
 from .validate import Dataset, DateBound, InfusionDates, validate_dataset
+
+if TYPE_CHECKING:
+    from .patient_reductions import PatientReductions
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
 
@@ -55,6 +57,8 @@ class AnalysisRun:
     @cached_property
     def patient_reductions(self) -> PatientReductions:
         """Figure 2's data, from the analysed patients ordered by patient_id."""
+        from .patient_reductions import patient_reductions  # a render's: not imported by analyze
+
         patients = self.cohort.analyzed_patients.sort_values("patient_id", kind="stable")
         return patient_reductions(patients["is_index"].to_numpy(dtype=bool), patients["reduction"].to_numpy(dtype=float))
 

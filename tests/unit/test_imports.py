@@ -30,8 +30,9 @@ def test_the_file_pipeline_imports_neither_scipy_special_whole_nor_the_database_
     modules = imported_after("import ketareport.pipeline")
     assert "scipy.special._ufuncs" in modules
     # scipy.special's __init__ (its array-API layer imports numpy.f2py and numpy.testing), and the
-    # database path's modules, are for other commands.
+    # database path's modules, and the presentation's, are for other commands.
     assert {"scipy.special", "numpy.f2py", "numpy.testing", "ketareport.sources.run"} & modules == set()
+    assert {name for name in modules if name.startswith("ketareport.present")} == set()  # the render's
 
 
 @pytest.mark.parametrize("name", ["betaincinv", "ndtr", "ndtri", "stdtr", "stdtrit"])
