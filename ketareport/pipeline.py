@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .analyze import analyze_cohort
 from .check import cohort_warnings
@@ -24,8 +25,10 @@ from .provenance import Provenance, provenance
 from .r_frames import characteristics_long, r_frames
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
 from .sources import engine_for
-from .sources.run import run_source_analysis
 from .validate import Dataset, DateBound, InfusionDates, validate_dataset
+
+if TYPE_CHECKING:
+    from .patient_reductions import PatientReductions
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
 
@@ -50,6 +53,14 @@ class AnalysisRun:
     def document(self) -> dict[str, Any]:
         """The plain-data tree of ``results.json`` / ``results.rds``."""
         return results_document(self.results, self.provenance, self.config.as_dict())
+
+    @cached_property
+    def patient_reductions(self) -> PatientReductions:
+        """Figure 2's data, from the analysed patients ordered by patient_id."""
+        from .patient_reductions import patient_reductions  # a render's: not imported by analyze
+
+        patients = self.cohort.analyzed_patients.sort_values("patient_id", kind="stable")
+        return patient_reductions(patients["is_index"].to_numpy(dtype=bool), patients["reduction"].to_numpy(dtype=float))
 
 
 def resolve_config(dataset_path: Path, config_path: Path | None = None) -> StudyConfig:
@@ -158,6 +169,8 @@ def run_analysis(
     config = resolve_config(dataset_path, config_path)
     database = engine_for(location, engine or config.data.engine)
     if database is not None:
+        from .sources.run import run_source_analysis  # the database path's modules: not imported for files
+
         run = run_source_analysis(location, database, config, infusion_date_limits(config), command=command, progress=progress)
     else:
         prepared = prepare_cohort(dataset_path, config_path, progress=progress)
