@@ -22,7 +22,9 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .console import KetareportGroup, check_source_date_epoch, dataset_options, global_options, progress, rows_of
+from .console import (
+    KetareportGroup, check_source_date_epoch, dataset_options, global_options, progress, rows_of, run_program,
+)
 from .errors import VerificationMismatch
 
 
@@ -436,5 +438,10 @@ def diff(old: Path, new: Path, html_path: Path | None) -> None:
         write_atomic(html_path, diff_html(changes, f"Changes from {old.name} to {new.name}") + "\n")
 
 
+def run() -> None:
+    """The ``ketareport`` program: its console script and ``python -m ketareport`` (tests call :func:`main`)."""
+    run_program(main)
+
+
 if __name__ == "__main__":
-    main()
+    run()

@@ -8,6 +8,7 @@ values Quarto reads.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +79,10 @@ def gather_facts(run: AnalysisRun) -> Facts:
     counts, withheld = EXACT, Withheld()
     if config.report.suppress_below:
         _, counts, withheld = protection(results, config.report.suppress_below, comparison_diagnoses)
+        reductions = run.patient_reductions  # Figure 2 draws only bands of N or more patients
+        undrawn = {key for key in ("index", "comparison") if key not in withheld.few and getattr(vas, key).n
+                   and not any(band.n >= counts.threshold for band in getattr(reductions, key).bands)}
+        withheld = dataclasses.replace(withheld, undrawn=frozenset(undrawn))
         estimates = withheld_estimates(estimates, counts, withheld)
     return Facts(
         alpha=1 - options.conf_level,

@@ -86,6 +86,9 @@ class Withheld:
     freedom, hence a group size that is hidden."""
     relief: frozenset[str] = frozenset()
     """Relief outcomes whose probability and interval are not printed (few successes or evaluable patients)."""
+    undrawn: frozenset[str] = frozenset()
+    """Groups (``index``, ``comparison``) of N or more patients of which Figure 2 draws no band: every band of
+    the group holds fewer than N patients."""
 
     @property
     def groups(self) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..results import Estimate
 from .context import FIGURE_FILES, VAS_BAND_CM, Figure
 from .facts import Facts
-from .formats import format_proportion, format_proportion_interval
+from .formats import format_proportion, format_proportion_interval, format_series
 
 
 def _group_alt(facts: Facts, key: str, label: str, estimate: Estimate) -> str:
@@ -55,6 +55,25 @@ def _vas_caption(facts: Facts, vas_display: str) -> str:
     if hidden:
         caption += (f" A group of fewer than {threshold} patients ({', '.join(hidden)}) is not drawn and its mean is "
                     "not shown.")
+    undrawn = [label for key, label in (("index", facts.index_label), ("comparison", facts.comparison_label.lower()))
+               if key in facts.withheld.undrawn]
+    # Else the caption would describe bands the figure does not show.
+    if len(undrawn) == 2:
+        caption += (f" No band of either group holds {threshold} or more patients, so neither distribution is drawn, "
+                    "only each group's mean and interval.")
+    elif undrawn:
+        caption += (f" No band of the {undrawn[0]} group holds {threshold} or more patients, so its distribution is "
+                    "not drawn, only its mean and interval.")
+    return caption
+
+
+def _relief_caption(facts: Facts) -> str:
+    relief = facts.relief
+    caption = (f"Probability of pain relief lasting beyond each threshold, with {facts.relief_level} intervals "
+               f"({relief.method_description}).")
+    withheld = [o.label.lower() for o in relief.outcomes if o.name in facts.withheld.relief]
+    if withheld:
+        caption += (f" Not drawn (small numbers, small-cell protection): {format_series(withheld)}.")
     return caption
 
 
@@ -77,10 +96,5 @@ def figures(facts: Facts, vas_display: str) -> dict[str, Figure]:
         "flow": Figure("fig-flow", 1, "Flow of infusions and patients through the analysis.", _flow_alt(facts),
                        FIGURE_FILES["flow"]),
         "vas": Figure("fig-vas", 2, _vas_caption(facts, vas_display), vas_alt, FIGURE_FILES["vas"]),
-        "relief": Figure(
-            "fig-relief", 3,
-            f"Probability of pain relief lasting beyond each threshold, with {facts.relief_level} intervals "
-            f"({relief.method_description}).",
-            relief_alt, FIGURE_FILES["relief"],
-        ),
+        "relief": Figure("fig-relief", 3, _relief_caption(facts), relief_alt, FIGURE_FILES["relief"]),
     }

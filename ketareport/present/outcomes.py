@@ -62,7 +62,10 @@ def _relief_estimate(f: Facts, outcome: ReliefOutcome, first: bool) -> str:
     if outcome.n_evaluable == 0:
         return head + "not estimable (no evaluable patient)"
     if outcome.name in f.withheld.relief:
-        return head + "not shown (small numbers)"
+        if f.counts.small(outcome.n_evaluable):
+            return head + f"not shown (fewer than {f.counts.threshold} evaluable patients)"
+        # Its successes are few, or its evaluable count would give back the few not evaluable.
+        return head + f"not shown (it would give away a count below {f.counts.threshold})"
     return (
         f"{head}{format_proportion(outcome.estimate)} ({f.relief_level} interval "
         f"{format_proportion_interval(outcome.conf_low, outcome.conf_high)}; "
@@ -77,11 +80,17 @@ def relief_estimates(f: Facts) -> str:
     if relief.n_recorded == 0:
         return "The duration of pain relief was not recorded for any patient, so the probability of lasting relief could not be estimated."
     method = RELIEF_METHODS[relief.method].phrase
+    recorded = (f"In {f.counts.text(('relief', 'n_recorded'), relief.n_recorded, 'patient')}, we recorded the duration "
+                f"of pain relief.{_not_evaluable(f)}")
+    if all(o.name in f.withheld.relief for o in relief.outcomes):
+        # Small-cell protection withholds every probability: one statement, with the reason.
+        few = all(f.counts.small(o.n_evaluable) for o in relief.outcomes)
+        reason = (f"fewer than {f.counts.threshold} patients were evaluable" if few
+                  else f"they would give away a count below {f.counts.threshold}")
+        labels = [f"{o.label.lower()} ({no_break(o.rule)})" for o in relief.outcomes]
+        return f"{recorded} The estimated probabilities of {format_series(labels)} are not shown: {reason}."
     parts = [_relief_estimate(f, outcome, position == 0) for position, outcome in enumerate(relief.outcomes)]
-    return (
-        f"In {f.counts.text(('relief', 'n_recorded'), relief.n_recorded, 'patient')}, we recorded the duration of pain "
-        f"relief.{_not_evaluable(f)} Using {method}, the estimated probability of " + " and of ".join(parts) + "."
-    )
+    return f"{recorded} Using {method}, the estimated probability of " + " and of ".join(parts) + "."
 
 
 # ------------------------------------------------------------- side effects --
