@@ -21,16 +21,16 @@ from .contract import ANALYSIS_COLUMNS, COLUMN_LABELS
 from .errors import NothingToAnalyse
 from .load import RawDataset, RawTable, load_dataset
 from .output import StagedOutput
-from .patient_reductions import PatientReductions, patient_reductions
 from .provenance import Provenance, provenance
 from .r_frames import characteristics_long, r_frames
 from .results import StudyResults, estimates_csv, results_document, results_json, write_results_rds
 from .sources import engine_for
-from .sources.run import run_source_analysis
 from .validate import Dataset, DateBound, InfusionDates, validate_dataset
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .patient_reductions import PatientReductions
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
 
@@ -69,6 +69,8 @@ class AnalysisRun:
     @cached_property
     def patient_reductions(self) -> PatientReductions:
         """Figure 2's data, from the analysed patients ordered by patient_id."""
+        from .patient_reductions import patient_reductions  # a render's: not imported by analyze
+
         patients = self.cohort.analyzed_patients.sort_values("patient_id", kind="stable")
         return patient_reductions(patients["is_index"].to_numpy(dtype=bool), patients["reduction"].to_numpy(dtype=float))
 
@@ -184,6 +186,8 @@ def run_analysis(
     config = resolve_config(dataset_path, config_path)
     database = engine_for(location, engine or config.data.engine)
     if database is not None:
+        from .sources.run import run_source_analysis  # the database path's modules: not imported for files
+
         run = run_source_analysis(location, database, config, infusion_date_limits(config), command=command,
                                   progress=progress, report=report, cross_check=cross_check)
     else:

@@ -314,39 +314,71 @@ def _font_fetcher(fonts: dict[str, bytes]):
 
 
 def import_weasyprint():
-    """``import weasyprint``, on Linux without the ~50 helper processes it would start.
+    """``import weasyprint``, quicker: without its library lookups (:func:`_import_without_lookups`) and with
+    its font subsetting spared cffi's C parser (:func:`_sized_arrays_without_parsing`)."""
+    import sys
+
+    if "weasyprint" not in sys.modules and sys.platform.startswith("linux"):
+        _import_without_lookups()
+    import weasyprint  # the ordinary import elsewhere, or after a quick one that failed
+
+    _sized_arrays_without_parsing()
+    return weasyprint
+
+
+def _import_without_lookups() -> None:
+    """``import weasyprint`` on Linux without the ~50 helper processes it would start.
 
     WeasyPrint loads each native library (Pango, HarfBuzz, fontconfig ...) trying several names in turn;
     the first ones (``libgobject-2.0-0``, ``gobject-2.0-0``) are not file names, so cffi asks
     ``ctypes.util.find_library``, which runs ldconfig, gcc and ld for each, and they fail on Linux: 0.4 to
     0.7 s of a render, measured. The names that follow are the Linux sonames (``libgobject-2.0.so.0``),
     which the dynamic loader finds itself. So on Linux the lookup answers "not found" at once while
-    WeasyPrint is imported; should the import fail that way, it is done again the ordinary way.
+    WeasyPrint is imported; should the import fail that way, it is forgotten and done the ordinary way.
     """
-    import sys
-
-    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
-        import weasyprint
-
-        return weasyprint
     import contextlib
     import ctypes.util
+    import sys
 
     lookup = ctypes.util.find_library
     ctypes.util.find_library = lambda name: None
     try:
         # WeasyPrint prints installation advice when a library is missing: not for this first attempt.
         with contextlib.redirect_stdout(io.StringIO()):
-            import weasyprint
+            import weasyprint  # noqa: F401
     except OSError:
         for name in [module for module in sys.modules if module == "weasyprint" or module.startswith("weasyprint.")]:
             del sys.modules[name]
-        weasyprint = None
     finally:
         ctypes.util.find_library = lookup
-    if weasyprint is None:
-        import weasyprint
-    return weasyprint
+
+
+SIZED_ARRAY = re.compile(r"(\w+)\[(\d+)\]")
+
+
+def _sized_arrays_without_parsing() -> None:
+    """Let WeasyPrint's ``ffi.new("hb_codepoint_t[N]", values)`` skip cffi's C parser.
+
+    When WeasyPrint subsets a font for the PDF it makes arrays of glyph ids with a type spelled with their
+    length; cffi parses each new spelling with pycparser (10-30 ms), and every document has lengths of its
+    own, so each render paid that about ten times (0.15-0.2 s of CPU, profiled on the demo). An array as
+    long as its initial values is the same array made from the open type ``hb_codepoint_t[]``, parsed once.
+    """
+    from weasyprint.text.ffi import ffi
+
+    if getattr(ffi.new, "opens_sized_arrays", False):
+        return  # done already in this process
+    new = ffi.new
+
+    def new_array(cdecl, init=None):
+        if isinstance(cdecl, str) and init is not None:
+            sized = SIZED_ARRAY.fullmatch(cdecl)
+            if sized is not None and int(sized.group(2)) == len(init):
+                cdecl = ffi.typeof(f"{sized.group(1)}[]")
+        return new(cdecl, init)
+
+    new_array.opens_sized_arrays = True
+    ffi.new = new_array
 
 
 def _finish_pdf(document, pdf) -> None:
