@@ -22,7 +22,9 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .console import KetareportGroup, check_source_date_epoch, dataset_options, engine_option, global_options, progress
+from .console import (
+    KetareportGroup, check_source_date_epoch, dataset_options, engine_option, global_options, listing, progress, run_program,
+)
 from .errors import VerificationMismatch
 
 
@@ -116,10 +118,9 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     byte-identical files, in any OUT. What study.yml lacks for a submission is listed
     on stderr (the report is then a draft); --strict stops instead.
 
-    DATASET may also be a database, as for `analyze`: the report is the one the
-    same rows give from files but for the lines naming the source (never a
-    password). The engine also returns Figure 2's data (patients' means up to 300
-    per group, else counts per 0.5 cm band) and, with --verify, the analysed rows.
+    DATASET may also be a database, as for `analyze`: the report is the one the same
+    rows give from files but for the lines naming the source (never a password); the
+    engine also returns Figure 2's data and, with --verify, the analysed rows.
 
     \b
     Examples:
@@ -142,9 +143,9 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
 
     missing = resolve_config(dataset, config_path).missing_metadata()
     if missing and strict:
-        raise MissingMetadata(f"--strict: the study configuration lacks {_listing(missing)}")
+        raise MissingMetadata(f"--strict: the study configuration lacks {listing(missing)}")
     if missing:
-        click.echo(f"ketareport: draft, not for submission: missing {_listing(missing)}", err=True)
+        click.echo(f"ketareport: draft, not for submission: missing {listing(missing)}", err=True)
     from .present.suppress import with_threshold
 
     run = with_threshold(run_analysis(dataset, config_path, progress=progress, engine=engine, report=True,
@@ -244,11 +245,6 @@ def verify(dataset: Path, out_dir: Path, config_path: Path | None, engine: str |
             f"{report.n_disagreeing} of {len(report.rows)} quantities differ between Python and R; "
             f"see {out_dir / 'verification.csv'}"
         )
-
-
-def _listing(items: tuple[str, ...] | list[str]) -> str:
-    """``a, b and c``."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 @main.command()
@@ -445,5 +441,10 @@ def diff(old: Path, new: Path, html_path: Path | None) -> None:
         write_atomic(html_path, diff_html(changes, f"Changes from {old.name} to {new.name}") + "\n")
 
 
+def run() -> None:
+    """The ``ketareport`` program: its console script and ``python -m ketareport`` (tests call :func:`main`)."""
+    run_program(main)
+
+
 if __name__ == "__main__":
-    main()
+    run()
