@@ -19,8 +19,7 @@ int or a float but not a boolean, a whole number is an int), except
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, NamedTuple
 
 REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
 """The default of an option that must be given."""
@@ -39,8 +38,7 @@ class Invalid(Exception):
         self.contradiction = contradiction
 
 
-@dataclass(frozen=True)
-class Error:
+class Error(NamedTuple):
     """One problem: where (``("analysis", "relief", "thresholds", 0, "days")``), what was given, what was expected."""
 
     location: tuple[str | int, ...]
@@ -118,9 +116,9 @@ class Number(Kind):
         return float(value)
 
 
-@dataclass(frozen=True)
 class WholeNumber(Kind):
-    at_least: int | None = None
+    def __init__(self, at_least: int | None = None):
+        self.at_least = at_least
 
     def check(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -130,20 +128,20 @@ class WholeNumber(Kind):
         return value
 
 
-@dataclass(frozen=True)
 class Date(Kind):
-    parse: Callable[[Any], dt.date]
-    """YAML date or ISO text to a date (:func:`ketareport.config_checks.iso_date`)."""
+    def __init__(self, parse: Callable[[Any], dt.date]):
+        self.parse = parse
+        """YAML date or ISO text to a date (:func:`ketareport.config_checks.iso_date`)."""
 
     def check(self, value: Any) -> dt.date:
         return self.parse(value)
 
 
-@dataclass(frozen=True)
 class Literal(Kind):
     """One of a few words, exactly as written."""
 
-    choices: tuple[str, ...]
+    def __init__(self, choices: tuple[str, ...]):
+        self.choices = choices
 
     def check(self, value: Any) -> str:
         if value not in self.choices:
@@ -151,21 +149,21 @@ class Literal(Kind):
         return value
 
 
-@dataclass(frozen=True)
 class Optional(Kind):
     """``kind``, or null."""
 
-    kind: Kind
+    def __init__(self, kind: Kind):
+        self.kind = kind
 
     def read(self, value: Any, location: tuple, errors: list[Error]) -> Any:
         return None if value is None else self.kind.read(value, location, errors)
 
 
-@dataclass(frozen=True)
 class ListOf(Kind):
     """A YAML list, kept as a tuple; each item checked, its place in the message counted from 1."""
 
-    item: Kind
+    def __init__(self, item: Kind):
+        self.item = item
 
     def read(self, value: Any, location: tuple, errors: list[Error]) -> Any:
         if not isinstance(value, (list, tuple)):
@@ -175,7 +173,6 @@ class ListOf(Kind):
         return _FAILED if any(item is _FAILED for item in items) else tuple(items)
 
 
-@dataclass(frozen=True)
 class TextMapping(Kind):
     """A mapping of text to text."""
 
@@ -192,17 +189,16 @@ class TextMapping(Kind):
         return _FAILED if len(errors) > before else dict(value)
 
 
-@dataclass(frozen=True)
 class BlockOf(Kind):
     """A nested block: a mapping of its own options (or a block already made)."""
 
-    block: type[Block]
+    def __init__(self, block: type[Block]):
+        self.block = block
 
     def read(self, value: Any, location: tuple, errors: list[Error]) -> Any:
         return value if isinstance(value, self.block) else self.block.read(value, location, errors)
 
 
-@dataclass
 class Option:
     """One key of a block: its kind, default (``REQUIRED`` if none), description and extra checks.
 
@@ -213,15 +209,14 @@ class Option:
     ``dump`` writes the value back for YAML and JSON.
     """
 
-    kind: Kind
-    default: Any = REQUIRED
-    description: str = ""
-    checks: tuple[Callable[[Any], Any], ...] = ()
-    default_factory: Callable[[], Any] | None = None
-    default_text: str | None = None
-    example: Any = None
-    dump: Callable[[Any], Any] | None = None
-    name: str = ""
+    def __init__(
+        self, kind: Kind, default: Any = REQUIRED, *, description: str = "", checks: tuple[Callable[[Any], Any], ...] = (),
+        default_factory: Callable[[], Any] | None = None, default_text: str | None = None, example: Any = None,
+        dump: Callable[[Any], Any] | None = None,
+    ):
+        self.kind, self.default, self.description, self.checks = kind, default, description, checks
+        self.default_factory, self.default_text, self.example, self.dump = default_factory, default_text, example, dump
+        self.name = ""  # set by the block that declares it
 
     def default_value(self) -> Any:
         return self.default_factory() if self.default_factory is not None else self.default
