@@ -125,16 +125,20 @@ class KetareportGroup(click.Group):
             ctx.exit(EXIT_UNEXPECTED)
 
 
-def rows_of(run, dataset: str):
-    """The run, if it holds the tables' rows: the figures and the R cross-check need them, a database run has none."""
-    from .errors import DatasetInvalid, Problem
-    from .pipeline import AnalysisRun
+def listing(items: tuple[str, ...] | list[str]) -> str:
+    """``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
-    if not isinstance(run, AnalysisRun):
-        raise DatasetInvalid([Problem(dataset, "is a database: only `ketareport analyze` runs there (the report's "
-                                               "figures and the R cross-check need the rows); export the two tables "
-                                               "to files to render or verify")])
-    return run
+
+def engine_option(command):
+    """--engine, shared by the commands that analyse a dataset (analyze, render, verify)."""
+    return click.option(
+        "--engine", type=click.Choice(["duckdb", "postgres", "spark"]), default=None,
+        help="Check and analyse DATASET in this database engine (default: the engine DATASET names — "
+             "a .duckdb file, a postgresql:// URL — else the files' own reader). With spark, DATASET "
+             "is a folder of patients/infusions Parquet or CSV files, or tables of the session's catalog "
+             "named in study.yml (data.patients, data.infusions); data.spark_master picks a cluster.",
+    )(command)
 
 
 def dataset_options(command):
