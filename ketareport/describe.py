@@ -67,6 +67,16 @@ def label_indicators(labels: pd.Series, ignore: tuple[str, ...] = ()) -> pd.Data
     return pd.DataFrame(matrix[:, order], columns=[names[i] for i in order], index=labels.index)
 
 
+def not_recorded_row(section: str, cells: dict[str, ContinuousCell]) -> CharacteristicRow | None:
+    """``Not recorded``, n (%), under a summary some patients have no value for (a mean age over fewer patients
+    than the column holds says so beside it, as Sex's ``Not recorded`` row does); None when every value is present."""
+    if not any(cell.n_missing for cell in cells.values()):
+        return None
+    counts = {key: CountCell(n=cell.n_missing, denominator=cell.n + cell.n_missing,
+                             percent=_percent(cell.n_missing, cell.n + cell.n_missing)) for key, cell in cells.items()}
+    return CharacteristicRow(section, "Not recorded", "count", counts)
+
+
 def _display(label: str) -> str:
     return label.replace("_", " ").capitalize()
 
@@ -89,10 +99,13 @@ class _TableBuilder:
         cells = {key: count_cell(flags[mask]) for key, mask in self.groups.items()}
         self.rows.append(CharacteristicRow(section, label, "count", cells))
 
-    def continuous(self, section: str, label: str, values: pd.Series, kind: str) -> None:
+    def continuous(self, section: str, label: str, values: pd.Series, kind: str, *, missing: bool = True) -> None:
+        """A summary row, then (``missing``) how many have no value, when any has none (:func:`not_recorded_row`)."""
         values = values.to_numpy(dtype=float, na_value=np.nan)
         cells = {key: continuous_cell(values[mask]) for key, mask in self.groups.items()}
         self.rows.append(CharacteristicRow(section, label, kind, cells))
+        if missing and (row := not_recorded_row(section, cells)):
+            self.rows.append(row)
 
     def label_counts(self, section: str, indicators: pd.DataFrame) -> None:
         """One count row per column of ``indicators`` (:func:`label_indicators`), the most frequent first."""
@@ -123,7 +136,8 @@ def patient_characteristics(cohort: Cohort) -> CharacteristicsTable:
     table.continuous("Analysed infusions per patient", "Median (IQR)", patients["n_infusions_analyzed"], "median_iqr")
     recorded = patients["relief_duration_days"].notna()
     table.counts("Duration of relief", "Recorded", recorded)
-    table.continuous("Duration of relief", "Days, median (IQR)", patients["relief_duration_days"], "median_iqr")
+    # "Recorded" above says how many have a duration.
+    table.continuous("Duration of relief", "Days, median (IQR)", patients["relief_duration_days"], "median_iqr", missing=False)
     return table.table()
 
 

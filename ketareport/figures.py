@@ -13,7 +13,8 @@ byte-identical files (the jitter is seeded). Groups differ by marker shape
 and fill as well as by position — nothing is encoded by colour alone.
 Figure 2 draws one marker per patient, or, for large groups or when the
 caller asks (small-cell suppression), only each group's distribution in
-bands.
+bands, from the run's :class:`~ketareport.patient_reductions.PatientReductions`
+(the same small value from files and from a database).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .drawing import LINE_SPACING, TEXT_SIZE, Canvas, Scale, nice_ticks, text_width, tick_label
+from .patient_reductions import POINTS_UP_TO, GroupReductions
 from .present.context import VAS_BAND_CM
 from .present.formats import (ANALYSIS_COLUMN_LABELS, CountText, exact_count, format_mean,
                               format_proportion)
@@ -44,8 +46,6 @@ CROWDED_GROUP = 100
 VAS_DISPLAYS = ("points", "distribution")
 """Figure 2 shows each patient's mean reduction as a marker (``points``), or only the share of each
 group's patients in bands of ``VAS_BAND_CM`` (``distribution``: no individual value is drawn)."""
-POINTS_UP_TO = 300
-"""Patients in the larger group up to which Figure 2 is drawn with ``points`` unless the caller chooses."""
 
 NOTE_SIZE = 9.0
 """Values written beside the marks (group means, relief probabilities)."""
@@ -153,21 +153,21 @@ VAS_WIDTH, VAS_HEIGHT = 374.0, 259.0
 
 
 def _vas(run: AnalysisRun, display: str, count: CountText, fewest_in_band: int = 1) -> str:
-    patients = run.cohort.analyzed_patients
+    reductions = run.patient_reductions
+    if reductions is None:
+        raise ValueError("this run of a database fetched no data for Figure 2: run_analysis(..., report=True)")
     options, vas = run.config.analysis, run.results.vas
     groups = [
-        (options.index_label, patients.loc[patients["is_index"], "reduction"].to_numpy(), vas.index, "circle",
-         INDEX_COLOUR, INDEX_COLOUR),
-        (options.comparison_label, patients.loc[~patients["is_index"], "reduction"].to_numpy(), vas.comparison,
-         "square", COMPARISON_COLOUR, "white"),
+        (options.index_label, reductions.index, vas.index, "circle", INDEX_COLOUR, INDEX_COLOUR),
+        (options.comparison_label, reductions.comparison, vas.comparison, "square", COMPARISON_COLOUR, "white"),
     ]
     # A group whose mean is withheld (small-cell suppression) draws none of its patients either.
-    groups = [(label, values if e.estimate is not None else values[:0], e, *rest) for label, values, e, *rest in groups]
+    groups = [(label, data if e.estimate is not None else data.withheld(), e, *rest) for label, data, e, *rest in groups]
     if fewest_in_band > 1:
         # Nor a band of fewer patients, which would show them; they do not stretch the axis either.
-        groups = [(label, _in_full_bands(values, fewest_in_band), *rest) for label, values, *rest in groups]
+        groups = [(label, data.in_full_bands(fewest_in_band), *rest) for label, data, *rest in groups]
     # Every patient and every interval inside the axis, which runs from 0 to at least 10 cm.
-    shown = [float(v) for g in groups if g[1].size for v in (g[1].min(), g[1].max())]
+    shown = [v for g in groups if g[1].extent is not None for v in g[1].extent]
     shown += [float(v) for g in groups for v in (g[2].conf_low, g[2].conf_high, g[2].estimate) if v is not None]
     low, high = min([0.0, *shown]) - 0.3, max([10.0, *shown]) + 0.3
     ticks = nice_ticks(low, high)
@@ -208,7 +208,8 @@ def _vas(run: AnalysisRun, display: str, count: CountText, fewest_in_band: int =
 def _patient_points(canvas: Canvas, x: Scale, y: Scale, groups) -> None:
     """One marker per patient, jittered sideways (seeded)."""
     jitter = np.random.default_rng(JITTER_SEED)
-    for position, (_, values, _, marker, edge, face) in enumerate(groups):
+    for position, (_, data, _, marker, edge, face) in enumerate(groups):
+        values = _means(data)
         offsets = jitter.uniform(-0.16, 0.16, values.size)
         crowding = min(1.0, CROWDED_GROUP / max(values.size, 1))
         diameter = math.sqrt(max(3.0, MARKER_AREA * crowding))
@@ -224,11 +225,13 @@ def _patient_points(canvas: Canvas, x: Scale, y: Scale, groups) -> None:
                             opacity=opacity)
 
 
-def _in_full_bands(values: np.ndarray, fewest: int) -> np.ndarray:
-    """The values that lie in a ``VAS_BAND_CM`` band (grid anchored at 0) holding at least ``fewest`` of them."""
-    bands = np.floor(values / VAS_BAND_CM)
-    kept, counts = np.unique(bands, return_counts=True)
-    return values[np.isin(bands, kept[counts >= fewest])]
+def _means(data: GroupReductions) -> np.ndarray:
+    if data.means is None:
+        if data.n == 0:
+            return np.empty(0)
+        raise ValueError(f"Figure 2 cannot draw {data.n} patients as points: its data keeps the means only up to "
+                         f"{POINTS_UP_TO} patients per group (draw the distribution)")
+    return data.means
 
 
 def _patient_distribution(canvas: Canvas, x: Scale, y: Scale, groups) -> None:
@@ -237,22 +240,19 @@ def _patient_distribution(canvas: Canvas, x: Scale, y: Scale, groups) -> None:
     Bands are ``VAS_BAND_CM`` wide on a grid anchored at 0; the widest band of
     either group spans 0.4 of the space between groups, so the two shapes compare.
     """
-    values = [g[1] for g in groups if g[1].size]
-    if not values:
+    numbers = [band.band for g in groups for band in g[1].bands]
+    if not numbers:
         return
-    low = np.floor(min(v.min() for v in values) / VAS_BAND_CM) * VAS_BAND_CM
-    high = np.ceil(max(v.max() for v in values) / VAS_BAND_CM) * VAS_BAND_CM
-    edges = np.arange(low, high + VAS_BAND_CM, VAS_BAND_CM)
-    if edges.size < 2:
-        edges = np.array([low, low + VAS_BAND_CM])
-    shares = [np.histogram(g[1], bins=edges)[0] / max(g[1].size, 1) for g in groups]
-    widest = max(float(share.max()) for share in shares) or 1.0
-    centres = (edges[:-1] + edges[1:]) / 2
+    span = range(min(numbers), max(numbers) + 1)
+    shares = [{band.band: band.n / g[1].n for band in g[1].bands} for g in groups]
+    widest = max((share for by_band in shares for share in by_band.values()), default=0.0) or 1.0
     bar = VAS_BAND_CM * 0.92
-    for position, ((_, _, _, _, edge, face), share) in enumerate(zip(groups, shares, strict=True)):
-        for centre, part in zip(centres, share, strict=True):
+    for position, ((_, _, _, _, edge, face), by_band) in enumerate(zip(groups, shares, strict=True)):
+        for number in span:
+            part = by_band.get(number, 0.0)
             if part <= 0:
                 continue
+            centre = (number + 0.5) * VAS_BAND_CM
             half = 0.2 * part / widest
             top = y(centre + bar / 2)
             canvas.rect(x(position - 0.04 - half), top, x(position - 0.04 + half) - x(position - 0.04 - half),

@@ -60,7 +60,9 @@ def write_rds(path: Path, value: Any) -> None:
     with path.open("wb") as file, gzip.GzipFile(
         filename="", mode="wb", fileobj=file, mtime=0, compresslevel=COMPRESS_LEVEL,
     ) as compressed:
-        serialise(value, _Sink(compressed.write))
+        sink = _Sink(compressed.write)
+        serialise(value, sink)
+        sink.flush()
 
 
 def serialise(value: Any, sink: _Sink) -> None:
@@ -69,11 +71,35 @@ def serialise(value: Any, sink: _Sink) -> None:
     _write(sink, value)  # type: ignore[arg-type]
 
 
+SINK_BUFFER = 1 << 20
+"""Bytes gathered before they go to gzip as one write."""
+
+
 class _Sink:
-    """Where the serialisation goes, piece by piece (``append`` as on a list of parts)."""
+    """Where the serialisation goes, piece by piece (``append`` as on a list of parts).
+
+    The pieces are gathered up to :data:`SINK_BUFFER` bytes and written
+    together: the results tree alone is thousands of pieces of a few bytes,
+    and a gzip write per piece (a CRC and a compressor call each) cost
+    more than the serialisation of the demo's results. Deflate's output
+    does not depend on how its input is cut, so the file is the same.
+    """
 
     def __init__(self, write):
-        self.append = write
+        self._write = write
+        self._pending: list[bytes] = []
+        self._size = 0
+
+    def append(self, piece: bytes) -> None:
+        self._pending.append(piece)
+        self._size += len(piece)
+        if self._size >= SINK_BUFFER:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self._write(b"".join(self._pending))
+            self._pending, self._size = [], 0
 
 
 def _flags(kind: int, *, attributes: bool = False, is_object: bool = False, tag: bool = False, levels: int = 0) -> bytes:
@@ -181,7 +207,7 @@ _UTF8_FLAGS = CHARACTER_ELEMENT | (UTF8 << 12)
 
 
 SHORT_LIST = 256
-"""Lists of text up to this length are encoded string by string, longer ones through Arrow."""
+"""Lists and columns of text up to this length are encoded string by string, longer ones through Arrow."""
 STRING_CHUNK = 1 << 16
 """Strings written per piece, so that a million ids never exist twice over in memory."""
 
@@ -191,13 +217,16 @@ def _string_elements(parts: list[bytes], values: Any) -> None:
     text (a data frame's column; missing = NA).
 
     Each element is a header (flags, byte length; -1 for NA) followed by its
-    UTF-8 bytes. A short list is encoded string by string (the results tree
-    has hundreds of lists of one name, where Arrow's per-call cost would
-    dominate); a column or a long list (the excluded ids) is laid out in
-    pieces with whole-array numpy operations over Arrow's offsets and data
-    buffers (:func:`_string_piece`).
+    UTF-8 bytes. A short list or column is encoded string by string (the
+    results tree has hundreds of lists of one name, and the demo's columns a
+    few dozen rows, where Arrow's per-call cost would dominate); a long one
+    (the excluded ids, the analysed infusions of a large study) is laid out
+    in pieces with whole-array numpy operations over Arrow's offsets and
+    data buffers (:func:`_string_piece`).
     """
-    if isinstance(values, list) and len(values) <= SHORT_LIST:
+    if len(values) <= SHORT_LIST:
+        if not isinstance(values, list):
+            values = [None if missing else value for value, missing in zip(values.tolist(), values.isna().tolist())]
         parts.append(b"".join(_string_element(value) for value in values))
         return
     import pyarrow as pa

@@ -19,7 +19,7 @@ from .present.files import CONFIG_USED, DATA_FILE_DESCRIPTIONS, data_file_names
 if TYPE_CHECKING:
     from .output import StagedOutput
     from .render import EmbeddedFile, PdfMetadata
-    from .pdf_worker import PdfWorker
+    from .pdf_worker import Documents, PdfWorker
     from .pipeline import AnalysisRun
     from .verify import VerificationReport
 
@@ -39,16 +39,35 @@ class Report:
     context: ReportContext
     figures: dict[str, str]
     """Figure key (``flow``, ``vas``, ``relief``) -> SVG text."""
-    html: str
-    pdf: bytes | None
-    """None when the PDF was not asked for."""
+    documents: Documents | RenderedDocuments
+    """The HTML and the PDF: rendered, or being rendered by the PDF worker (:attr:`html` and :attr:`pdf` wait)."""
     data_files: tuple[EmbeddedFile, ...]
     """The files the PDF carries (result files, verification.csv, the configuration used), written beside it."""
+
+    @property
+    def html(self) -> str:
+        return self.documents.result()[0]
+
+    @property
+    def pdf(self) -> bytes | None:
+        """None when the PDF was not asked for."""
+        return self.documents.result()[1]
 
     @property
     def name(self) -> str:
         """The documents' file name without suffix (``report.name`` in study.yml)."""
         return self.run.config.report.name
+
+
+@dataclass(frozen=True)
+class RenderedDocuments:
+    """The HTML and the PDF rendered in this process."""
+
+    html: str
+    pdf: bytes | None
+
+    def result(self) -> tuple[str, bytes | None]:
+        return self.html, self.pdf
 
 
 def build(
@@ -58,7 +77,8 @@ def build(
     """Format the run, draw the figures and render the HTML (and, unless ``pdf=False``, the PDF).
 
     ``pdf_worker``, when given, renders the HTML and the PDF (a second process that imported WeasyPrint and
-    compiled the templates meanwhile).
+    compiled the templates meanwhile): this returns as soon as the worker has its job, and :func:`write`
+    stages the result files while the worker renders.
 
     ``vas_display`` is Figure 2's display (:data:`ketareport.figures.VAS_DISPLAYS`): ``distribution``
     draws no individual patient; None chooses by the groups' sizes.
@@ -82,20 +102,19 @@ def build(
         figures = render_figures(run, vas_display=display)
         context = build_context(run, verification, vas_display=display)
     files = data_files(run, verification, context)
-    document = None
     if pdf and pdf_worker is not None:
         progress("rendering HTML and PDF")
-        html, document = pdf_worker.render(context, figures, run.provenance.generated_at, pdf_metadata(run, context),
-                                           files)
-    else:
-        if pdf_worker is not None:
-            pdf_worker.stop()
-        progress("rendering HTML")
-        html = render_html(context, figures, run.provenance.generated_at)
-        if pdf:
-            progress("rendering PDF")
-            document = render_pdf(html, pdf_metadata(run, context), files)
-    return Report(run, verification, context, figures, html, document, files)
+        documents = pdf_worker.submit(context, figures, run.provenance.generated_at, pdf_metadata(run, context), files)
+        return Report(run, verification, context, figures, documents, files)
+    if pdf_worker is not None:
+        pdf_worker.stop()
+    progress("rendering HTML")
+    html = render_html(context, figures, run.provenance.generated_at)
+    document = None
+    if pdf:
+        progress("rendering PDF")
+        document = render_pdf(html, pdf_metadata(run, context), files)
+    return Report(run, verification, context, figures, RenderedDocuments(html, document), files)
 
 
 def pdf_metadata(run: AnalysisRun, context: ReportContext) -> PdfMetadata:
@@ -146,11 +165,12 @@ def write(
             staged.path(file.name).write_bytes(file.data)
     for key, svg in report.figures.items():
         staged.path(f"figures/{FIGURE_FILES[key]}").write_text(svg, encoding="utf-8")
-    staged.path(f"{report.name}.html").write_text(report.html, encoding="utf-8")
-    if report.pdf is not None:
-        staged.path(f"{report.name}.pdf").write_bytes(report.pdf)
     if quarto:
         from .quarto import write_quarto_project
 
         progress("writing the Quarto project")
         write_quarto_project(report.run, report.context, report.figures, staged, result_files, progress=progress)
+    # Last: the PDF worker may still be rendering the documents while the files above are written.
+    staged.path(f"{report.name}.html").write_text(report.html, encoding="utf-8")
+    if report.pdf is not None:
+        staged.path(f"{report.name}.pdf").write_bytes(report.pdf)

@@ -10,11 +10,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-# The distribution functions come from scipy.special, not scipy.stats: the
-# same numerical routines, without scipy.stats's ~0.7 s import on every run.
-from scipy.special import betaincinv, ndtr, ndtri, stdtr, stdtrit
 
 from .aggregates import MixedModelCell, Moments, PatientAggregates, patient_aggregates, vas_aggregates
+# The distribution functions are scipy.special's, not scipy.stats's (the same numerical routines without
+# scipy.stats's ~0.7 s import), and without scipy.special's package import either (see ketareport.special).
+from .special import betaincinv, ndtr, ndtri, stdtr, stdtrit
 
 
 @dataclass(frozen=True)

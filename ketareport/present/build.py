@@ -8,22 +8,26 @@ values Quarto reads.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from ..contract import DIAGNOSIS_NAMES, sentence_start
 from ..results import CharacteristicsTable, Estimate
 from . import narrative
+from .disclosure import EXACT, Withheld, protection, withheld_estimates
+from .small_cells import COMPLEMENT, statistic_of_few
 from .facts import Facts, Period, Recorded, SideEffects
+from .figure_text import figures
 from .appendix import appendix
 from .control import document_control, report_date
-from .context import FIGURE_FILES, VAS_BAND_CM, Author, Figure, FormattedEstimate, ReportContext, Section, TitleBlock
+from .context import Author, FormattedEstimate, ReportContext, Section, TitleBlock
 from .formats import (
     ANALYSIS_COLUMN_LABELS, MISSING, NBSP, WORD_JOINER, format_count, format_date, format_df, format_interval,
-    format_level, format_mean, format_number, format_p, format_p_statement, format_percent, format_proportion,
-    format_proportion_interval, format_se, format_statistic, no_break, plural,
+    format_level, format_mean, format_number, format_p, format_p_statement, format_proportion,
+    format_proportion_interval, format_se, format_statistic, no_break,
 )
-from .tables import report_tables
+from .tables import model_sizes, report_tables
 
 if TYPE_CHECKING:
     from ..pipeline import AnalysisRun
@@ -40,7 +44,7 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
     clauses = phrases(run, facts)
     abstract = _abstract(facts, sentences, conclusions, clauses)
     tables = report_tables(results, facts.estimates, facts.level, facts.relief_level,
-                           config.analysis.index_label, config.analysis.comparison_label)
+                           config.analysis.index_label, config.analysis.comparison_label, facts.counts, facts.withheld)
     return ReportContext(
         title=title, control=document_control(run), abstract=abstract,
         introduction=[
@@ -50,7 +54,7 @@ def build_context(run: AnalysisRun, verification: VerificationReport | None = No
             f"response differed between patients with {clauses['index_name']} and those with other diagnoses, and "
             "how long relief lasted."
         ],
-        methods=_methods(facts, clauses), results=_results(facts, sentences), tables=tables, figures=_figures(facts, vas_display),
+        methods=_methods(facts, clauses), results=_results(facts, sentences), tables=tables, figures=figures(facts, vas_display),
         conclusions=conclusions, appendix=appendix(run, verification), page_size=config.report.page_size,
         values=_values(run, facts, title, abstract, conclusions, sentences, clauses),
     )
@@ -65,6 +69,21 @@ def gather_facts(run: AnalysisRun) -> Facts:
         (cohort.diagnosis_labels[label], count) for label, count in cohort.diagnoses.items()
         if label not in (options.index_diagnosis, "other")
     ][:2]
+    estimates = {
+        "overall": formatted_estimate("All patients", vas.overall),
+        "index": formatted_estimate(sentence_start(index_label), vas.index),
+        "comparison": formatted_estimate(comparison_label, vas.comparison),
+        "difference": formatted_estimate(f"Difference ({index_label} − {comparison_label.lower()})", vas.difference,
+                                         counts_without_estimate=False),
+    }
+    counts, withheld = EXACT, Withheld()
+    if config.report.suppress_below:
+        _, counts, withheld = protection(results, config.report.suppress_below, comparison_diagnoses)
+        reductions = run.patient_reductions  # Figure 2 draws only bands of N or more patients
+        undrawn = {key for key in ("index", "comparison") if key not in withheld.few and getattr(vas, key).n
+                   and not any(band.n >= counts.threshold for band in getattr(reductions, key).bands)}
+        withheld = dataclasses.replace(withheld, undrawn=frozenset(undrawn))
+        estimates = withheld_estimates(estimates, counts, withheld)
     return Facts(
         alpha=1 - options.conf_level,
         level=format_level(options.conf_level),
@@ -73,18 +92,14 @@ def gather_facts(run: AnalysisRun) -> Facts:
         comparison_label=comparison_label,
         index_name=_index_name(options.index_diagnosis, index_label),
         cohort=cohort, vas=vas, relief=results.relief, sensitivity=results.sensitivity,
-        estimates={
-            "overall": formatted_estimate("All patients", vas.overall),
-            "index": formatted_estimate(sentence_start(index_label), vas.index),
-            "comparison": formatted_estimate(comparison_label, vas.comparison),
-            "difference": formatted_estimate(f"Difference ({index_label} − {comparison_label.lower()})", vas.difference,
-                                             counts_without_estimate=False),
-        },
+        estimates=estimates,
         side_effects=_side_effects(results.infusion_characteristics),
         period=_period(run),
         comparison_diagnoses=comparison_diagnoses,
         n_diagnoses=len(cohort.diagnoses),
         recorded=_recorded(results),
+        counts=counts,
+        withheld=withheld,
     )
 
 
@@ -145,6 +160,7 @@ def _side_effects(table: CharacteristicsTable) -> SideEffects:
     top = max(counts.values(), default=0)
     return SideEffects(
         percent=any_row.cells["all"].percent if any_row else None,
+        n=any_row.cells["all"].n if any_row else None,
         most_frequent=tuple(label for label, n in counts.items() if n == top),
     )
 
@@ -207,8 +223,8 @@ def phrases(run: AnalysisRun, facts: Facts) -> dict[str, str]:
         "review_board": (study.review_board + "." if study.review_board else
                          "The study configuration does not state a review-board approval."),
         "excluded_by_item": ", ".join(
-            f"{ANALYSIS_COLUMN_LABELS[column]} ({count})" for column, count in cohort.excluded_missing_by_column.items()
-            if count
+            f"{ANALYSIS_COLUMN_LABELS[column]} ({facts.counts(('missing', column), count)})"
+            for column, count in cohort.excluded_missing_by_column.items() if count
         ) or "none",
         "thresholds": "; ".join(f"{t.label.lower()}, a duration {no_break(t.rule)}" for t in options.relief_thresholds),
         "pain_population": (
@@ -323,85 +339,46 @@ def _results(facts: Facts, sentences: dict[str, str]) -> list[Section]:
     return sections
 
 
-def _group_alt(label: str, estimate: Estimate, formatted: FormattedEstimate, level: str) -> str:
-    if estimate.estimate is None:
-        return f"no analysed patient with {label}"
-    interval = f" ({level} CI {formatted.conf_int})" if estimate.conf_low is not None else ""
-    return f"{label} mean {formatted.estimate} cm{interval}"
+def _cohort_value(cohort, counts, name: str) -> str:
+    """A cohort count as printed, or a group's percentage (``‡`` when its count is hidden)."""
+    if name.endswith("_percent"):
+        group = f"n_{name.removesuffix('_percent')}"
+        return counts.percent(group, getattr(cohort, group), getattr(cohort, name)) or COMPLEMENT
+    return counts(name, getattr(cohort, name))
 
 
-def _figures(facts: Facts, vas_display: str) -> dict[str, Figure]:
-    cohort, e, relief = facts.cohort, facts.estimates, facts.relief
-    excluded = (
-        f"{plural(cohort.n_infusions_excluded, 'infusion')} excluded for missing data" if cohort.n_infusions_excluded
-        else "no infusion excluded for missing data"
-    )
-    flow_alt = (
-        f"Flow diagram: {plural(cohort.n_infusions, 'infusion')} in {plural(cohort.n_patients, 'patient')} identified; "
-        f"{excluded}"
-        + (f" ({plural(cohort.n_patients_not_analyzed, 'patient')} left with no analysed infusion); "
-           if cohort.n_patients_not_analyzed else "; ")
-        + f"{plural(cohort.n_infusions_analyzed, 'infusion')} in {plural(cohort.n_patients_analyzed, 'patient')} analysed "
-        f"({format_count(cohort.n_index_analyzed)} {facts.index_label}, "
-        f"{format_count(cohort.n_comparison_analyzed)} {facts.comparison_label.lower()})."
-    )
-    shown = "Dot plot" if vas_display == "points" else "Distribution"
-    vas_alt = (
-        f"{shown} of patient mean VAS reductions: "
-        f"{_group_alt(facts.index_label, facts.vas.index, e['index'], facts.level)}; "
-        f"{_group_alt(facts.comparison_label, facts.vas.comparison, e['comparison'], facts.level)}."
-    )
-    relief_alt = "Relief probabilities: " + "; ".join(
-        f"{o.label} {format_proportion(o.estimate)} ({format_proportion_interval(o.conf_low, o.conf_high)})"
-        if o.n_evaluable else f"{o.label} not estimable (no evaluable patient)"
-        for o in relief.outcomes
-    )
-    return {
-        "flow": Figure("fig-flow", 1, "Flow of infusions and patients through the analysis.", flow_alt, FIGURE_FILES["flow"]),
-        "vas": Figure(
-            "fig-vas", 2,
-            "Mean reduction in VAS score per patient, by group. "
-            + ("Each point is a patient (mean over the patient's analysed infusions); " if vas_display == "points" else
-               "The width of each band is proportional to the share of the group's patients whose mean reduction "
-               f"(over their analysed infusions) lies in that {VAS_BAND_CM:g} cm band; ")
-            + f"the bar and whiskers show the group mean and its {facts.level} confidence interval.",
-            vas_alt, FIGURE_FILES["vas"],
-        ),
-        "relief": Figure(
-            "fig-relief", 3,
-            f"Probability of pain relief lasting beyond each threshold, with {facts.relief_level} intervals "
-            f"({relief.method_description}).",
-            relief_alt, FIGURE_FILES["relief"],
-        ),
-    }
+def _relief_values(facts: Facts) -> dict[str, Any]:
+    """Table 4's numbers as printed: a withheld probability as ``n < N`` (fewer than N evaluable) or ``‡``."""
+    relief, counts = facts.relief, facts.counts
+    values: dict[str, Any] = {"n_recorded": counts(("relief", "n_recorded"), relief.n_recorded),
+                              "n_censored": counts(("relief", "n_censored"), relief.n_censored),
+                              "method": relief.method_description, "level": facts.relief_level}
+    for o in relief.outcomes:
+        x, n = (("relief", o.name, part) for part in ("x", "n"))
+        values[o.name] = {"label": o.label, "rule": o.rule,
+                          "x": counts(x, o.x) if counts.hides(x, o.x) else str(o.x),
+                          "n": counts(n, o.n_evaluable) if counts.hides(n, o.n_evaluable) else str(o.n_evaluable),
+                          "estimate": format_proportion(o.estimate),
+                          "interval": format_proportion_interval(o.conf_low, o.conf_high)}
+        if o.name in facts.withheld.relief:
+            mark = statistic_of_few(counts.threshold) if counts.small(o.n_evaluable) else COMPLEMENT
+            values[o.name] |= {"estimate": mark, "interval": mark}
+    return values
 
 
 def _values(run: AnalysisRun, facts: Facts, title: TitleBlock, abstract: list[Section],
             conclusions: list[str], sentences: dict[str, str], clauses: dict[str, str]) -> dict[str, Any]:
-    cohort, relief, model = facts.cohort, facts.relief, facts.sensitivity
+    cohort, model, counts = facts.cohort, facts.sensitivity, facts.counts
+    names = ("n_patients", "n_infusions", "n_infusions_excluded", "n_infusions_analyzed", "n_patients_analyzed",
+             "n_index", "index_percent", "n_comparison", "comparison_percent", "n_index_analyzed", "n_comparison_analyzed")
     values: dict[str, Any] = {
         "study": {"title": title.title, "subtitle": title.subtitle, "date": title.date, "review_board": title.review_board,
                   "period": facts.period.text},
         "labels": {"index": facts.index_label, "comparison": facts.comparison_label, "level": facts.level,
                    "relief_level": facts.relief_level},
-        "cohort": {
-            "n_patients": format_count(cohort.n_patients), "n_infusions": format_count(cohort.n_infusions),
-            "n_infusions_excluded": format_count(cohort.n_infusions_excluded),
-            "n_infusions_analyzed": format_count(cohort.n_infusions_analyzed),
-            "n_patients_analyzed": format_count(cohort.n_patients_analyzed),
-            "n_index": format_count(cohort.n_index), "index_percent": format_percent(cohort.index_percent),
-            "n_comparison": format_count(cohort.n_comparison), "comparison_percent": format_percent(cohort.comparison_percent),
-            "n_index_analyzed": format_count(cohort.n_index_analyzed),
-            "n_comparison_analyzed": format_count(cohort.n_comparison_analyzed),
-        },
+        "cohort": {name: _cohort_value(cohort, counts, name) for name in names},
         "vas": {key: vars(value) for key, value in facts.estimates.items()},
-        "relief": {
-            "n_recorded": format_count(relief.n_recorded), "n_censored": format_count(relief.n_censored),
-            "method": relief.method_description, "level": facts.relief_level,
-            **{o.name: {"label": o.label, "rule": o.rule, "x": str(o.x), "n": str(o.n_evaluable),
-                        "estimate": format_proportion(o.estimate),
-                        "interval": format_proportion_interval(o.conf_low, o.conf_high)} for o in relief.outcomes},
-        },
+        "relief": _relief_values(facts),
         "narrative": sentences,
         "phrases": clauses,
         "text": {
@@ -409,9 +386,11 @@ def _values(run: AnalysisRun, facts: Facts, title: TitleBlock, abstract: list[Se
             "conclusions_full": " ".join(conclusions),
         },
     }
-    if model is not None:
+    if model is not None and not facts.withheld.groups:
+        # The model's sizes as the cohort's counts (hidden or not) when it used them all.
+        n_infusions, n_patients = model_sizes(model, cohort, counts)
         values["sensitivity"] = {
-            "n_infusions": format_count(model.n_infusions), "n_patients": format_count(model.n_patients),
+            "n_infusions": n_infusions, "n_patients": n_patients,
             "estimate": format_mean(model.index.estimate), "std_error": format_se(model.index.std_error),
             "conf_int": format_interval(model.index.conf_low, model.index.conf_high),
             "p_statement": format_p_statement(model.index.p_value),

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from ..results import CohortSummary, Estimate, MixedModelResult, ReliefSummary, VasResults
 from .context import FormattedEstimate
 from .formats import MISSING, format_period
+from .disclosure import EXACT, Counts, Withheld
 
 
 @dataclass(frozen=True)
 class SideEffects:
     percent: float | None
     """Percent of analysed infusions with any side effect recorded; None when no infusion was analysed."""
+    n: int | None
+    """Analysed infusions with any side effect recorded (Table 2's "Any", all patients); None as ``percent``."""
     most_frequent: tuple[str, ...]
     """The side effects recorded most often (several when tied); empty when none was recorded."""
 
@@ -75,6 +78,8 @@ class Facts:
     n_diagnoses: int
     """Distinct diagnoses among the patients."""
     recorded: Recorded
+    counts: Counts = EXACT
+    withheld: Withheld = Withheld()
 
 
 def significant(estimate: Estimate, alpha: float) -> bool:

@@ -170,6 +170,11 @@ def exact_count(name: object, n: int, noun: str | None = None) -> str:
     return format_count(n) if noun is None else plural(n, noun)
 
 
+def format_series(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def count_words(n: int) -> str:
     """Numbers under ten in words, as journals set them in running text."""
     return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else format_count(n)

@@ -33,64 +33,77 @@ report's Methods and docs/methods.md ("Reporting rules"):
   last infusion dates when none is configured (and the text says so).
 * *Sensitivity analysis*: the mixed model's group effect follows the
   significance rule and is compared in significance with the patient-level test.
+* *Small cells*: every count is stated through ``Facts.counts``
+  (:class:`~.small_cells.Counts`), which prints it exactly or, under
+  small-cell protection, as ``<N`` or "an undisclosed number" with a plural
+  noun; each rule chooses its wording knowing whether a count is hidden (a
+  hidden total is left out: "Across the analysed patients"), and a statistic
+  that ``Facts.withheld`` withholds is said to be not shown, never printed.
 """
 
 from __future__ import annotations
 
-from ..contract import RELIEF_METHODS
-from ..results import Estimate, ReliefOutcome, ReliefSummary
+from ..results import Estimate
 from .context import FormattedEstimate
 from .facts import Facts, significant
-from .formats import (
-    NBSP, count_words, format_count, format_interval, format_mean, format_p_statement, format_percent,
-    format_proportion, format_proportion_interval, format_se, no_break, plural,
+from .formats import NBSP, format_series
+from .outcomes import (
+    conclusion_relief, relief_estimates, sensitivity_result, side_effects_conclusion, side_effects_result,
 )
 
-SIDE_EFFECTS_INFREQUENT_BELOW = 20.0
-"""Percent of analysed infusions below which side effects are called infrequent."""
-
-
-def _patients(n: int) -> str:
-    return f"patient{'' if n == 1 else 's'}"
+def _with_percent(f: Facts, name, n: int, percent: float | None) -> str:
+    """``18 (37%)``; a hidden count without its percentage."""
+    shown = f.counts.percent(name, n, percent)
+    return f.counts.text(name, n) + (f" ({shown})" if shown else "")
 
 
 # ------------------------------------------------------------------ cohort --
 
+def _comparison_detail(f: Facts) -> str:
+    """The two most frequent diagnoses of the comparison group, and how many had any other, so the list is complete."""
+    c, counts = f.cohort, f.counts
+    parts = [f"{counts.text(('diagnosis', label.lower()), count, words=True)} had {label}"
+             for label, count in f.comparison_diagnoses]
+    rest = c.n_comparison - sum(count for _, count in f.comparison_diagnoses)
+    if parts and rest:
+        said = counts.text("comparison_rest", rest, words=True)
+        parts.append(f"{said} had {'another diagnosis' if said == 'one' else 'other diagnoses'}")
+    return format_series(parts) if parts else ""
+
+
 def cohort_sentence(f: Facts) -> str:
     """Patients, infusions, exclusions and the two groups."""
-    c = f.cohort
+    c, counts = f.cohort, f.counts
     k = c.n_patients_not_analyzed
+    left = counts.text("n_patients_not_analyzed", k, "patient", words=True)
     if c.n_infusions_excluded == 0:
         # Nothing excluded: a patient without an analysed infusion has no infusion at all.
-        exclusions = "No infusion was excluded for missing data" + (
-            f"; {count_words(k)} {_patients(k)} had no infusion recorded. " if k else ". ")
+        exclusions = "No infusion was excluded for missing data" + (f"; {left} had no infusion recorded. " if k else ". ")
     else:
-        exclusions = f"We excluded {plural(c.n_infusions_excluded, 'infusion')} because of missing data" + (
-            f"; {count_words(k)} {_patients(k)} had no analysed infusion. " if k else ". ")
+        exclusions = (f"We excluded {counts.text('n_infusions_excluded', c.n_infusions_excluded, 'infusion')} because "
+                      "of missing data" + (f"; {left} had no analysed infusion. " if k else ". "))
     if c.n_index == 0:
         index = f"No patient had a diagnosis of {f.index_name}."
     else:
-        index = f"Among our patients, {format_count(c.n_index)} ({format_percent(c.index_percent)}) had a diagnosis of {f.index_name}."
-    # The two most frequent diagnoses, and how many had any other, so the list is complete.
-    parts = [f"{count_words(count)} had {label}" for label, count in f.comparison_diagnoses]
-    rest = c.n_comparison - sum(count for _, count in f.comparison_diagnoses)
-    if parts and rest:
-        parts.append(f"{count_words(rest)} had {'another diagnosis' if rest == 1 else 'other diagnoses'}")
-    detail = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
+        index = f"Among our patients, {_with_percent(f, 'n_index', c.n_index, c.index_percent)} had a diagnosis of {f.index_name}."
+    detail = _comparison_detail(f)
     if c.n_comparison == 0:
         remaining = "No patient had another diagnosis."
     elif c.n_index == 0:
-        remaining = f"All {plural(c.n_comparison, 'patient')} had other diagnoses" + (f": {detail}." if detail else ".")
+        remaining = f"All {counts.text('n_patients', c.n_patients, 'patient')} had other diagnoses" + (f": {detail}." if detail else ".")
     else:
-        remaining = (
-            f"Of the remaining {format_count(c.n_comparison)} ({format_percent(c.comparison_percent)}) "
-            f"{_patients(c.n_comparison)}, " + (f"{detail}." if detail else "none had a more specific recorded diagnosis.")
-        )
+        if counts.hides("n_comparison", c.n_comparison) and not counts.small(c.n_comparison):
+            group = "Of the remaining patients, "  # "of the remaining an undisclosed number of patients" reads badly
+        else:
+            shown = counts.percent("n_comparison", c.n_comparison, c.comparison_percent)
+            group = (f"Of the remaining {counts.text('n_comparison', c.n_comparison)}" + (f" ({shown})" if shown else "")
+                     + f" patient{'' if c.n_comparison == 1 and not counts.hides('n_comparison', 1) else 's'}, ")
+        remaining = group + (f"{detail}." if detail else "none had a more specific recorded diagnosis.")
     # "Undergoing" only when every patient had an infusion (every patient was analysed).
     joined = "undergoing" if k == 0 else "and"
     return (
-        f"We identified {plural(c.n_patients, 'patient')} {joined} "
-        f"{plural(c.n_infusions, 'outpatient ketamine infusion')}. {exclusions}{index} {remaining}"
+        f"We identified {counts.text('n_patients', c.n_patients, 'patient')} {joined} "
+        f"{counts.text('n_infusions', c.n_infusions, 'outpatient ketamine infusion')}. {exclusions}{index} {remaining}"
     )
 
 
@@ -100,28 +113,27 @@ def premedication(f: Facts) -> str:
     "Recorded as given": a blank is not a "no", so the counts say what the
     records hold, and how many infusions have a record of both drugs says how complete they are.
     """
-    c = f.cohort
+    c, counts = f.cohort, f.counts
     if c.all_premedicated:
         return "All patients were pretreated with midazolam and ondansetron."
     if c.n_infusions_midazolam == c.n_infusions_ondansetron == 0 and c.n_infusions_premedication_recorded == 0:
         return "Premedication with midazolam or ondansetron was not recorded."
-    reviewed = "of the one infusion reviewed" if c.n_infusions == 1 else f"of the {format_count(c.n_infusions)} infusions reviewed"
+    if counts.hides("n_infusions", c.n_infusions):
+        reviewed = "of the infusions reviewed"
+    else:
+        reviewed = "of the one infusion reviewed" if c.n_infusions == 1 else f"of the {counts.text('n_infusions', c.n_infusions)} infusions reviewed"
     if c.n_infusions_midazolam == c.n_infusions_ondansetron == 0:
         given = f"Neither midazolam nor ondansetron was recorded as given before any {reviewed}"
     else:
         given = (
-            f"Midazolam was recorded as given before {format_count(c.n_infusions_midazolam)} and ondansetron before "
-            f"{format_count(c.n_infusions_ondansetron)} {reviewed}"
+            f"Midazolam was recorded as given before {counts.text(('premedication', 'midazolam'), c.n_infusions_midazolam)} "
+            f"and ondansetron before {counts.text(('premedication', 'ondansetron'), c.n_infusions_ondansetron)} {reviewed}"
         )
     complete = c.n_infusions_premedication_recorded
     if complete == c.n_infusions:
         return f"{given}."
-    return f"{given}; {'none' if complete == 0 else format_count(complete)} had a record of both drugs, given or not."
-
-
-def _series(items: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    both = "none" if complete == 0 else counts.text(("premedication", "both"), complete)
+    return f"{given}; {both} had a record of both drugs, given or not."
 
 
 def data_reviewed(f: Facts) -> str:
@@ -131,7 +143,7 @@ def data_reviewed(f: Facts) -> str:
              "pain scores on a visual analogue scale (VAS) before and after each infusion"]
     items += [item for item, held in (("duration of pain relief", r.relief), ("previous interventions", r.previous_interventions),
                                       ("side effects", r.side_effects)) if held]
-    return f"Data reviewed included {_series(items)}."
+    return f"Data reviewed included {format_series(items)}."
 
 
 def items_recorded(f: Facts) -> str:
@@ -143,18 +155,30 @@ def items_recorded(f: Facts) -> str:
     patient = ["diagnosis"] + [item for item, held in (
         ("sex", r.sex), ("age", r.age), ("previous interventions", r.previous_interventions),
         ("the duration of pain relief", r.relief)) if held]
-    return f"For each infusion: {_series(infusion)}. For each patient: {_series(patient)}."
+    return f"For each infusion: {format_series(infusion)}. For each patient: {format_series(patient)}."
 
 
 # ------------------------------------------------------------ VAS reduction --
 
-def _test_details(estimate: Estimate, formatted: FormattedEstimate, level: str) -> str:
+def _ci_p(e: FormattedEstimate, level: str, withheld: bool) -> str:
+    """``95% CI 4.5 to 6.9, P < 0.001``; without P when the test is withheld (it would give a hidden size)."""
+    return f"{level} CI {e.conf_int}" + ("" if withheld else f", {e.p_statement}")
+
+
+def _test_details(estimate: Estimate, formatted: FormattedEstimate, level: str, withheld: bool = False) -> str:
     """The parenthesis after a mean: SE, interval and P — or why there is no test, in words."""
     if estimate.std_error is None:
         return "(a single patient: no test)"
     if estimate.p_value is None:
-        return f"(SE {formatted.std_error}: every patient's reduction is the same, no test)"
-    return f"(SE {formatted.std_error}, {level} CI {formatted.conf_int}, {formatted.p_statement})"
+        return ("(every patient's reduction is the same, no test)" if withheld else
+                f"(SE {formatted.std_error}: every patient's reduction is the same, no test)")
+    if withheld:
+        return f"({_ci_p(formatted, level, True)})"
+    return f"(SE {formatted.std_error}, {_ci_p(formatted, level, False)})"
+
+
+def _not_shown(f: Facts) -> str:
+    return f"not shown (fewer than {f.counts.threshold} patients)"
 
 
 def overall_reduction(f: Facts) -> str:
@@ -162,33 +186,41 @@ def overall_reduction(f: Facts) -> str:
 
     The paper's "All patients reported a significant reduction" only when literally true.
     """
-    c, overall, e = f.cohort, f.vas.overall, f.estimates["overall"]
+    c, overall, e, counts = f.cohort, f.vas.overall, f.estimates["overall"], f.counts
     n = overall.n
     improved = f.vas.n_patients_improved
+    if "overall" in f.withheld.few:
+        return f"The mean reduction in VAS score is {_not_shown(f)}."
     if n == 1:
         return (
             f"Only one patient had an analysed infusion; that patient's mean reduction in VAS score was "
             f"{e.estimate}{NBSP}cm (a single patient: no test)."
         )
+    withheld = "overall" in f.withheld.tests
+    total_hidden = counts.hides("n_patients_analyzed", n)
     if significant(overall, f.alpha) and overall.estimate > 0 and improved == n:
-        who = "All patients" if c.n_patients_not_analyzed == 0 else f"All {format_count(n)} analysed patients"
-        return (
-            f"{who} reported a significant reduction in VAS score of {e.estimate}{NBSP}cm "
-            f"(standard error [SE] {e.std_error}, {f.level} CI {e.conf_int}, {e.p_statement})."
-        )
+        who = ("All patients" if c.n_patients_not_analyzed == 0 else
+               "All analysed patients" if total_hidden else f"All {counts.text('n_patients_analyzed', n)} analysed patients")
+        details = f"({_ci_p(e, f.level, True)})" if withheld else f"(standard error [SE] {e.std_error}, {_ci_p(e, f.level, False)})"
+        return f"{who} reported a significant reduction in VAS score of {e.estimate}{NBSP}cm {details}."
     if overall.p_value is None:
         verdict = ""
     else:
         verdict = ", statistically significant" if significant(overall, f.alpha) else ", not statistically significant"
-    details = _test_details(overall, e, f.level).replace("(SE", "(standard error [SE]", 1)
-    return (
-        f"Across the {format_count(n)} analysed patients, the mean reduction in VAS score was {e.estimate}{NBSP}cm "
-        f"{details}{verdict}; {format_count(improved)} of {format_count(n)} patients had a lower mean VAS after infusion."
-    )
+    details = _test_details(overall, e, f.level, withheld).replace("(SE", "(standard error [SE]", 1)
+    across = "Across the analysed patients" if total_hidden else f"Across the {counts.text('n_patients_analyzed', n)} analysed patients"
+    k = counts.text("n_patients_improved", improved)
+    if total_hidden:
+        how_many = f"{k} of them had a lower mean VAS after infusion"
+    elif counts.hides("n_patients_improved", improved):
+        how_many = f"{k} of the {counts.text('n_patients_analyzed', n)} patients had a lower mean VAS after infusion"
+    else:
+        how_many = f"{k} of {counts.text('n_patients_analyzed', n)} patients had a lower mean VAS after infusion"
+    return f"{across}, the mean reduction in VAS score was {e.estimate}{NBSP}cm {details}{verdict}; {how_many}."
 
 
 def group_reductions(f: Facts) -> str:
-    """The reduction in each group, or that a group has no analysed patient."""
+    """The reduction in each group, or that a group has no analysed patient (or too few to show its mean)."""
     parts = []
     for key, estimate, opening in (
         ("index", f.vas.index, f"For patients with {f.index_label}, the reduction in VAS score was"),
@@ -198,8 +230,11 @@ def group_reductions(f: Facts) -> str:
             parts.append(
                 f"no analysed patient had {f.index_label}" if key == "index" else "no analysed patient had another diagnosis"
             )
+        elif key in f.withheld.few:
+            parts.append(opening.replace(" was", " is") + f" {_not_shown(f)}")
         else:
-            parts.append(f"{opening} {f.estimates[key].estimate}{NBSP}cm {_test_details(estimate, f.estimates[key], f.level)}")
+            details = _test_details(estimate, f.estimates[key], f.level, key in f.withheld.tests)
+            parts.append(f"{opening} {f.estimates[key].estimate}{NBSP}cm {details}")
     sentence = "; ".join(parts)
     return sentence[0].upper() + sentence[1:] + "."
 
@@ -210,6 +245,8 @@ def group_difference(f: Facts) -> str:
     index, comparison = f.vas.index, f.vas.comparison
     if difference.estimate is None:
         return "The groups could not be compared: one of them has no analysed patient."
+    if "difference" in f.withheld.few:
+        return f"The difference between the groups is not shown: a group has fewer than {f.counts.threshold} patients."
     if difference.p_value is None:
         if min(index.n, comparison.n) < 2:
             return (
@@ -220,128 +257,16 @@ def group_difference(f: Facts) -> str:
             f"The difference between groups was {e.estimate}{NBSP}cm; within each group every patient's "
             "reduction is the same, so it could not be tested."
         )
+    withheld = "difference" in f.withheld.tests
+    se = "" if withheld else f"SE {e.std_error}, "
     if significant(difference, f.alpha):
         return (
             f"The difference of {e.estimate}{NBSP}cm between groups was statistically significant "
-            f"(SE {e.std_error}, {f.level} CI {e.conf_int}, {e.p_statement})."
+            f"({se}{_ci_p(e, f.level, withheld)})."
         )
     return (
-        f"The difference between groups was {e.estimate}{NBSP}cm (SE {e.std_error}, {f.level} CI {e.conf_int}, "
-        f"{e.p_statement}), not statistically significant."
-    )
-
-
-# ------------------------------------------------------------------- relief --
-
-def _short_of(outcome: ReliefOutcome) -> str:
-    """How a censored duration falls short of a threshold: ``after fewer than 7 days``, ``after 21 days or fewer``."""
-    days = f"{outcome.days:g}{NBSP}days"
-    return f"after fewer than {days}" if outcome.inclusive else f"after {days} or fewer"
-
-
-def _not_evaluable(relief: ReliefSummary) -> str:
-    """Why fewer patients are evaluable than have a recorded duration: relief still ongoing at last contact.
-
-    A censored duration short of a threshold is short of every higher one, so the patients not
-    evaluable for one threshold are among those not evaluable for the next: equal counts are the same patients.
-    """
-    counts = [outcome.n_censored_not_evaluable for outcome in relief.outcomes]
-    if not any(counts):
-        return ""
-    if len(set(counts)) == 1:
-        k, first = counts[0], relief.outcomes[0]
-        who = "One patient, whose relief was" if k == 1 else f"{count_words(k).capitalize()} patients, whose relief was"
-        return (
-            f" {who} still ongoing at last contact {_short_of(first)}, could not be evaluated, leaving "
-            f"{plural(relief.n_recorded - k, 'evaluable patient')}."
-        )
-    parts = [
-        f"{count_words(o.n_censored_not_evaluable)} for {o.label.lower()} ({format_count(o.n_evaluable)} evaluable)"
-        for o in relief.outcomes if o.n_censored_not_evaluable
-    ]
-    return (
-        " Patients whose relief was still ongoing at last contact could not be evaluated for a threshold their "
-        "recorded duration had not yet reached: " + " and ".join(parts) + "."
-    )
-
-
-def _relief_estimate(outcome: ReliefOutcome, relief_level: str, first: bool) -> str:
-    head = f"{outcome.label.lower()} ({no_break(outcome.rule)}) {'was ' if first else ''}"
-    if outcome.n_evaluable == 0:
-        return head + "not estimable (no evaluable patient)"
-    return (
-        f"{head}{format_proportion(outcome.estimate)} ({relief_level} interval "
-        f"{format_proportion_interval(outcome.conf_low, outcome.conf_high)}; {outcome.x} of {outcome.n_evaluable} "
-        f"evaluable {_patients(outcome.n_evaluable)})"
-    )
-
-
-def relief_estimates(f: Facts) -> str:
-    """How many durations were recorded, who was not evaluable, and each threshold's probability."""
-    relief = f.relief
-    if relief.n_recorded == 0:
-        return "The duration of pain relief was not recorded for any patient, so the probability of lasting relief could not be estimated."
-    method = RELIEF_METHODS[relief.method].phrase
-    parts = [_relief_estimate(outcome, f.relief_level, position == 0) for position, outcome in enumerate(relief.outcomes)]
-    return (
-        f"In {plural(relief.n_recorded, 'patient')}, we recorded the duration of pain relief.{_not_evaluable(relief)} "
-        f"Using {method}, the estimated probability of " + " and of ".join(parts) + "."
-    )
-
-
-# ------------------------------------------------------------- side effects --
-
-def side_effects_result(f: Facts) -> str:
-    """The results sentence on side effects (empty when none was recorded)."""
-    s = f.side_effects
-    if not s.percent:
-        return ""
-    tied = len(s.most_frequent) > 1
-    most = f"; the most frequent {'were' if tied else 'was'} {_series(list(s.most_frequent))}" if s.most_frequent else ""
-    return f"At least one side effect was recorded after {format_percent(s.percent)} of analysed infusions{most} (Table 2)."
-
-
-def side_effects_conclusion(f: Facts) -> str:
-    s = f.side_effects
-    if s.percent is None:
-        return ""
-    if not f.cohort.side_effects_recorded:
-        # No entry at all: the column is absent or blank throughout; both read "none" (docs/data-dictionary.md).
-        return "No side effect was recorded for any infusion."
-    if s.percent == 0:
-        return "No side effect was recorded."
-    frequency = "infrequent" if s.percent < SIDE_EFFECTS_INFREQUENT_BELOW else "common"
-    most = f", most often {_series(list(s.most_frequent))}" if s.most_frequent else ""
-    return f"Side effects were {frequency}: {format_percent(s.percent)} of analysed infusions recorded at least one{most}."
-
-
-# -------------------------------------------------------------- sensitivity --
-
-def sensitivity_result(f: Facts) -> str:
-    """The mixed model's group effect by the significance rule, and whether it agrees with the patient-level test."""
-    model, difference = f.sensitivity, f.vas.difference
-    effect = model.index
-    details = (
-        f"{format_mean(effect.estimate)}{NBSP}cm (SE {format_se(effect.std_error)}, {f.level} CI "
-        f"{format_interval(effect.conf_low, effect.conf_high)}, {format_p_statement(effect.p_value)})"
-    )
-    model_significant = significant(effect, f.alpha)
-    verdict = "statistically significant" if model_significant else "not statistically significant"
-    if difference.p_value is None:
-        agreement = f"{verdict}; the patient-level comparison could not be tested"
-    elif model_significant == significant(difference, f.alpha):
-        agreement = f"{verdict} as in the patient-level analysis"
-    else:
-        patient_level = "statistically significant" if significant(difference, f.alpha) else "not statistically significant"
-        agreement = f"{verdict}, unlike the patient-level analysis (there {patient_level})"
-    boundary = (
-        " The between-patient variance was estimated at zero (a boundary fit, which lme4 reports as singular): "
-        "the model then treats the infusions as independent."
-        if model.variance_patient == 0 else ""
-    )
-    return (
-        f"Analysing the {format_count(model.n_infusions)} infusions individually with a random intercept per patient "
-        f"gave a difference between groups of {details}, {agreement} (Table 5).{boundary}"
+        f"The difference between groups was {e.estimate}{NBSP}cm ({se}{_ci_p(e, f.level, withheld)}), "
+        "not statistically significant."
     )
 
 
@@ -349,22 +274,26 @@ def sensitivity_result(f: Facts) -> str:
 
 def conclusion_reduction(f: Facts) -> str:
     overall, e = f.vas.overall, f.estimates["overall"]
+    if "overall" in f.withheld.few:
+        return ""
+    withheld = "overall" in f.withheld.tests
     if overall.p_value is None:
         return "The change in VAS pain scores after ketamine infusions could not be tested in these data."
     if significant(overall, f.alpha) and overall.estimate > 0:
         population = "of multiple aetiologies" if f.n_diagnoses > 1 else "of one aetiology"
+        p = "" if withheld else f", {e.p_statement}"
         return (
             f"In patients with severe refractory pain {population}, subanaesthetic ketamine infusions were followed by "
-            f"a reduction in VAS pain scores ({e.estimate}{NBSP}cm on average, {e.p_statement})."
+            f"a reduction in VAS pain scores ({e.estimate}{NBSP}cm on average{p})."
         )
     if significant(overall, f.alpha):
         return (
             f"VAS pain scores were higher after ketamine infusions than before (mean reduction {e.estimate}{NBSP}cm, "
-            f"{f.level} CI {e.conf_int}, {e.p_statement})."
+            f"{_ci_p(e, f.level, withheld)})."
         )
     return (
-        f"The mean reduction in VAS pain scores after ketamine infusions ({e.estimate}{NBSP}cm, {f.level} CI "
-        f"{e.conf_int}, {e.p_statement}) was not statistically significant."
+        f"The mean reduction in VAS pain scores after ketamine infusions ({e.estimate}{NBSP}cm, "
+        f"{_ci_p(e, f.level, withheld)}) was not statistically significant."
     )
 
 
@@ -374,29 +303,21 @@ def conclusion_difference(f: Facts) -> str:
         return f"No analysed patient had {f.index_label}, so the groups could not be compared."
     if f.vas.comparison.n == 0:
         return "No analysed patient had another diagnosis, so the groups could not be compared."
+    if "difference" in f.withheld.few:
+        return ""
     if difference.p_value is None:
         return f"Patients with {f.index_label} could not be compared with patients with other diagnoses by a test."
+    withheld = "difference" in f.withheld.tests
     if significant(difference, f.alpha):
         direction = "larger" if difference.estimate > 0 else "smaller"
         return (
             f"The reduction was {direction} in patients with {f.index_label} than in patients with other diagnoses "
-            f"(difference {e.estimate}{NBSP}cm, {f.level} CI {e.conf_int}, {e.p_statement})."
+            f"(difference {e.estimate}{NBSP}cm, {_ci_p(e, f.level, withheld)})."
         )
     return (
         f"The difference in reduction between patients with {f.index_label} and patients with other diagnoses "
-        f"({e.estimate}{NBSP}cm, {f.level} CI {e.conf_int}, {e.p_statement}) was not statistically significant."
+        f"({e.estimate}{NBSP}cm, {_ci_p(e, f.level, withheld)}) was not statistically significant."
     )
-
-
-def conclusion_relief(f: Facts) -> str:
-    outcomes = [o for o in f.relief.outcomes if o.n_evaluable]
-    if not outcomes:
-        return ""
-    parts = [
-        f"{format_proportion(o.estimate)} ({format_proportion_interval(o.conf_low, o.conf_high)}) for relief {no_break(o.rule)}"
-        for o in outcomes
-    ]
-    return "The estimated probability of lasting relief was " + " and ".join(parts) + "."
 
 
 def conclusions(f: Facts) -> list[str]:

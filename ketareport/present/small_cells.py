@@ -5,9 +5,8 @@ as printed under suppression. :mod:`.suppress` applies it to the rest of the rep
 from __future__ import annotations
 
 import dataclasses
-import re
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Hashable
 
 import numpy as np
 
@@ -37,18 +36,6 @@ COMPLEMENT = "‡"
 """What a count hidden by rule 3 prints in a table (it may be N or more, so it must not read "<N")."""
 COMPLEMENT_TEXT = "an undisclosed number"
 """The same in running text."""
-
-
-def sentence_wording(text: str, threshold: int) -> str:
-    """Rule 4's wording after a hidden count: the plural ("<3 patients", never "<3 patient": the singular would
-    tell that the count is one), and no sentence that starts with a symbol or in lower case ("Fewer than 3
-    patients …", "An undisclosed number …")."""
-    hidden = rf"(?:{re.escape(suppressed_count(threshold))}|{COMPLEMENT_TEXT}|{COMPLEMENT})"
-    text = re.sub(rf"({hidden} (?:\w+ )?(?:patient|infusion))(?!s)\b", r"\1s", text)
-    text = re.sub(r"\bthe remaining patient\b(?!s)", "the remaining patients", text)
-    starts = r"(^|[.!?]\s+)"
-    text = re.sub(rf"{starts}{re.escape(suppressed_count(threshold))}(?= )", rf"\1Fewer than {threshold}", text)
-    return re.sub(rf"{starts}{COMPLEMENT_TEXT}", lambda m: m.group(1) + COMPLEMENT_TEXT.capitalize(), text)
 
 
 def statistic_of_few(threshold: int) -> str:
@@ -318,39 +305,7 @@ def suppressed_characteristics_table(table: CharacteristicsTable, formatted: Tab
                                notes=[*formatted.notes, legend(threshold)])
 
 
-# ------------------------------------------------ the figures' descriptions --
-
-def flow_description(run, decisions: ReportSuppression) -> str:
-    """Figure 1's description, its counts as the figure prints them."""
-    cohort, options, count = run.results.cohort, run.config.analysis, decisions.count
-
-    def counted(name: str, noun: str) -> str:
-        return count(name, getattr(cohort, name), noun)
-
-    excluded = (f"{counted('n_infusions_excluded', 'infusion')} excluded for missing data" if cohort.n_infusions_excluded
-                else "no infusion excluded for missing data")
-    left = (f" ({counted('n_patients_not_analyzed', 'patient')} left with no analysed infusion); "
-            if cohort.n_patients_not_analyzed else "; ")
-    return (
-        f"Flow diagram: {counted('n_infusions', 'infusion')} in {counted('n_patients', 'patient')} identified; "
-        f"{excluded}{left}{counted('n_infusions_analyzed', 'infusion')} in {counted('n_patients_analyzed', 'patient')} "
-        f"analysed ({count('n_index_analyzed', cohort.n_index_analyzed)} {options.index_label}, "
-        f"{count('n_comparison_analyzed', cohort.n_comparison_analyzed)} {options.comparison_label.lower()})."
-    )
-
-
-def vas_description(alt: str, run, decisions: ReportSuppression) -> str:
-    """Figure 2's description without the mean of a group of fewer than N patients (the figure draws none)."""
-    options, vas = run.config.analysis, run.results.vas
-    for label, estimate in ((options.index_label, vas.index), (options.comparison_label, vas.comparison)):
-        if hidden_count(estimate.n, decisions.threshold):
-            alt = re.sub(rf"(: |; ){re.escape(label)} mean .*?(?=; |\.$)",
-                         rf"\1{label}: fewer than {decisions.threshold} patients, not shown", alt)
-    return alt
-
-
 def legend(threshold: int) -> str:
     return (f"Small cells hidden: {suppressed_count(threshold)} is a count from 1 to {threshold - 1}, its percentage not "
             f"shown; {COMPLEMENT} is a number hidden so that such a count cannot be worked out from what is printed; "
             f"{statistic_of_few(threshold)}: a summary of fewer than {threshold} values, not shown.")
-

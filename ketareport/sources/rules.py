@@ -340,6 +340,12 @@ def _with_patients(infusions, groups) -> Any:
     return infusions.left_join(groups, infusions.patient_id == groups.known_id)
 
 
+def typed_infusion_rows(source: Source, dates: InfusionDates) -> Any:
+    """The infusions typed as :func:`check_source` types them, with ``infusion_id`` and ``patient_id``, not kept:
+    for the one query that needs every analysed infusion's ids (the R cross-check's table), once the check passed."""
+    return _infusion_rules(source, [], dates)[1]
+
+
 def _patient_rules(source: Source, problems: list[Problem], index_diagnosis: str):
     import ibis
 

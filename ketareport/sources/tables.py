@@ -6,6 +6,7 @@ from typing import Any
 
 from ..config import AnalysisOptions
 from ..contract import PREMEDICATION, sentence_start
+from ..describe import not_recorded_row
 from ..results import CharacteristicRow, CharacteristicsColumn, CharacteristicsTable, ContinuousCell, CountCell
 from .summary import GROUPS, rows_of
 from .text import normalised_labels
@@ -94,8 +95,11 @@ class _Table:
             cells[group] = CountCell(n=n, denominator=denominator, percent=100.0 * n / denominator if denominator else None)
         self.rows.append(CharacteristicRow(section, label, "count", cells))
 
-    def continuous(self, section: str, label: str, name: str, kind: str) -> None:
-        self.rows.append(CharacteristicRow(section, label, kind, {g: _continuous_cell(self.values, name, g) for g in GROUPS}))
+    def continuous(self, section: str, label: str, name: str, kind: str, *, missing: bool = True) -> None:
+        cells = {g: _continuous_cell(self.values, name, g) for g in GROUPS}
+        self.rows.append(CharacteristicRow(section, label, kind, cells))
+        if missing and (row := not_recorded_row(section, cells)):  # as describe's table: how many have no value
+            self.rows.append(row)
 
     def label_counts(self, section: str, by_label: LabelCounts) -> None:
         """Labels by their count over all rows, most frequent first, ties alphabetically."""
@@ -120,7 +124,7 @@ def table_1(values: dict, by_diagnosis: LabelCounts, printed: dict[str, str], in
     table.continuous("Infusions per patient", "Median (IQR)", "n_infusions", "median_iqr")
     table.continuous("Analysed infusions per patient", "Median (IQR)", "n_analysed", "median_iqr")
     table.counts("Duration of relief", "Recorded", "recorded")
-    table.continuous("Duration of relief", "Days, median (IQR)", "duration", "median_iqr")
+    table.continuous("Duration of relief", "Days, median (IQR)", "duration", "median_iqr", missing=False)
     return table.table()
 
 

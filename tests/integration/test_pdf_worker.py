@@ -59,3 +59,11 @@ def test_a_worker_whose_job_never_comes_is_stopped():
     worker.stop()
     assert process.poll() is not None
     worker.stop()  # again: nothing left to stop
+
+
+def test_a_submitted_job_is_rendered_while_this_process_goes_on(job, in_process):
+    worker = PdfWorker.start()
+    documents = worker.submit(*job)  # returns at once: the worker renders meanwhile
+    worker.stop()  # the job is the worker's now: stopping the handle does not stop its rendering
+    assert documents.result() == in_process
+    assert documents.result() is documents.result()

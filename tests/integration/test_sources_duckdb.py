@@ -180,16 +180,6 @@ def test_analyze_command_on_a_duckdb_file(tmp_path):
 
 
 @pytest.mark.slow
-def test_render_refuses_a_database_with_exit_2(tmp_path):
-    database = csv_into_duckdb(DEMO, tmp_path / "study.duckdb")
-    completed = subprocess.run([sys.executable, "-m", "ketareport", "render", str(database), "--out", str(tmp_path / "out")],
-                               capture_output=True, text=True)
-    assert completed.returncode == 2
-    assert "only `ketareport analyze` runs there" in completed.stderr
-    assert not (tmp_path / "out").exists()
-
-
-@pytest.mark.slow
 def test_the_file_path_imports_no_engine(tmp_path):
     code = ("import sys; from ketareport.pipeline import run_analysis; run_analysis(sys.argv[1]); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ibis', 'duckdb', 'pyspark', 'psycopg')))")
@@ -215,3 +205,15 @@ def test_a_drug_no_infusion_records_has_no_table_2_row_in_the_engine_either(tmp_
     actual = run_analysis(csv_into_duckdb(dataset, tmp_path / "study.duckdb")).results
     assert_same_results(expected, actual)
     assert [row.label for row in actual.infusion_characteristics.rows if row.section == "Premedication"] == ["Midazolam"]
+
+
+def test_table_1_counts_patients_with_no_age_in_the_engine_as_on_the_file_path(tmp_path):
+    """Table 1's "Not recorded" row under a summary (an age missing), computed by the engine, equals the file path's."""
+    dataset = write_csv_dataset(tmp_path / "data", with_cell(with_cell(PATIENTS_CSV, 2, "age_years", ""), 4, "age_years", ""))
+    database = csv_into_duckdb(dataset, tmp_path / "study.duckdb")
+    expected, actual = run_analysis(dataset).results, run_analysis(database).results
+    assert_same_results(expected, actual)
+    rows = [(row.section, row.label) for row in actual.patient_characteristics.rows]
+    missing = rows.index(("Age, years", "Not recorded"))
+    assert rows[missing - 1] == ("Age, years", "Mean (SD)")
+    assert actual.patient_characteristics.rows[missing].cells["all"].n == 2

@@ -387,3 +387,25 @@ def test_a_t_test_of_a_hidden_size_prints_no_se_or_p(edge_report):
     assert f"SE {format_se(overall.std_error)}" not in prose and f"SE] {format_se(overall.std_error)}" not in prose
     assert format_p_statement(overall.p_value) not in prose
     assert built.context.values["vas"]["overall"]["p"] == "‡"
+
+
+@pytest.mark.parametrize("threshold", [5, 11])
+def test_figure_2_caption_says_which_distributions_are_not_drawn(threshold, suppressed_reports):
+    """A caption describing bands the figure does not draw reads falsely: it says when a group has no band of N."""
+    from ketareport.present.context import VAS_BAND_CM
+
+    run, built = suppressed_reports("demo", threshold)
+    patients = run.cohort.analyzed_patients
+    undrawn = []
+    for label, is_index in ((run.config.analysis.index_label, True), (run.config.analysis.comparison_label, False)):
+        reductions = patients.loc[patients["is_index"] == is_index, "reduction"].to_numpy()
+        if np.unique(np.floor(reductions / VAS_BAND_CM + 1e-9), return_counts=True)[1].max() < threshold:
+            undrawn.append(label)
+    caption = built.context.figures["vas"].caption
+    if len(undrawn) == 2:
+        assert "neither distribution is drawn" in caption and "<rect" not in built.figures["vas"]
+    elif undrawn:
+        assert f"No band of the {undrawn[0]} group holds {threshold} or more patients" in caption
+    else:
+        assert "No band" not in caption
+    assert undrawn  # the demo at N = 5 and 11 has such a group: the test had something to check

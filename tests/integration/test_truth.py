@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from ketareport.errors import NothingToAnalyse
 from ketareport.pipeline import run_analysis
 from ketareport.present.build import build_context
+from ketareport.present.suppress import suppress_context, with_threshold
 from ketareport.present.formats import (
     format_count,
     format_mean,
@@ -196,6 +197,8 @@ def allowed_numbers(results: dict) -> set[str]:
         add_count(outcome["n_evaluable"])
         add_count(outcome["n_censored_not_evaluable"])
         add_count(outcome["x"])
+    if results["config"]["report"].get("suppress_below"):
+        allowed.add(str(results["config"]["report"]["suppress_below"]))  # "<N", "fewer than N"
     allowed.add(f"{100 * results['config']['analysis']['conf_level']:g}")
     allowed.add(f"{100 * results['relief']['conf_level']:g}")
     for row in results["characteristics"]["infusions"]["rows"]:
@@ -244,9 +247,16 @@ def check_truth(results: dict, context) -> None:
             assert significant(overall) and overall["estimate"] > 0, sentence
         if "All patients were pretreated with midazolam and ondansetron" in sentence:
             assert cohort["n_infusions_midazolam"] == cohort["n_infusions_ondansetron"] == cohort["n_infusions"], sentence
-        if "patients had a lower mean VAS after infusion" in sentence:
-            k, n = re.search(r"(\d[\d,]*) of (\d[\d,]*) patients had a lower mean VAS", sentence).groups()
-            assert (k, n) == (format_count(results["vas"]["n_patients_improved"]), format_count(overall["n"])), sentence
+        if "had a lower mean VAS after infusion" in sentence:
+            stated = re.search(r"(\d[\d,]*) of (\d[\d,]*) patients had a lower mean VAS", sentence)
+            if stated:
+                k, n = stated.groups()
+                assert (k, n) == (format_count(results["vas"]["n_patients_improved"]), format_count(overall["n"])), sentence
+            else:  # small-cell protection: a count or the total hidden, said so
+                hidden = re.search(r"([\d,]+|<\d+|an undisclosed number) of (the [\d,]+ patients|them) had", sentence)
+                assert hidden, sentence
+                if hidden.group(1)[0].isdigit():
+                    assert hidden.group(1) == format_count(results["vas"]["n_patients_improved"]), sentence
         if "could not be tested" in sentence and "difference between groups" in sentence:
             assert difference["p_value"] is None, sentence
         most = re.search(r"(?:the most frequent (?:was|were)|most often) (.+?)(?: \(Table 2\))?\.$", sentence)
@@ -258,7 +268,9 @@ def check_truth(results: dict, context) -> None:
             assert sum(n == max(effects.values()) for n in effects.values()) == len(named), sentence
         if "no evidence" in sentence:
             raise AssertionError(f"'no evidence' phrasing: {sentence}")
-    if difference["estimate"] is not None and difference["p_value"] is not None:
+    # Under small-cell protection a difference with a group of fewer than N patients is withheld ("n < N").
+    withheld = context.values["vas"]["difference"]["estimate"].startswith("n\u00a0<")
+    if difference["estimate"] is not None and difference["p_value"] is not None and not withheld:
         assert any(f"{results['config']['analysis']['conf_level'] * 100:g}% CI" in s for s in sentences_of(prose)
                    if "between groups" in s), "the difference is given without its confidence interval"
 
@@ -311,3 +323,61 @@ def test_every_generated_sentence_is_true(shape, tmp_path_factory):
     context = build_context(run)
     check_truth(results, context)
     check_no_leaks(context)
+
+
+NOT_COUNTS = re.compile(
+    r"\b(?:Tables?|Figures?) \d+|<\d+|[Ff]ewer than \d+|−?\d[\d,]*\.\d+|\d+(?:–\d+)?%|\d+[ -](?:days?|weeks?|months?|cm)\b"
+    r"|\b(?:19|20)\d\d\b|α = \S+|n < \d+|a count from 1 to \d+|\(Bernoulli model[^()]*(?:\([^()]*\)[^()]*)*\)|Beta\([^)]*\)"
+    r"|\b(?:Jeffreys|Clopper|Wilson)[^()]*(?:\([^()]*\)[^()]*)*")
+"""What the prose prints that is not a count of patients or infusions: table and figure numbers, the threshold
+itself, decimals, percentages, thresholds in days, centimetres, years, α, the relief method's description."""
+SMALL_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine)\b(?!-)(?! of (?:the|them)\b)(?!(?: [\w-]+)? aetiolog)",
+                         re.IGNORECASE)
+
+
+def stated_small_counts(text: str, threshold: int) -> list[str]:
+    """Counts from 1 to N−1 that a text states, in digits or in words ("at least one" is not a count)."""
+    plain = NOT_COUNTS.sub(" ", text.replace("\u00a0", " ").replace("\u2060", ""))
+    found = [n for n in re.findall(r"(?<![\w.])\d[\d,]*(?![\w.])", plain) if 1 <= int(n.replace(",", "")) < threshold]
+    words = [w for w in SMALL_WORDS.findall(re.sub(r"(?i)at least one|a single patient|one of them", " ", plain))
+             if ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"].index(w.lower()) + 1 < threshold]
+    return found + words
+
+
+def published_prose(context) -> list[str]:
+    """Every sentence a published report generates from the data: abstract, methods (not the fixed prose of the
+    statistical methods: "two-sample", "Beta(1, 1)"), results, conclusions, the Quarto variables' sentences, the figures' captions and descriptions, the tables' captions and notes."""
+    methods = [s for s in context.methods if s.heading not in ("Statistical analysis", "Outcomes")]  # fixed prose
+    texts = [p for s in (*context.abstract, *methods, *context.results) for p in s.paragraphs]
+    texts += [*context.conclusions, *context.values["narrative"].values(), context.values["phrases"]["excluded_by_item"]]
+    texts += [text for figure in context.figures.values() for text in (figure.caption, figure.alt)]
+    texts += [text for table in context.tables.values() for text in (table.caption, *table.notes)]
+    return texts
+
+
+@given(shape=study_shapes(), threshold=st.sampled_from([3, 5, 11]))
+def test_no_sentence_states_a_count_below_n_when_suppressing(shape, threshold, tmp_path_factory):
+    """Small-cell protection by construction: whatever the data, no generated sentence prints a count from 1 to
+    N−1 (digits or words), and every sentence is still true and leak-free."""
+    folder = tmp_path_factory.mktemp("study")
+    write_dataset(folder, shape)
+    try:
+        run = with_threshold(run_analysis(folder), threshold)
+    except NothingToAnalyse:
+        return
+    context = suppress_context(run, build_context(run, vas_display="distribution"))
+    for text in published_prose(context):
+        assert not stated_small_counts(text, threshold), (threshold, stated_small_counts(text, threshold), text)
+    results = json.loads(results_json(run.document()))
+    check_truth(results, context)
+    check_no_leaks(context)
+
+
+def test_the_small_count_check_finds_counts_in_digits_and_words():
+    """The predicate above can fail: it finds a small count however the prose states it, and only counts."""
+    assert stated_small_counts("We excluded 3 infusions; two patients had no analysed infusion.", 5) == ["3", "two"]
+    assert stated_small_counts("Of the remaining 31 (63%) patients, eight had headache.", 11) == ["eight"]
+    assert stated_small_counts("ketamine dose (2), VAS (17)", 5) == ["2"]
+    assert stated_small_counts(
+        "Side effects were recorded after <5 analysed infusions (Table 2), at least one, relief ≥ 7 days: 59–85%, "
+        "5.9 cm (95% CI 4.5 to 6.9, P = 0.002), of one aetiology, January 2004, fewer than 5 patients.", 11) == []

@@ -87,3 +87,23 @@ def test_table_2_covers_analysed_infusions_only(cohort):
     assert by_label[("Side effects", "Any")].cells["all"].n == 2
     assert by_label[("Side effects", "Nausea")].cells["all"].n == 2
     assert by_label[("Side effects", "Dizziness")].cells["index"].n == 1
+
+
+def test_table_1_counts_patients_with_no_age_beside_the_mean(tmp_path):
+    """A mean age over fewer patients than the column holds: a "Not recorded" row says how many have none."""
+    patients = PATIENTS.replace("B,HIV neuropathy,M,50,", "B,HIV neuropathy,M,,")
+    table = patient_characteristics(build_cohort(validate_dataset(load_dataset(
+        write_csv_dataset(tmp_path / "data", patients, INFUSIONS))), AnalysisOptions()))
+    labels = [(row.section, row.label) for row in table.rows]
+    position = labels.index(("Age, years", "Not recorded"))
+    assert labels[position - 1] == ("Age, years", "Mean (SD)")
+    cells = table.rows[position].cells
+    assert [(cells[key].n, cells[key].denominator) for key in ("index", "comparison", "all")] == [(0, 1), (1, 2), (1, 3)]
+    assert table.rows[position - 1].cells["comparison"].mean == 60.0  # C alone
+
+
+def test_table_1_has_no_not_recorded_row_when_every_age_is_recorded(cohort):
+    assert ("Age, years", "Not recorded") not in rows(patient_characteristics(cohort))
+    # The relief duration's "Recorded" row already says how many have one.
+    assert not any(row.section == "Duration of relief" and row.label == "Not recorded"
+                   for row in patient_characteristics(cohort).rows)

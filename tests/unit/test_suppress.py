@@ -59,18 +59,18 @@ def test_a_count_prints_as_decided_with_its_noun_in_the_plural_after_a_hidden_co
     assert decisions.count("n_patients_analyzed", 6) == "‡"
 
 
-def test_wording_after_a_hidden_count_is_plural_and_no_sentence_starts_with_a_symbol():
-    from ketareport.present.small_cells import sentence_wording
+def test_a_count_in_running_text_is_exact_or_hidden_with_a_plural_noun_and_a_capital_at_a_sentence_start():
+    from ketareport.present.disclosure import EXACT, Counts
 
-    assert sentence_wording("Of the remaining <3 patient, <3 had migraine.", 3) == \
-        "Of the remaining <3 patients, <3 had migraine."
-    assert sentence_wording("Relief was recorded. <3 patients, whose relief was ongoing, were left out.", 3) == \
-        "Relief was recorded. Fewer than 3 patients, whose relief was ongoing, were left out."
-    assert sentence_wording("an undisclosed number had CRPS.", 5) == "An undisclosed number had CRPS."
-    assert sentence_wording("We excluded <5 infusions; <5 evaluable patient left.", 5) == \
-        "We excluded <5 infusions; <5 evaluable patients left."
-    assert sentence_wording("Of the remaining patient, <5 had migraine.", 5) == \
-        "Of the remaining patients, <5 had migraine."
-    # Not a hidden count: untouched.
-    assert sentence_wording("One patient had CRPS; 1 infusion was excluded.", 5) == \
-        "One patient had CRPS; 1 infusion was excluded."
+    counts = Counts(3, {"n_patients_analyzed": "‡"})
+    assert counts.text("n_comparison_analyzed", 1, "patient") == "<3 patients"
+    assert counts.text("n_comparison_analyzed", 1, "patient", start=True) == "Fewer than 3 patients"
+    assert counts.text("n_patients_analyzed", 6, "patient") == "an undisclosed number of patients"
+    assert counts.text("n_patients_analyzed", 6, start=True) == "An undisclosed number"
+    assert counts.text("n_index", 4, "patient", words=True) == "four patients"
+    assert EXACT.text("n_index", 1, words=True, start=True) == "One"
+    assert counts("n_comparison_analyzed", 2, "patient") == "<3 patients" and counts("n_patients_analyzed", 6) == "‡"
+    assert counts.percent("n_index", 2, 40.0) is None and counts.percent("n_index", 4, 40.0) == "40%"
+    # No protection: every count exact, zero included.
+    assert EXACT.text("n_index", 1, "patient") == "1 patient" and EXACT.text("n_index", 0, "patient", words=True) == "no patients"
+    assert not EXACT.hides("n_index", 1) and EXACT.percent("n_index", 1, 2.0) == "2%"

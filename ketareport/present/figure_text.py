@@ -1,0 +1,100 @@
+"""The figures' captions and descriptions, from the facts: their counts and means as the figures print them
+(small-cell protection: ``facts.counts`` and ``facts.withheld``, the same decisions the figures draw from)."""
+
+from __future__ import annotations
+
+from ..results import Estimate
+from .context import FIGURE_FILES, VAS_BAND_CM, Figure
+from .facts import Facts
+from .formats import format_proportion, format_proportion_interval, format_series
+
+
+def _group_alt(facts: Facts, key: str, label: str, estimate: Estimate) -> str:
+    if estimate.estimate is None:
+        return f"no analysed patient with {label}"
+    if key in facts.withheld.few:
+        return f"{label}: fewer than {facts.counts.threshold} patients, not shown"
+    formatted = facts.estimates[key]
+    interval = f" ({facts.level} CI {formatted.conf_int})" if estimate.conf_low is not None else ""
+    return f"{label} mean {formatted.estimate} cm{interval}"
+
+
+def _flow_alt(facts: Facts) -> str:
+    """Figure 1's description, its counts as the figure prints them (``facts.counts``: exact, ``<N`` or ``‡``)."""
+    cohort, count = facts.cohort, facts.counts
+
+    def counted(name: str, noun: str) -> str:
+        return count(name, getattr(cohort, name), noun)
+
+    excluded = (f"{counted('n_infusions_excluded', 'infusion')} excluded for missing data" if cohort.n_infusions_excluded
+                else "no infusion excluded for missing data")
+    left = (f" ({counted('n_patients_not_analyzed', 'patient')} left with no analysed infusion); "
+            if cohort.n_patients_not_analyzed else "; ")
+    return (
+        f"Flow diagram: {counted('n_infusions', 'infusion')} in {counted('n_patients', 'patient')} identified; "
+        f"{excluded}{left}{counted('n_infusions_analyzed', 'infusion')} in {counted('n_patients_analyzed', 'patient')} "
+        f"analysed ({count('n_index_analyzed', cohort.n_index_analyzed)} {facts.index_label}, "
+        f"{count('n_comparison_analyzed', cohort.n_comparison_analyzed)} {facts.comparison_label.lower()})."
+    )
+
+
+def _vas_caption(facts: Facts, vas_display: str) -> str:
+    caption = (
+        "Mean reduction in VAS score per patient, by group. "
+        + ("Each point is a patient (mean over the patient's analysed infusions); " if vas_display == "points" else
+           "The width of each band is proportional to the share of the group's patients whose mean reduction "
+           f"(over their analysed infusions) lies in that {VAS_BAND_CM:g} cm band; ")
+        + f"the bar and whiskers show the group mean and its {facts.level} confidence interval."
+    )
+    threshold = facts.counts.threshold
+    if threshold is None:
+        return caption
+    caption += f" Bands of fewer than {threshold} patients are not drawn."
+    hidden = [label for key, label in (("index", facts.index_label), ("comparison", facts.comparison_label))
+              if key in facts.withheld.few]
+    if hidden:
+        caption += (f" A group of fewer than {threshold} patients ({', '.join(hidden)}) is not drawn and its mean is "
+                    "not shown.")
+    undrawn = [label for key, label in (("index", facts.index_label), ("comparison", facts.comparison_label.lower()))
+               if key in facts.withheld.undrawn]
+    # Else the caption would describe bands the figure does not show.
+    if len(undrawn) == 2:
+        caption += (f" No band of either group holds {threshold} or more patients, so neither distribution is drawn, "
+                    "only each group's mean and interval.")
+    elif undrawn:
+        caption += (f" No band of the {undrawn[0]} group holds {threshold} or more patients, so its distribution is "
+                    "not drawn, only its mean and interval.")
+    return caption
+
+
+def _relief_caption(facts: Facts) -> str:
+    relief = facts.relief
+    caption = (f"Probability of pain relief lasting beyond each threshold, with {facts.relief_level} intervals "
+               f"({relief.method_description}).")
+    withheld = [o.label.lower() for o in relief.outcomes if o.name in facts.withheld.relief]
+    if withheld:
+        caption += (f" Not drawn (small numbers, small-cell protection): {format_series(withheld)}.")
+    return caption
+
+
+def figures(facts: Facts, vas_display: str) -> dict[str, Figure]:
+    """The figures' numbers, captions and descriptions (the HTML's alternative text, the PDF's /Alt)."""
+    relief = facts.relief
+    shown = "Dot plot" if vas_display == "points" else "Distribution"
+    vas_alt = (
+        f"{shown} of patient mean VAS reductions: "
+        f"{_group_alt(facts, 'index', facts.index_label, facts.vas.index)}; "
+        f"{_group_alt(facts, 'comparison', facts.comparison_label, facts.vas.comparison)}."
+    )
+    relief_alt = "Relief probabilities: " + "; ".join(
+        f"{o.label} not estimable (no evaluable patient)" if not o.n_evaluable else
+        f"{o.label} not shown" if o.name in facts.withheld.relief else
+        f"{o.label} {format_proportion(o.estimate)} ({format_proportion_interval(o.conf_low, o.conf_high)})"
+        for o in relief.outcomes
+    )
+    return {
+        "flow": Figure("fig-flow", 1, "Flow of infusions and patients through the analysis.", _flow_alt(facts),
+                       FIGURE_FILES["flow"]),
+        "vas": Figure("fig-vas", 2, _vas_caption(facts, vas_display), vas_alt, FIGURE_FILES["vas"]),
+        "relief": Figure("fig-relief", 3, _relief_caption(facts), relief_alt, FIGURE_FILES["relief"]),
+    }
