@@ -49,10 +49,12 @@ class CohortTables:
 
     patients: Any
     """Every patient, kept: patient_id, is_index, sex, age_years, relief_duration_days, relief_ongoing,
-    n_infusions, n_analysed, mean_reduction, within_ss, reduction_range (the texts Table 1 lists are counted
-    from :attr:`TypedSource.patients` itself)."""
+    n_infusions, n_analysed, mean_reduction, within_ss, reduction_range."""
     infusions: Any
     """Every infusion (:attr:`TypedSource.infusions`) and its reduction."""
+    typed_patients: Any
+    """:attr:`TypedSource.patients`: the texts Table 1 counts (diagnoses, previous interventions), not copied
+    into :attr:`patients`."""
 
 
 def derive(typed: TypedSource) -> CohortTables:
@@ -78,7 +80,7 @@ def derive(typed: TypedSource) -> CohortTables:
         within_ss=joined.variance_reduction * joined.n_analysed,
         reduction_range=joined.reduction_range,
     ))
-    return CohortTables(kept, infusions)
+    return CohortTables(kept, infusions, typed.patients)
 
 
 def vas_aggregates(tables: CohortTables) -> VasAggregates:
@@ -126,8 +128,8 @@ def analyse_tables(tables: CohortTables, options: AnalysisOptions, labels: Mappi
     require_analysable(int(patient_values["size:all"] or 0), every_infusion)
     aggregates = vas_aggregates(tables)
 
-    diagnoses, printed = diagnosis_counts(typed.patients, labels)
-    interventions, _ = label_counts(counted_lists(typed.patients, "previous_interventions"), "previous_interventions")
+    diagnoses, printed = diagnosis_counts(tables.typed_patients, labels)
+    interventions, _ = label_counts(counted_lists(tables.typed_patients, "previous_interventions"), "previous_interventions")
     effects, any_effect, recorded = _side_effects(tables.infusions)
     infusions = tables.infusions
     excluded_ids = [row["excluded_id"] for row in rows_of(infusions.filter(infusions.excluded).select("excluded_id").order_by("excluded_id"))]
