@@ -106,7 +106,9 @@ def test_demo_from_postgresql_is_the_file_report_but_its_source(from_files, post
 def test_demo_from_spark_is_the_file_report_but_its_source(from_files, tmp_path):
     out = render(DEMO, tmp_path / "report", "--engine", "spark")
     assert_same_report_but_the_source(from_files, out)
-    assert "checked and analysed in Spark" in html_text(out)
+    text = html_text(out)
+    assert "checked and analysed in Spark" in text
+    assert str(DEMO) not in text  # the folder relative to the working directory, as for files
 
 
 @pytest.mark.usefixtures("duckdb_engine")
