@@ -83,6 +83,9 @@ def complementary(values: dict[Cell, int], hidden: set[Cell], equations: list[Eq
     of the group would then have to follow) are chosen only when an equation offers no other.
     """
     hidden = set(hidden)
+    # Cells that follow from the protected totals and the zeros alone (a category every patient has is the total):
+    # hiding one protects nothing, so none is chosen.
+    pinned = determined({cell for cell, n in values.items() if n != 0} - protected, equations)
     while True:
         exposed = determined(hidden | unprinted, equations) - (unprinted - hidden)
         if not exposed:
@@ -92,7 +95,7 @@ def complementary(values: dict[Cell, int], hidden: set[Cell], equations: list[Eq
 
         def printed(scope: list[Equation]) -> set[Cell]:
             return {other for equation in scope for other in equation
-                    if other not in hidden | protected | unprinted and values[other] != 0}
+                    if other not in hidden | protected | unprinted | pinned and values[other] != 0}
 
         for scope in (own, [e for e in equations if hidden & e.keys()]):
             candidates = printed(scope)
@@ -101,7 +104,10 @@ def complementary(values: dict[Cell, int], hidden: set[Cell], equations: list[Eq
                     # Rather than a group size: a cell of an equation that determines a hidden cell beside this one.
                     linked = {other for e in own for other in e if other in hidden | unprinted and other != cell}
                     candidates = (printed([e for e in equations if linked & e.keys()]) - last) or candidates
-                hidden.add(min(candidates, key=lambda other: (other in last, values[other], repr(other))))
+                ranked = sorted(candidates, key=lambda other: (other in last, values[other], repr(other)))
+                # Not a cell that would follow from the printed ones even hidden (one equal to a protected total).
+                hidden.add(next((other for other in ranked
+                                 if other not in determined(hidden | unprinted | {other}, equations)), ranked[0]))
                 break
         else:
             raise ValueError(f"cannot protect {cell!r}: no printed cell left to hide beside it")
