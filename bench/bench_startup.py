@@ -1,6 +1,7 @@
 """The start-up of a new ketareport process: ``analyze data/demo`` and ``--help``, checkouts taking turns.
 
 Usage: .venv/bin/python bench/bench_startup.py [--runs N] [CHECKOUT ...]
+       .venv/bin/python bench/bench_startup.py --stages
 
 Each CHECKOUT (default: this one) is a ketareport source tree; its package
 is run as ``python -m ketareport`` with the checkout as the working
@@ -16,6 +17,10 @@ wall time and of the CPU time (user + system of the child, from getrusage),
 with the load average before and after. No assertion: figures for the
 README and the issue notes. On a loaded machine the CPU time is the
 steadier figure.
+
+``--stages`` instead prints where the time of one new process goes, in
+this checkout: the imports (numpy; pandas, which imports pyarrow; the rest
+of ketareport.pipeline), then each stage of ``analyze data/demo``.
 """
 
 from __future__ import annotations
@@ -54,11 +59,49 @@ def load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+def stages() -> None:
+    """CPU and wall time of the imports and of each stage of ``analyze data/demo`` in this (new) process."""
+    def timed(label: str, action):
+        wall, cpu = time.perf_counter(), time.process_time()
+        value = action()
+        print(f"  {label:<34} {time.process_time() - cpu:6.3f} s CPU {time.perf_counter() - wall:6.3f} s wall")
+        return value
+
+    import importlib
+
+    print(f"this process before its first import: {time.process_time():.3f} s CPU (interpreter start-up)")
+    for module in ("click", "numpy", "pandas", "yaml", "ketareport.statistics", "ketareport.pipeline"):
+        timed(f"import {module}", lambda module=module: importlib.import_module(module))
+    from ketareport import pipeline
+    from ketareport.analyze import analyze_cohort
+    from ketareport.cohort import build_cohort
+    from ketareport.load import load_dataset
+    from ketareport.output import StagedOutput
+    from ketareport.provenance import provenance
+    from ketareport.validate import validate_dataset
+
+    dataset = REPO / "data" / "demo"
+    config = timed("read study.yml", lambda: pipeline.resolve_config(dataset))
+    raw = timed("read the CSV files", lambda: load_dataset(dataset, {"patients": "patients", "infusions": "infusions"}))
+    valid = timed("validate", lambda: validate_dataset(raw, pipeline.infusion_date_limits(config)))
+    cohort = timed("cohort", lambda: build_cohort(valid, config.analysis, config.labels))
+    results = timed("statistics, Tables 1-2", lambda: analyze_cohort(cohort))
+    origin = timed("provenance", lambda: provenance(dataset, raw, config, None))
+    run = pipeline.AnalysisRun(config, raw, valid, cohort, results, origin)
+    with tempfile.TemporaryDirectory() as folder, StagedOutput(Path(folder) / "out") as staged:
+        timed("write the three result files", lambda: pipeline.write_results(run, staged))
+    print(f"this process in all: {time.process_time():.3f} s CPU (the interpreter's exit not included)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="runs of each command per checkout (default 7)")
+    parser.add_argument("--stages", action="store_true", help="where the time of one new process goes (this checkout)")
     parser.add_argument("checkouts", nargs="*", type=Path, default=[REPO])
     options = parser.parse_args()
+    if options.stages:
+        stages()
+        return
     checkouts = [checkout.resolve() for checkout in options.checkouts]
     for checkout in checkouts:
         subprocess.run([sys.executable, "-m", "compileall", "-q", "ketareport"], cwd=checkout, check=True,

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from ketareport.demo import write_demo
-from ketareport.export import write_analysis_files
+from ketareport.export import analysis_table, write_analysis_files
 from ketareport.pipeline import run_analysis
 from ketareport.results import estimates_csv
 from ketareport.verify import compare, find_rscript, r_environment, run_reproduce_r
@@ -37,7 +37,7 @@ def bench(label: str, dataset: Path, rscript: str) -> None:
     python_s, run = best(lambda: run_analysis(dataset))
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        export_s, _ = best(lambda: write_analysis_files(run.cohort, work))
+        export_s, _ = best(lambda: write_analysis_files(analysis_table(run.cohort), run.config.analysis, work))
         environment_s, _ = best(lambda: r_environment(rscript))
         r_s, output = best(lambda: run_reproduce_r(rscript, work))
         compare_s, rows = best(lambda: compare(estimates_csv(run.results.estimates()), output.read_text()))

@@ -1,6 +1,6 @@
 """ketareport against its R peers, measured alternately in the same run; prints one table.
 
-Usage: .venv/bin/python bench/run.py [--repeat K] [PATIENTS ...]   (or bash bench/run.sh ...)
+Usage: .venv/bin/python bench/run.py [--repeat K] [--analyze-only] [PATIENTS ...]   (or bash bench/run.sh ...)
 
 For each size (default 49, 3000, 30000 and 100000 patients; 49 is the
 shipped demo, the others come from ``ketareport demo-data``):
@@ -115,6 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sizes", nargs="*", type=int, default=list(DEFAULT_SIZES), help="patients per dataset (49 = the demo)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command below 30,000 patients (median)")
+    parser.add_argument("--analyze-only", action="store_true", help="the analyze rows only, not the demo render")
     options = parser.parse_args()
     env = r_environment()
     load_at_start = os.getloadavg()[0]
@@ -132,6 +133,9 @@ def main() -> None:
             rows.append((f"analyze {patients:,} patients / {infusion_count(data):,} infusions", "R script", ours, peer, repeat))
             if data != DEMO:
                 shutil.rmtree(data)
+        if options.analyze_only:
+            print_table(rows, load_at_start)
+            return
         render_code = (
             f"rmarkdown::render('{PEER / 'report.Rmd'}', output_dir = '{{out}}', intermediates_dir = '{{out}}', "
             f"knit_root_dir = '{{out}}', params = list(dataset = '{DEMO}'), quiet = TRUE)"
@@ -142,6 +146,10 @@ def main() -> None:
             options.repeat, scratch, env,
         )
         rows.append(("render demo (ketareport: HTML + PDF)", "R Markdown, HTML only", ours, peer, options.repeat))
+    print_table(rows, load_at_start)
+
+
+def print_table(rows: list[tuple], load_at_start: float) -> None:
     print(f"ketareport vs R peers, alternating in one run on {os.cpu_count()} CPUs (load average "
           f"{load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end); median wall time, peak RSS")
     header = f"{'work':<48} {'ketareport':>11} {'peak MB':>8} {'peer':>8} {'peak MB':>8} {'ratio':>6} {'runs':>4}  peer"

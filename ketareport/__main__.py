@@ -1,5 +1,5 @@
 """``python -m ketareport`` is the ``ketareport`` command."""
 
-from .cli import main
+from .cli import run
 
-main(prog_name="ketareport")
+run()

@@ -22,7 +22,9 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .console import KetareportGroup, check_source_date_epoch, dataset_options, global_options, progress, rows_of
+from .console import (
+    KetareportGroup, check_source_date_epoch, dataset_options, engine_option, global_options, listing, progress, run_program,
+)
 from .errors import VerificationMismatch
 
 
@@ -48,11 +50,7 @@ def main() -> None:
 
 @main.command()
 @dataset_options
-@click.option("--engine", type=click.Choice(["duckdb", "postgres", "spark"]), default=None,
-              help="Check and analyse DATASET in this database engine (default: the engine DATASET names — "
-                   "a .duckdb file, a postgresql:// URL — else the files' own reader). With spark, DATASET "
-                   "is a folder of patients/infusions Parquet or CSV files, or tables of the session's catalog "
-                   "named in study.yml (data.patients, data.infusions); data.spark_master picks a cluster.")
+@engine_option
 def analyze(dataset: str, out_dir: Path, config_path: Path | None, engine: str | None) -> None:
     """Validate DATASET and compute the results (no report).
 
@@ -105,8 +103,9 @@ def analyze(dataset: str, out_dir: Path, config_path: Path | None, engine: str |
               help="Small-cell protection in the report (HTML, PDF, Quarto variables): counts from 1 to N-1 print "
                    "as \"<N\", their percentages hidden (overrides report.suppress_below; see docs/suppression.md). "
                    "results.json and results.rds stay exact.")
+@engine_option
 def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: bool, quarto: bool, strict: bool,
-           suppress_below: int | None) -> None:
+           suppress_below: int | None, engine: str | None) -> None:
     """Analyse DATASET and write the manuscript as HTML and PDF.
 
     Writes, all or none, to OUT: the result files of `analyze`, the report
@@ -119,11 +118,16 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     byte-identical files, in any OUT. What study.yml lacks for a submission is listed
     on stderr (the report is then a draft); --strict stops instead.
 
+    DATASET may also be a database, as for `analyze`: the report is the one the same
+    rows give from files but for the lines naming the source (never a password); the
+    engine also returns Figure 2's data and, with --verify, the analysed rows.
+
     \b
     Examples:
       ketareport render data/demo --out reports/demo
       ketareport render data/demo --out reports/demo --verify --quarto
       ketareport render data/demo --out reports/demo --strict
+      ketareport render postgresql://analyst@warehouse/research --config study.yml --out reports/study
     """
     from .output import StagedOutput, check_writable
 
@@ -139,12 +143,13 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
 
     missing = resolve_config(dataset, config_path).missing_metadata()
     if missing and strict:
-        raise MissingMetadata(f"--strict: the study configuration lacks {_listing(missing)}")
+        raise MissingMetadata(f"--strict: the study configuration lacks {listing(missing)}")
     if missing:
-        click.echo(f"ketareport: draft, not for submission: missing {_listing(missing)}", err=True)
+        click.echo(f"ketareport: draft, not for submission: missing {listing(missing)}", err=True)
     from .present.suppress import with_threshold
 
-    run = with_threshold(rows_of(run_analysis(dataset, config_path, progress=progress), dataset), suppress_below)
+    run = with_threshold(run_analysis(dataset, config_path, progress=progress, engine=engine, report=True,
+                                      cross_check=cross_check), suppress_below)
     verification = None
     if cross_check:
         from .verify import cross_check as run_cross_check
@@ -172,7 +177,8 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
 
 @main.command()
 @dataset_options
-def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
+@engine_option
+def verify(dataset: Path, out_dir: Path, config_path: Path | None, engine: str | None) -> None:
     """Cross-check every estimate against an independent R program.
 
     Runs the Python analysis of DATASET and reproduce.R (plain R: t.test,
@@ -202,6 +208,10 @@ def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
     To rerun the R side by hand: cd OUT && Rscript reproduce.R analysis.csv
     r_estimates.csv options.json
 
+    DATASET may also be a database, as for `analyze`: the check starts from the
+    rows, so the analysed infusions (id, patient id, reduction) and the patients
+    without one are fetched; analysis.csv is the one the same rows give from files.
+
     \b
     Exit status:
       0  every quantity agrees
@@ -211,7 +221,7 @@ def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
       4  Rscript, lme4 or jsonlite is missing (nothing written)
 
     \b
-    Example:
+    Examples:
       ketareport verify data/demo --out reports/verify
     """
     from .output import StagedOutput, check_writable
@@ -220,7 +230,7 @@ def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
     from .pipeline import run_analysis
     from .verify import cross_check, summary_lines, verification_csv
 
-    run = rows_of(run_analysis(dataset, config_path, progress=progress), dataset)
+    run = run_analysis(dataset, config_path, progress=progress, engine=engine, cross_check=True)
     progress("recomputing every estimate in R (reproduce.R)")
     with StagedOutput(out_dir) as staged:
         # R's input, program and output are staged beside verification.csv, to rerun by hand.
@@ -235,11 +245,6 @@ def verify(dataset: Path, out_dir: Path, config_path: Path | None) -> None:
             f"{report.n_disagreeing} of {len(report.rows)} quantities differ between Python and R; "
             f"see {out_dir / 'verification.csv'}"
         )
-
-
-def _listing(items: tuple[str, ...] | list[str]) -> str:
-    """``a, b and c``."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 @main.command()
@@ -436,5 +441,10 @@ def diff(old: Path, new: Path, html_path: Path | None) -> None:
         write_atomic(html_path, diff_html(changes, f"Changes from {old.name} to {new.name}") + "\n")
 
 
+def run() -> None:
+    """The ``ketareport`` program: its console script and ``python -m ketareport`` (tests call :func:`main`)."""
+    run_program(main)
+
+
 if __name__ == "__main__":
-    main()
+    run()

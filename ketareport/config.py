@@ -1,7 +1,7 @@
 """The study configuration (``study.yml``): the report's metadata and every analysis option.
 
-Declared once, as a pydantic schema: each field's description *is* its
-documentation. ``docs/configuration.md`` and the commented template that
+Declared once, in the small schema language of :mod:`ketareport.config_schema`:
+each option's description *is* its documentation. ``docs/configuration.md`` and the commented template that
 ``ketareport init`` writes are generated from these models
 (:mod:`ketareport.config_docs`), and a test fails when the committed page
 drifts. The analysis options are those of ``docs/methods.md``; their
@@ -16,19 +16,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import (
-    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictBool, StrictFloat,
-    StrictInt, StrictStr, ValidationError, field_serializer, field_validator, model_validator,
-)
 
+from .config_checks import contradiction, fail, file_name, identifier, iso_date, non_negative, one_of, open_unit
+from .config_problems import validation_problems
+from .config_schema import (
+    Block, BlockOf, Boolean, Date, ListOf, Literal, Number, Option, Optional, SchemaErrors, Text, TextMapping,
+    WholeNumber, YesNo,
+)
 from .contract import (
     CANONICAL_LABELS, DEFAULT_RELIEF_METHOD, INDEX_DIAGNOSIS, INFUSION_COLUMNS, PATIENT_COLUMNS, RELIEF_METHODS, normalise_diagnosis,
 )
-from .config_checks import contradiction, fail, file_name, identifier, iso_date, non_negative, one_of, open_unit
-from .config_problems import validation_problems
 from .errors import ConfigInvalid, Problem
 
 DEFAULT_TITLE = "Outpatient ketamine infusions in refractory chronic pain: a retrospective analysis"
@@ -37,79 +37,61 @@ DIFFERENCE_TESTS = ("welch", "pooled")
 PAGE_SIZES = ("A4", "Letter")
 STATUSES = ("draft", "final")
 
-
-Date = Annotated[dt.date, BeforeValidator(iso_date)]
-Level = Annotated[StrictFloat, AfterValidator(open_unit)]
-Text = StrictStr
-
-
-class _Block(BaseModel):
-    """A block of study.yml: unknown keys are errors; a loaded configuration never changes."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_default(cls, data: Any) -> Any:
-        """``key:`` with nothing after it (YAML null) means "not given", as if the line were absent."""
-        return {key: value for key, value in data.items() if value is not None} if isinstance(data, dict) else data
+DATE = Date(iso_date)
 
 
 # ------------------------------------------------------------------ study --
 
-class Author(_Block):
+class Author(Block):
     """An author: a plain name, or a name with an affiliation."""
 
-    name: Text = Field(description="the author's name as printed")
-    affiliation: Text | None = Field(None, description="department and institution")
+    name = Option(Text(), description="the author's name as printed")
+    affiliation = Option(Optional(Text()), None, description="department and institution")
 
-    @model_validator(mode="before")
     @classmethod
-    def _plain_name(cls, data: Any) -> Any:
-        return {"name": data} if isinstance(data, str) else data
+    def prepare(cls, data: Any) -> Any:
+        return super().prepare({"name": data} if isinstance(data, str) else data)
 
 
-class Period(_Block):
+class Period(Block):
     """The review period: first and last day whose records were reviewed."""
 
-    start: Date = Field(description="first day of the review period")
-    end: Date = Field(description="last day of the review period")
+    start = Option(DATE, description="first day of the review period")
+    end = Option(DATE, description="last day of the review period")
 
-    @model_validator(mode="after")
-    def _ordered(self) -> "Period":
+    def validate(self) -> None:
         if self.end < self.start:
             raise fail(f"end {self.end} is before start {self.start}")
-        return self
 
 
-class StudyMetadata(_Block):
+class StudyMetadata(Block):
     """What the title page, the abstract's Design and Setting, and the appendix say."""
 
-    title: Text = Field(
-        DEFAULT_TITLE, description="manuscript title; without one the report is a draft",
-        json_schema_extra={"default_text": "a generic title", "example": "Outpatient ketamine infusions in CRPS"},
+    title = Option(
+        Text(), DEFAULT_TITLE, description="manuscript title; without one the report is a draft",
+        default_text="a generic title", example="Outpatient ketamine infusions in CRPS",
     )
-    short_title: Text | None = Field(
-        None, description="running head of the PDF pages",
-        json_schema_extra={"default_text": "the title up to its first colon", "example": "Ketamine infusions in CRPS"},
+    short_title = Option(
+        Optional(Text()), None, description="running head of the PDF pages",
+        default_text="the title up to its first colon", example="Ketamine infusions in CRPS",
     )
-    subtitle: Text | None = Field(None, description="line under the title", json_schema_extra={"example": "A 5-year retrospective analysis"})
-    authors: tuple[Author, ...] = Field(
-        (), description="list of names, or of `{name, affiliation}`",
-        json_schema_extra={"example": [{"name": "A. Author", "affiliation": "Department of Anesthesia"}, "B. Author"]},
+    subtitle = Option(Optional(Text()), None, description="line under the title", example="A 5-year retrospective analysis")
+    authors = Option(
+        ListOf(BlockOf(Author)), (), description="list of names, or of `{name, affiliation}`",
+        example=[{"name": "A. Author", "affiliation": "Department of Anesthesia"}, "B. Author"],
     )
-    institution: Text | None = Field(None, description="institution in the title block", json_schema_extra={"example": "University hospital"})
-    period: Period | None = Field(
-        None, description="`{start, end}`: dates of the review period",
-        json_schema_extra={"example": {"start": dt.date(2004, 1, 1), "end": dt.date(2009, 12, 31)}},
+    institution = Option(Optional(Text()), None, description="institution in the title block", example="University hospital")
+    period = Option(
+        Optional(BlockOf(Period)), None, description="`{start, end}`: dates of the review period",
+        example={"start": dt.date(2004, 1, 1), "end": dt.date(2009, 12, 31)},
     )
-    review_board: Text | None = Field(
-        None, description="review-board (IRB / ethics committee) approval statement",
-        json_schema_extra={"example": "Approved by the Institutional Review Board"},
+    review_board = Option(
+        Optional(Text()), None, description="review-board (IRB / ethics committee) approval statement",
+        example="Approved by the Institutional Review Board",
     )
-    protocol: Text | None = Field(None, description="protocol or IRB number", json_schema_extra={"example": "IRB 2010-123"})
-    setting: Text | None = Field(None, description="the abstract's Setting", json_schema_extra={"example": "Outpatient pain clinic of an academic medical centre"})
-    keywords: tuple[Text, ...] = Field((), description="keywords, a list of text", json_schema_extra={"example": ["ketamine", "chronic pain"]})
+    protocol = Option(Optional(Text()), None, description="protocol or IRB number", example="IRB 2010-123")
+    setting = Option(Optional(Text()), None, description="the abstract's Setting", example="Outpatient pain clinic of an academic medical centre")
+    keywords = Option(ListOf(Text()), (), description="keywords, a list of text", example=["ketamine", "chronic pain"])
 
     @property
     def period_start(self) -> dt.date | None:
@@ -122,26 +104,25 @@ class StudyMetadata(_Block):
 
 # --------------------------------------------------------------- analysis --
 
-class ReliefThreshold(_Block):
+def _whole_days(days: float) -> float | int:
+    """``days: 7`` in a dumped study.yml, not ``7.0``."""
+    return int(days) if days.is_integer() else days
+
+
+class ReliefThreshold(Block):
     """A relief outcome: duration ``>= days`` (inclusive) or ``> days``."""
 
-    name: Annotated[Text, AfterValidator(identifier)] = Field(description="short identifier; the `term` in estimates.csv")
-    days: Annotated[StrictFloat, AfterValidator(non_negative)] = Field(description="the threshold in days (required)")
-    inclusive: StrictBool = Field(True, description="true: duration ≥ days; false: duration > days")
-    label: Text = Field("", description="how the report names it (default: from days, e.g. `Relief for at least 7 days`)")
+    name = Option(Text(), checks=(identifier,), description="short identifier; the `term` in estimates.csv")
+    days = Option(Number(), checks=(non_negative,), description="the threshold in days (required)", dump=_whole_days)
+    inclusive = Option(Boolean(), True, description="true: duration ≥ days; false: duration > days")
+    label = Option(Text(), "", description="how the report names it (default: from days, e.g. `Relief for at least 7 days`)")
 
-    @model_validator(mode="before")
     @classmethod
-    def _default_label(cls, data: Any) -> Any:  # the name is an identifier ("week"), not words for a sentence
+    def prepare(cls, data: Any) -> Any:  # the name is an identifier ("week"), not words for a sentence
         if isinstance(data, dict) and not data.get("label") and isinstance(data.get("days"), (int, float)):
             relation = "at least" if data.get("inclusive", True) is not False else "more than"
             data = {**data, "label": f"Relief for {relation} {data['days']:g} days"}
-        return data
-
-    @field_serializer("days")
-    def _whole_days(self, days: float) -> float | int:
-        """``days: 7`` in a dumped study.yml, not ``7.0``."""
-        return int(days) if days.is_integer() else days
+        return super().prepare(data)
 
     def met(self, duration_days):
         """Vectorised: does a duration (scalar or array) meet the threshold?"""
@@ -159,66 +140,65 @@ DEFAULT_THRESHOLDS = (
 )
 
 
-class ReliefOptions(_Block):
+def _distinct(thresholds: tuple[ReliefThreshold, ...]) -> tuple[ReliefThreshold, ...]:
+    if not thresholds:
+        raise fail("must list at least one threshold")
+    names = [threshold.name for threshold in thresholds]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise fail(f"names a threshold twice: {', '.join(twice)}")
+    return thresholds
+
+
+class ReliefOptions(Block):
     """How the probability of lasting relief is estimated (docs/methods.md, Duration of relief)."""
 
-    method: Annotated[Text, AfterValidator(one_of(RELIEF_METHOD_NAMES))] = Field(
-        DEFAULT_RELIEF_METHOD,
+    method = Option(
+        Text(), DEFAULT_RELIEF_METHOD, checks=(one_of(RELIEF_METHOD_NAMES),),
         description="interval method: " + "; ".join(f"`{m.name}`: {m.description}" for m in RELIEF_METHODS.values()),
     )
-    conf_level: Level = Field(0.90, description="level of the relief intervals")
-    thresholds: tuple[ReliefThreshold, ...] = Field(
-        DEFAULT_THRESHOLDS,
+    conf_level = Option(Number(), 0.90, checks=(open_unit,), description="level of the relief intervals")
+    thresholds = Option(
+        ListOf(BlockOf(ReliefThreshold)), DEFAULT_THRESHOLDS, checks=(_distinct,),
         description="list of `{name, days, inclusive, label}`; each a relief outcome",
-        json_schema_extra={"default_text": "lasting ≥ 7 days, long > 21 days"},
+        default_text="lasting ≥ 7 days, long > 21 days",
     )
 
-    @field_validator("thresholds")
-    @classmethod
-    def _distinct(cls, thresholds: tuple[ReliefThreshold, ...]) -> tuple[ReliefThreshold, ...]:
-        if not thresholds:
-            raise fail("must list at least one threshold")
-        names = [threshold.name for threshold in thresholds]
-        twice = sorted({name for name in names if names.count(name) > 1})
-        if twice:
-            raise fail(f"names a threshold twice: {', '.join(twice)}")
-        return thresholds
+
+def _grouping_key(value: str) -> str:
+    key = normalise_diagnosis(value)
+    if not key:
+        raise fail("must name a diagnosis")
+    return key
 
 
-class AnalysisOptions(_Block):
+class AnalysisOptions(Block):
     """Every analysis option of docs/methods.md; the defaults reproduce the published analysis."""
 
-    index_diagnosis: Text = Field(
-        INDEX_DIAGNOSIS,
+    index_diagnosis = Option(
+        Text(), INDEX_DIAGNOSIS, checks=(_grouping_key,),
         description="the index group's diagnosis, grouped like the data (`Back Pain` → `back_pain`); "
                     "everyone else is the comparison group; also the `term` of the index group in estimates.csv",
     )
-    index_label: Text = Field(None, description="how the report names the index group", json_schema_extra={  # set below
-        "default_text": "the index diagnosis's usual label (`CRPS` for `crps`, `headache`…)", "example": "CRPS"})
-    comparison_label: Text = Field("Other diagnoses", description="how the report names the comparison group")
-    conf_level: Level = Field(0.95, description="level of the t intervals (VAS reduction and mixed model)")
-    difference_test: Annotated[Text, AfterValidator(one_of(DIFFERENCE_TESTS))] = Field(
-        "welch", description="`welch` (unequal variances) or `pooled` (equal variances)",
+    index_label = Option(  # set by prepare
+        Text(), None, description="how the report names the index group",
+        default_text="the index diagnosis's usual label (`CRPS` for `crps`, `headache`…)", example="CRPS",
     )
-    sensitivity_model: StrictBool = Field(True, description="fit the random-intercept mixed model on infusions")
-    relief: ReliefOptions = Field(default_factory=ReliefOptions, description="the relief analysis")
+    comparison_label = Option(Text(), "Other diagnoses", description="how the report names the comparison group")
+    conf_level = Option(Number(), 0.95, checks=(open_unit,), description="level of the t intervals (VAS reduction and mixed model)")
+    difference_test = Option(
+        Text(), "welch", checks=(one_of(DIFFERENCE_TESTS),), description="`welch` (unequal variances) or `pooled` (equal variances)",
+    )
+    sensitivity_model = Option(Boolean(), True, description="fit the random-intercept mixed model on infusions")
+    relief = Option(BlockOf(ReliefOptions), default_factory=ReliefOptions, description="the relief analysis")
 
-    @field_validator("index_diagnosis")
     @classmethod
-    def _grouping_key(cls, value: str) -> str:
-        key = normalise_diagnosis(value)
-        if not key:
-            raise fail("must name a diagnosis")
-        return key
-
-    @model_validator(mode="before")
-    @classmethod
-    def _index_label_follows_the_diagnosis(cls, data: Any) -> Any:
+    def prepare(cls, data: Any) -> Any:
         """Without ``index_label``, the group is named after its diagnosis: a study of headache must not print "CRPS"."""
-        if not isinstance(data, dict) or data.get("index_label") is not None:
-            return data
-        key = normalise_diagnosis(str(data.get("index_diagnosis", INDEX_DIAGNOSIS)))
-        return {**data, "index_label": CANONICAL_LABELS.get(key, key.replace("_", " "))}
+        if isinstance(data, dict) and data.get("index_label") is None:
+            key = normalise_diagnosis(str(data.get("index_diagnosis", INDEX_DIAGNOSIS)))
+            data = {**data, "index_label": CANONICAL_LABELS.get(key, key.replace("_", " "))}
+        return super().prepare(data)
 
     @property
     def relief_method(self) -> str:
@@ -235,101 +215,98 @@ class AnalysisOptions(_Block):
 
 # ----------------------------------------------------------------- report --
 
-class ReportOptions(_Block):
+class ReportOptions(Block):
     """The report as a document: file name, page, version and status."""
 
-    page_size: Annotated[Text, AfterValidator(one_of(PAGE_SIZES))] = Field("A4", description="`A4` or `Letter`")
-    name: Annotated[Text, AfterValidator(file_name)] = Field("ketamine-report", description="file name of the HTML and PDF (letters, digits, - and _)")
-    version: Text | None = Field(None, description="version of the report, e.g. 1.2", json_schema_extra={"example": "1.0"})
-    status: Annotated[Text, AfterValidator(one_of(STATUSES))] = Field("draft", description="`draft` or `final`")
-    date: Date | None = Field(
-        None, description="date of the report",
-        json_schema_extra={"default_text": "the date it is generated", "example": dt.date(2012, 1, 31)},
+    page_size = Option(Text(), "A4", checks=(one_of(PAGE_SIZES),), description="`A4` or `Letter`")
+    name = Option(Text(), "ketamine-report", checks=(file_name,), description="file name of the HTML and PDF (letters, digits, - and _)")
+    version = Option(Optional(Text()), None, description="version of the report, e.g. 1.2", example="1.0")
+    status = Option(Text(), "draft", checks=(one_of(STATUSES),), description="`draft` or `final`")
+    date = Option(
+        Optional(DATE), None, description="date of the report",
+        default_text="the date it is generated", example=dt.date(2012, 1, 31),
     )
-    data_lock: Date | None = Field(None, description="date the dataset was locked for analysis", json_schema_extra={"example": dt.date(2011, 12, 15)})
-    suppress_below: StrictInt | None = Field(
-        None, ge=2, description="hide counts below this number (small-cell suppression; at least 2)",
-        json_schema_extra={"example": 5},
+    data_lock = Option(Optional(DATE), None, description="date the dataset was locked for analysis", example=dt.date(2011, 12, 15))
+    suppress_below = Option(
+        Optional(WholeNumber(at_least=2)), None, description="hide counts below this number (small-cell suppression; at least 2)",
+        example=5,
     )
-    publish_results: bool = Field(
-        False, description="`ketareport publish` with suppression on: also publish the exact, unsuppressed "
+    publish_results = Option(
+        YesNo(), False, description="`ketareport publish` with suppression on: also publish the exact, unsuppressed "
         "results.json, results.rds and estimates.csv (without suppression they are always published)",
     )
 
 
-class DataOptions(_Block):
+def _known_columns(columns: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(columns) - set(PATIENT_COLUMNS) - set(INFUSION_COLUMNS))
+    if unknown:
+        raise fail(f"has keys that are not data-dictionary columns: {', '.join(unknown)}")
+    return columns
+
+
+class DataOptions(Block):
     """Where the two tables are, when the source names them otherwise (docs/data-dictionary.md)."""
 
-    patients: Text = Field("patients", description="name of the patients table (file stem, sheet, data frame or database table)")
-    infusions: Text = Field("infusions", description="name of the infusions table")
-    columns: dict[Text, Text] = Field(
-        {}, description="map from a data-dictionary column to the source's column name",
-        json_schema_extra={"default_text": "none", "example": {"vas_pre": "vas_before", "vas_post": "vas_after"}},
+    patients = Option(Text(), "patients", description="name of the patients table (file stem, sheet, data frame or database table)")
+    infusions = Option(Text(), "infusions", description="name of the infusions table")
+    columns = Option(
+        TextMapping(), {}, checks=(_known_columns,), description="map from a data-dictionary column to the source's column name",
+        default_text="none", example={"vas_pre": "vas_before", "vas_post": "vas_after"},
     )
-    engine: Literal["duckdb", "postgres", "spark"] | None = Field(
-        None, description="database engine holding the tables (as `--engine`); a DuckDB file or a database URL names its own",
-        json_schema_extra={"default_text": "the files' own reader, or the engine DATASET names", "example": "spark"},
+    engine = Option(
+        Optional(Literal(("duckdb", "postgres", "spark"))), None,
+        description="database engine holding the tables (as `--engine`); a DuckDB file or a database URL names its own",
+        default_text="the files' own reader, or the engine DATASET names", example="spark",
     )
-    spark_master: Text = Field(
-        "local[*]", description="Spark master URL for `--engine spark`: a cluster instead of local mode",
-        json_schema_extra={"example": "spark://spark-master:7077"},
+    spark_master = Option(
+        Text(), "local[*]", description="Spark master URL for `--engine spark`: a cluster instead of local mode",
+        example="spark://spark-master:7077",
     )
-
-    @field_validator("columns")
-    @classmethod
-    def _known_columns(cls, columns: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(columns) - set(PATIENT_COLUMNS) - set(INFUSION_COLUMNS))
-        if unknown:
-            raise fail(f"has keys that are not data-dictionary columns: {', '.join(unknown)}")
-        return columns
 
 
 # ----------------------------------------------------------------- config --
 
-class StudyConfig(_Block):
+def _normalised_keys(labels: dict[str, str]) -> dict[str, str]:
+    keys = {}
+    for written, printed in labels.items():
+        key = normalise_diagnosis(written)
+        if not key:
+            raise fail(f"{written!r} names no diagnosis")
+        if key in keys:
+            raise fail(f"{written!r} and {keys[key][0]!r} are the same diagnosis")
+        keys[key] = (written, printed)
+    return {key: printed for key, (_, printed) in keys.items()}
+
+
+class StudyConfig(Block):
     """One study.yml: every block optional."""
 
-    study: StudyMetadata = Field(default_factory=StudyMetadata, description="the title page, abstract and appendix")
-    analysis: AnalysisOptions = Field(default_factory=AnalysisOptions, description="the analysis (docs/methods.md)")
-    report: ReportOptions = Field(default_factory=ReportOptions, description="the report as a document")
-    labels: dict[Text, Text] = Field(
-        {}, description="how the report prints a diagnosis: data label → printed label (keys grouped like the data)",
-        json_schema_extra={"default_text": "as written in the data", "example": {"hiv neuropathy": "HIV neuropathy"}},
+    study = Option(BlockOf(StudyMetadata), default_factory=StudyMetadata, description="the title page, abstract and appendix")
+    analysis = Option(BlockOf(AnalysisOptions), default_factory=AnalysisOptions, description="the analysis (docs/methods.md)")
+    report = Option(BlockOf(ReportOptions), default_factory=ReportOptions, description="the report as a document")
+    labels = Option(
+        TextMapping(), {}, checks=(_normalised_keys,),
+        description="how the report prints a diagnosis: data label → printed label (keys grouped like the data)",
+        default_text="as written in the data", example={"hiv neuropathy": "HIV neuropathy"},
     )
-    data: DataOptions = Field(default_factory=DataOptions, description="table and column names of the source")
-    _source: Path | None = PrivateAttr(None)
+    data = Option(BlockOf(DataOptions), default_factory=DataOptions, description="table and column names of the source")
 
-    @field_validator("labels")
-    @classmethod
-    def _normalised_keys(cls, labels: dict[str, str]) -> dict[str, str]:
-        keys = {}
-        for written, printed in labels.items():
-            key = normalise_diagnosis(written)
-            if not key:
-                raise fail(f"{written!r} names no diagnosis")
-            if key in keys:
-                raise fail(f"{written!r} and {keys[key][0]!r} are the same diagnosis")
-            keys[key] = (written, printed)
-        return {key: printed for key, (_, printed) in keys.items()}
-
-    @model_validator(mode="after")
-    def _data_lock_after_the_period_starts(self) -> "StudyConfig":
+    def validate(self) -> None:
         """A data lock before the first day reviewed would make every infusion date an error: say it once, here."""
         lock, period = self.report.data_lock, self.study.period
         if lock is not None and period is not None and lock < period.start:
             raise contradiction(f"report.data_lock {lock} is before the start of study.period ({period.start})")
-        return self
 
     @property
     def source(self) -> Path | None:
         """The study.yml this came from; None for the built-in defaults."""
-        return self._source
+        return self.__dict__.get("_source")
 
     def missing_metadata(self) -> tuple[str, ...]:
         """What a submission needs that this configuration lacks, as phrases ("a title (study.title)")."""
         missing = [] if self.source else ["a study.yml (defaults were used)"]
         study = self.study
-        if "title" not in study.model_fields_set:
+        if "title" not in study.given:
             missing.append("a title (study.title)")
         if not study.authors:
             missing.append("authors (study.authors)")
@@ -347,8 +324,8 @@ class StudyConfig(_Block):
         same analysis and the same report. ``dates_as_text`` gives ISO text
         instead of dates (for JSON and R).
         """
-        tree = self.model_dump(mode="json" if dates_as_text else "python", exclude_none=True)
-        if "title" not in self.study.model_fields_set:
+        tree = self.dump(dates_as_text=dates_as_text, exclude_none=True)
+        if "title" not in self.study.given:
             del tree["study"]["title"]
         return _plain(tree)
 
@@ -401,8 +378,8 @@ def parse_config(raw: Any, label: str, source: Path | None = None) -> StudyConfi
     if not isinstance(raw, dict):
         raise ConfigInvalid([Problem(label, f"(top level) is {raw!r}; must be a mapping with blocks study, analysis, report", value=repr(raw))])
     try:
-        config = StudyConfig.model_validate(raw)
-    except ValidationError as error:
-        raise ConfigInvalid(validation_problems(error, label, StudyConfig)) from None
-    config._source = source
+        config = StudyConfig.read(raw)
+    except SchemaErrors as error:
+        raise ConfigInvalid(validation_problems(error, label)) from None
+    config.__dict__["_source"] = source  # not an option: where the options came from
     return config

@@ -6,21 +6,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic_core import PydanticCustomError
+from .config_schema import Invalid
 
 
-def fail(expected: str) -> PydanticCustomError:
+def fail(expected: str) -> Invalid:
     """A validation error whose message is ``expected`` as it is."""
-    return PydanticCustomError("ketareport", expected)
+    return Invalid(expected)
 
 
-def contradiction(message: str) -> PydanticCustomError:
+def contradiction(message: str) -> Invalid:
     """Two options that cannot both hold; ``message`` names both keys and is the whole problem."""
-    return PydanticCustomError("ketareport_contradiction", message)
+    return Invalid(message, contradiction=True)
 
 
 def iso_date(value: Any) -> Any:
-    """A YAML date or ISO text; not a number (pydantic would read 2004 as seconds since 1970)."""
+    """A YAML date or ISO text; not a number (2004 is not a date), nor a date with a time."""
     if isinstance(value, dt.datetime):
         raise fail("must be a date YYYY-MM-DD, without a time")
     if isinstance(value, dt.date):

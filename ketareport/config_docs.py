@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 
+from . import config_schema as schema
 from .config import StudyConfig
 
 METADATA_BLOCK = "study"
@@ -44,30 +43,28 @@ class Block:
     depth: int
 
 
-def _block_model(field: FieldInfo) -> type[BaseModel] | None:
-    """The model of a nested block (``analysis.relief``); not of a list of mappings or an optional value."""
-    annotation = field.annotation
-    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+def _nested_block(option: schema.Option) -> type[schema.Block] | None:
+    """The block of a nested block (``analysis.relief``); not of a list of mappings or an optional value."""
+    return option.kind.block if isinstance(option.kind, schema.BlockOf) else None
 
 
-def schema_entries(model: type[BaseModel] = StudyConfig, prefix: str = "", depth: int = 0) -> list[Block | Option]:
+def schema_entries(block: type[schema.Block] = StudyConfig, prefix: str = "", depth: int = 0) -> list[Block | Option]:
     """The blocks and options of study.yml, in the schema's order."""
     entries: list[Block | Option] = []
-    for name, field in model.model_fields.items():
+    for name, option in block.options.items():
         key = f"{prefix}{name}"
-        nested = _block_model(field)
+        nested = _nested_block(option)
         if nested is not None:
-            entries.append(Block(key, field.description or "", depth))
+            entries.append(Block(key, option.description, depth))
             entries += schema_entries(nested, f"{key}.", depth + 1)
             continue
-        extra = field.json_schema_extra or {}
-        default = field.get_default(call_default_factory=True)
-        if isinstance(default, tuple) and default and isinstance(default[0], BaseModel):
-            default = [item.model_dump() for item in default]
+        default = option.default_value()
+        if isinstance(default, tuple) and default and isinstance(default[0], schema.Block):
+            default = [item.dump() for item in default]
         entries.append(Option(
             key=key, default=default if default not in (None, (), {}) else None,
-            default_text=extra.get("default_text") or _default_text(default),
-            description=field.description or "", example=extra.get("example"), depth=depth,
+            default_text=option.default_text or _default_text(default),
+            description=option.description, example=option.example, depth=depth,
         ))
     return entries
 

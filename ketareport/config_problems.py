@@ -1,9 +1,9 @@
-"""How a wrong study.yml is reported: pydantic's validation errors as :class:`Problem` s.
+"""How a wrong study.yml is reported: the schema's errors (:mod:`ketareport.config_schema`) as :class:`Problem` s.
 
 Each problem names the file, the key path as the user writes it
 (``analysis.relief.thresholds[1].days``, counting from 1), the value as YAML
-shows it, and what was expected; a schema check in :mod:`ketareport.config`
-raises ``PydanticCustomError("ketareport", expected)`` to say it in its own words.
+shows it, and what was expected; a check in :mod:`ketareport.config_checks`
+raises ``fail(expected)`` to say it in its own words.
 """
 
 from __future__ import annotations
@@ -11,23 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
+from .config_schema import Error, SchemaErrors
 from .errors import Problem
-
-_EXPECTED = {
-    "string_type": "must be text",
-    "bool_type": "must be true or false",
-    "float_type": "must be a number",
-    "int_type": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "tuple_type": "must be a list",
-    "list_type": "must be a list",
-    "dict_type": "must be a mapping",
-    "model_type": "must be a mapping of options",
-    "model_attributes_type": "must be a mapping of options",
-    "too_short": "must not be empty",
-}
 
 
 def _key_path(location: tuple) -> str:
@@ -37,31 +22,23 @@ def _key_path(location: tuple) -> str:
     return path or "(top level)"
 
 
-def validation_problems(error: ValidationError, label: str, root: type[BaseModel]) -> list[Problem]:
-    """Every error pydantic found, each as a :class:`Problem` of file ``label``."""
-    return [_problem(label, detail, root) for detail in error.errors()]
+def validation_problems(error: SchemaErrors, label: str) -> list[Problem]:
+    """Every error the schema found, each as a :class:`Problem` of file ``label``."""
+    return [_problem(label, detail) for detail in error.errors]
 
 
-def _problem(label: str, detail: dict, root: type[BaseModel]) -> Problem:
-    """One pydantic error as a Problem: ``study.yml: analysis.conf_level is 1.5; must be strictly between 0 and 1``."""
-    location, kind = tuple(detail["loc"]), detail["type"]
-    key = _key_path(location)
-    if kind == "extra_forbidden":
-        known = ", ".join(_known_keys(root, location[:-1]))
-        what = "block" if len(location) == 1 else "option"
-        return Problem(label, f"{key} is not a known {what} (known: {known})")
-    if kind == "missing":
-        return Problem(label, f"{key} is missing; it is required")
-    if kind == "ketareport_contradiction":
-        return Problem(label, detail["msg"])
-    if kind == "ketareport":
-        expected = detail["msg"]
-    elif kind == "greater_than_equal":
-        expected = f"must be at least {detail['ctx']['ge']}"
-    else:
-        expected = _EXPECTED.get(kind, detail["msg"])
-    value = repr(_dates_as_text(detail.get("input")))
-    return Problem(label, f"{key} is {value}; {expected}", value=value)
+def _problem(label: str, error: Error) -> Problem:
+    """One error as a Problem: ``study.yml: analysis.conf_level is 1.5; must be strictly between 0 and 1``."""
+    key = _key_path(error.location)
+    if error.kind == "unknown":
+        what = "block" if len(error.location) == 1 else "option"
+        return Problem(label, f"{key} is not a known {what} (known: {error.expected})")
+    if error.kind == "missing":
+        return Problem(label, f"{key} {error.expected}")
+    if error.kind == "contradiction":
+        return Problem(label, error.expected)
+    value = repr(_dates_as_text(error.given))
+    return Problem(label, f"{key} is {value}; {error.expected}", value=value)
 
 
 def _dates_as_text(value: Any) -> Any:
@@ -71,15 +48,3 @@ def _dates_as_text(value: Any) -> Any:
     if isinstance(value, list):
         return [_dates_as_text(item) for item in value]
     return value.isoformat() if isinstance(value, dt.date) else value
-
-
-def _known_keys(root: type[BaseModel], location: tuple) -> list[str]:
-    """The keys allowed at a place in study.yml, for the message about an unknown one."""
-    model = root
-    for part in location:
-        if isinstance(part, int):
-            continue
-        annotation = model.model_fields[part].annotation
-        candidates = [annotation, *getattr(annotation, "__args__", ())]
-        model = next(c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel))
-    return sorted(model.model_fields)

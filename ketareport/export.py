@@ -1,8 +1,12 @@
 """The analysis table handed to the independent R program (``reproduce.R``).
 
-After validation and exclusions: one row per analysed infusion, plus one row
-per patient without an analysed infusion (``infusion_id`` and ``reduction``
-empty), so that R sees every patient's relief data. Columns:
+After validation and exclusions: one row per analysed infusion (ordered by
+``infusion_id``), then one row per patient without an analysed infusion
+(``infusion_id`` and ``reduction`` empty; ordered by ``patient_id``), so that
+R sees every patient's relief data. Ordered by the ids (text order), not by
+the order the rows were stored in, the table is the same from files and
+from a database holding the same rows (:mod:`ketareport.sources.report_inputs`
+fetches it from the engine). Columns:
 ``patient_id, index_group, infusion_id, reduction, relief_duration_days,
 relief_ongoing``; booleans as R's ``TRUE``/``FALSE``, missing as an empty
 cell. Numbers are written as the shortest text that reads back to the same
@@ -24,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from .cohort import Cohort
+from .config import AnalysisOptions
 from .output import write_atomic
 
 ANALYSIS_TABLE_COLUMNS = ("patient_id", "index_group", "infusion_id", "reduction", "relief_duration_days", "relief_ongoing")
@@ -31,7 +36,7 @@ _R_LOGICAL = {True: "TRUE", False: "FALSE"}
 
 
 def analysis_table(cohort: Cohort) -> pd.DataFrame:
-    """The analysed infusions, then the patients without one (reduction NaN)."""
+    """The analysed infusions, then the patients without one (reduction NaN), from the cohort."""
     patients = cohort.patients.set_index("patient_id")
     analysed = cohort.analyzed_infusions[["patient_id", "infusion_id", "reduction"]]
     without = patients.index[patients["n_infusions_analyzed"] == 0]
@@ -44,25 +49,29 @@ def analysis_table(cohort: Cohort) -> pd.DataFrame:
     rows["index_group"] = rows["patient_id"].map(patients["is_index"]).astype(bool)
     rows["relief_duration_days"] = rows["patient_id"].map(patients["relief_duration_days"]).astype(float)
     rows["relief_ongoing"] = rows["patient_id"].map(patients["relief_ongoing"]).astype(bool)
-    return rows[list(ANALYSIS_TABLE_COLUMNS)]
+    return in_table_order(rows)
 
 
-def analysis_csv(cohort: Cohort) -> str:
-    """``analysis.csv`` as text (float64 columns: pandas writes numpy's shortest round-trip repr)."""
-    table = analysis_table(cohort).copy()
+def in_table_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """The analysis table's columns and row order: analysed infusions by infusion_id, then the patients without
+    one by patient_id; the file path and the database path both end here."""
+    without = rows["infusion_id"].isna()
+    ordered = pd.concat([rows[~without].sort_values("infusion_id", kind="stable"),
+                         rows[without].sort_values("patient_id", kind="stable")], ignore_index=True)
+    return ordered[list(ANALYSIS_TABLE_COLUMNS)]
+
+
+def analysis_csv(table: pd.DataFrame) -> str:
+    """``analysis.csv`` as text, from :func:`analysis_table` (float64 columns: pandas writes numpy's shortest
+    round-trip repr)."""
+    table = table.copy()
     for column in ("index_group", "relief_ongoing"):
         table[column] = table[column].map(_R_LOGICAL)
     return table.to_csv(index=False, lineterminator="\n", na_rep="")
 
 
-def write_analysis_csv(cohort: Cohort, path: Path) -> Path:
-    """Write ``analysis.csv`` atomically."""
-    return write_atomic(path, analysis_csv(cohort))
-
-
-def analysis_options(cohort: Cohort) -> dict:
+def analysis_options(options: AnalysisOptions) -> dict:
     """The options reproduce.R reads (its ``options.json``)."""
-    options = cohort.options
     return {
         "conf_level": options.conf_level,
         "difference_test": options.difference_test,
@@ -74,9 +83,9 @@ def analysis_options(cohort: Cohort) -> dict:
     }
 
 
-def write_analysis_files(cohort: Cohort, folder: Path) -> tuple[Path, Path]:
-    """``analysis.csv`` and ``options.json`` in ``folder``."""
-    table = write_analysis_csv(cohort, Path(folder) / "analysis.csv")
+def write_analysis_files(table: pd.DataFrame, options: AnalysisOptions, folder: Path) -> tuple[Path, Path]:
+    """``analysis.csv`` (the analysis table) and ``options.json`` in ``folder``, atomically."""
+    written = write_atomic(Path(folder) / "analysis.csv", analysis_csv(table))
     # json writes floats with repr too: full precision.
-    options = write_atomic(Path(folder) / "options.json", json.dumps(analysis_options(cohort), indent=2) + "\n")
-    return table, options
+    written_options = write_atomic(Path(folder) / "options.json", json.dumps(analysis_options(options), indent=2) + "\n")
+    return written, written_options

@@ -154,6 +154,8 @@ VAS_WIDTH, VAS_HEIGHT = 374.0, 259.0
 
 def _vas(run: AnalysisRun, display: str, count: CountText, fewest_in_band: int = 1) -> str:
     reductions = run.patient_reductions
+    if reductions is None:
+        raise ValueError("this run of a database fetched no data for Figure 2: run_analysis(..., report=True)")
     options, vas = run.config.analysis, run.results.vas
     groups = [
         (options.index_label, reductions.index, vas.index, "circle", INDEX_COLOUR, INDEX_COLOUR),

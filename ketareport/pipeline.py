@@ -28,6 +28,8 @@ from .sources import engine_for
 from .validate import Dataset, DateBound, InfusionDates, validate_dataset
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .patient_reductions import PatientReductions
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
@@ -53,6 +55,16 @@ class AnalysisRun:
     def document(self) -> dict[str, Any]:
         """The plain-data tree of ``results.json`` / ``results.rds``."""
         return results_document(self.results, self.provenance, self.config.as_dict())
+
+    database = None
+    """A run of files was read in no database engine (:attr:`ketareport.sources.run.SourceRun.database`)."""
+
+    @cached_property
+    def analysis_table(self) -> pd.DataFrame:
+        """The table the R cross-check reads (:func:`ketareport.export.analysis_table`)."""
+        from .export import analysis_table
+
+        return analysis_table(self.cohort)
 
     @cached_property
     def patient_reductions(self) -> PatientReductions:
@@ -80,15 +92,17 @@ class PreparedCohort:
 
 def prepare_cohort(
     dataset_path: Path, config_path: Path | None = None, *, progress: Progress = _silent,
+    config: StudyConfig | None = None,
 ) -> PreparedCohort:
     """Load and validate a dataset and build its cohort; stop when there is nothing to analyse.
 
-    Raises :class:`~ketareport.errors.ConfigInvalid` or
+    ``config``, when the caller has read it already, is used instead of
+    reading the configuration again. Raises :class:`~ketareport.errors.ConfigInvalid` or
     :class:`~ketareport.errors.DatasetInvalid` listing every problem, and
     :class:`~ketareport.errors.NothingToAnalyse` (see :func:`require_analysable`).
     """
     dataset_path = Path(dataset_path)
-    config = resolve_config(dataset_path, config_path)
+    config = resolve_config(dataset_path, config_path) if config is None else config
     progress(f"reading {dataset_path}")
     tables = {"patients": config.data.patients, "infusions": config.data.infusions}
     raw = rename_columns(load_dataset(dataset_path, tables), config.data.columns)
@@ -155,14 +169,19 @@ def run_analysis(
     command: list[str] | None = None,
     progress: Progress = _silent,
     engine: str | None = None,
+    report: bool = False,
+    cross_check: bool = False,
 ) -> AnalysisRun:
     """Load, validate and analyse a dataset (:func:`prepare_cohort`, then the statistics).
 
     A dataset in a database engine (a DuckDB file, a ``postgresql://`` URL,
     ``engine`` or the configuration's ``data.engine``) is checked and
     analysed in that engine instead (:mod:`ketareport.sources`); the result
-    then holds no row-level tables. Either way, what is valid but probably not
-    meant (:func:`~ketareport.check.cohort_warnings`) goes to ``progress``.
+    then holds no row-level tables, only what was asked for beyond the
+    results: Figure 2's data (``report``) and the analysis table of the R
+    cross-check (``cross_check``; the analysed rows). Either way, what is
+    valid but probably not meant (:func:`~ketareport.check.cohort_warnings`)
+    goes to ``progress``.
     """
     location = os.fspath(dataset_path)  # a URL keeps its "//", which a Path would fold
     dataset_path = Path(dataset_path)
@@ -171,9 +190,10 @@ def run_analysis(
     if database is not None:
         from .sources.run import run_source_analysis  # the database path's modules: not imported for files
 
-        run = run_source_analysis(location, database, config, infusion_date_limits(config), command=command, progress=progress)
+        run = run_source_analysis(location, database, config, infusion_date_limits(config), command=command,
+                                  progress=progress, report=report, cross_check=cross_check)
     else:
-        prepared = prepare_cohort(dataset_path, config_path, progress=progress)
+        prepared = prepare_cohort(dataset_path, config_path, progress=progress, config=config)
         progress("analysing")
         results = analyze_cohort(prepared.cohort)
         config, raw = prepared.config, prepared.raw

@@ -131,10 +131,27 @@ def recorded_command(arguments: list[str]) -> str:
             continue
         elif argument.startswith("--") and "=" in argument:
             option, value = argument.split("=", 1)
-            recorded.append(f"{option}={relative_path(value)}")
+            recorded.append(f"{option}={relative_path(without_password(value))}")
         else:
-            recorded.append(relative_path(argument))
+            recorded.append(relative_path(without_password(argument)))
     return shlex.join(recorded)
+
+
+def without_password(text: str) -> str:
+    """A database URL's password as ``***`` (``postgresql://analyst:***@host/db``, ``...?password=***``); any other
+    text as given."""
+    if "://" not in text:
+        return text
+    import re
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(text)
+    query = re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query)
+    if not parts.password and query == parts.query:
+        return text  # rebuilt, duckdb:///path would lose its empty host
+    if parts.password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    return urlunsplit(parts._replace(query=query))
 
 
 def relative_path(path: str) -> str:

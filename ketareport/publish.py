@@ -204,7 +204,7 @@ def publish(
             from .pipeline import run_analysis
             from .present.suppress import with_threshold
 
-            run = run_analysis(source, config_path, command=command, progress=progress)
+            run = run_analysis(source, config_path, command=command, progress=progress, report=True)
             run = with_threshold(run, suppress_below)
             threshold = _threshold(run.config)
             document = run.document()

@@ -160,10 +160,15 @@ def section_files(context: ReportContext, exhibits: dict[str, str]) -> dict[str,
         ["Files read, with their SHA-256 digests.", "", "| File | Size | SHA-256 |", separator,
          *(f"| {escape_markdown(name)} | {escape_markdown(size)} | {digest} |" for name, size, digest in files)]
     )
-    appendix_blocks = [
-        "### Input files", input_table,
+    digest = (
+        f"Data digest (the title page and the page footers print its first digits): {code_span(appendix.data_digest)}. "
+        + escape_markdown(appendix.digest_method) if appendix.digest_method else
         "Data digest (SHA-256 of the data files\u2019 `sha256sum` listing; the title page and the page footers print "
-        f"its first digits): {code_span(appendix.data_digest)}",
+        f"its first digits): {code_span(appendix.data_digest)}"
+    )
+    appendix_blocks = [
+        "### Input files", *([escape_markdown(appendix.data_source)] if appendix.data_source else []), input_table,
+        digest,
         pairs_table("Rows read.", ("Table", "Rows"), appendix.row_counts).rstrip("\n"),
         "### Command and environment",
         f"Generated {_var('appendix.generated_at')} by:",

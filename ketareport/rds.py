@@ -207,7 +207,7 @@ _UTF8_FLAGS = CHARACTER_ELEMENT | (UTF8 << 12)
 
 
 SHORT_LIST = 256
-"""Lists of text up to this length are encoded string by string, longer ones through Arrow."""
+"""Lists and columns of text up to this length are encoded string by string, longer ones through Arrow."""
 STRING_CHUNK = 1 << 16
 """Strings written per piece, so that a million ids never exist twice over in memory."""
 
@@ -217,13 +217,16 @@ def _string_elements(parts: list[bytes], values: Any) -> None:
     text (a data frame's column; missing = NA).
 
     Each element is a header (flags, byte length; -1 for NA) followed by its
-    UTF-8 bytes. A short list is encoded string by string (the results tree
-    has hundreds of lists of one name, where Arrow's per-call cost would
-    dominate); a column or a long list (the excluded ids) is laid out in
-    pieces with whole-array numpy operations over Arrow's offsets and data
-    buffers (:func:`_string_piece`).
+    UTF-8 bytes. A short list or column is encoded string by string (the
+    results tree has hundreds of lists of one name, and the demo's columns a
+    few dozen rows, where Arrow's per-call cost would dominate); a long one
+    (the excluded ids, the analysed infusions of a large study) is laid out
+    in pieces with whole-array numpy operations over Arrow's offsets and
+    data buffers (:func:`_string_piece`).
     """
-    if isinstance(values, list) and len(values) <= SHORT_LIST:
+    if len(values) <= SHORT_LIST:
+        if not isinstance(values, list):
+            values = [None if missing else value for value, missing in zip(values.tolist(), values.isna().tolist())]
         parts.append(b"".join(_string_element(value) for value in values))
         return
     import pyarrow as pa

@@ -87,7 +87,8 @@ class _Column:
                 raw = raw.iloc[:, 0]
             self.raw = raw
             self.text = raw.astype("string").str.strip()
-            self.missing = (raw.isna() | self.text.isna() | self.text.isin(MISSING_TEXT)).to_numpy()
+            # Or-ed as arrays: three Series operations (index checks and all) per column cost more than the masks.
+            self.missing = raw.isna().to_numpy() | self.text.isna().to_numpy() | self.text.isin(MISSING_TEXT).to_numpy()
         else:
             length = len(table.frame)
             self.raw = pd.Series([None] * length, dtype=object)

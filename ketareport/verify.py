@@ -210,6 +210,10 @@ def run_reproduce_r(rscript: str, work_dir: Path) -> Path:
 def cross_check(run: AnalysisRun, work_dir: Path) -> VerificationReport:
     """Run reproduce.R on the run's analysis table in ``work_dir`` and compare.
 
+    The table is ``run.analysis_table``: from files, made from the cohort;
+    from a database, the analysed rows fetched from the engine
+    (:func:`ketareport.pipeline.run_analysis` with ``cross_check=True``).
+
     Leaves ``analysis.csv``, ``options.json``, ``reproduce.R`` and
     ``r_estimates.csv`` in ``work_dir``, so that the check can be rerun by
     hand. Raises :class:`RNotAvailable` when Rscript, lme4 or jsonlite is
@@ -223,7 +227,7 @@ def cross_check(run: AnalysisRun, work_dir: Path) -> VerificationReport:
     version, packages = r_environment(rscript)
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
-    write_analysis_files(run.cohort, work_dir)
+    write_analysis_files(run.analysis_table, run.config.analysis, work_dir)
     r_output = run_reproduce_r(rscript, work_dir)
     rows = compare(estimates_csv(run.results.estimates()), r_output.read_text(encoding="utf-8"))
     return VerificationReport(rows=rows, r_version=version, r_packages=packages)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from .context import Appendix, Table, TableRow
+from .context import VAS_BAND_CM, Appendix, Table, TableRow
 from .files import data_file_names
 from .formats import MINUS, MISSING, format_count
 
@@ -54,8 +54,29 @@ def appendix(run: AnalysisRun, verification: VerificationReport | None) -> Appen
         generated_at=provenance.generated_at + (" (SOURCE_DATE_EPOCH)" if provenance.source_date_epoch else ""),
         versions=versions, verification_summary=summary,
         verification_failed=verification is not None and not verification.all_agree, verification_table=table,
-        verification_versions=r_versions,
+        verification_versions=r_versions, **_database(run, verification),
     )
+
+
+def _database(run: AnalysisRun, verification: VerificationReport | None) -> dict[str, str]:
+    """The appendix's statement of where a database run's tables were read, what came back, and how their digest
+    was made (no file to hash on a server)."""
+    database = run.database
+    if database is None:
+        return {}
+    reductions = run.patient_reductions
+    figure = ("the analysed patients’ mean reductions" if reductions is not None and reductions.index.means is not None
+              else f"per group, the number of patients in each {VAS_BAND_CM:g} cm band of mean reduction")
+    source = (f"The data were checked and analysed in {database.engine}, where they are kept: tables "
+              f"{database.patients_table} and {database.infusions_table} of {database.location}. Only aggregates came "
+              f"back from there, with the ids the results list, Figure 2’s data ({figure})"
+              + (" and the analysed rows that the cross-check in R reads." if verification is not None else "."))
+    if not database.row_digest:
+        return {"data_source": source}
+    method = (f"{database.engine} computed it from the rows, whatever their order: each row of each table hashed by "
+              "the engine’s own hash function, per table the row count and two sums of the hashes, then the SHA-256 "
+              f"of those figures. The same rows give the same digest in {database.engine}.")
+    return {"data_source": source, "digest_method": method}
 
 
 def _full(value: float | None) -> str:

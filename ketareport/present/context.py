@@ -116,7 +116,8 @@ class Appendix:
     """Rows: file, SHA-256, size."""
     row_counts: list[list[str]]
     data_digest: str
-    """SHA-256 of the data files' ``sha256sum`` listing (the title page prints its first digits)."""
+    """SHA-256 of the data files' ``sha256sum`` listing, or of a database's row hashes (the title page prints its
+    first digits)."""
     attached_files: list[str]
     """The files the PDF carries as attachments, each also written beside it."""
     config_options: list[TableRow]
@@ -128,6 +129,12 @@ class Appendix:
     verification_failed: bool
     verification_table: Table | None
     verification_versions: list[list[str]]
+    data_source: str = ""
+    """For tables read in a database engine, a sentence naming the engine, the location (never a password) and
+    the tables; empty for files."""
+    digest_method: str = ""
+    """Sentences saying how a database's rows were digested, where no file was (PostgreSQL, Spark); empty when the
+    digest is of files (the templates then say so)."""
 
 
 @dataclass(frozen=True)

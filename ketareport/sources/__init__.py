@@ -50,3 +50,17 @@ def engine_for(dataset: str, engine: str | None = None) -> str | None:
     if text.lower().endswith(DUCKDB_SUFFIXES):
         return "duckdb"
     return None
+
+
+@dataclass(frozen=True)
+class DatabaseSource:
+    """Where a run's tables were read in an engine, as the report's appendix states it."""
+
+    engine: str
+    """``DuckDB``, ``PostgreSQL``, ``Spark``."""
+    location: str
+    """The DuckDB file, the database URL (never its password) or the Spark location, as given."""
+    patients_table: str
+    infusions_table: str
+    row_digest: bool
+    """The data digest is of the rows, computed by the engine (:mod:`.digest`), not of a file's bytes."""

@@ -113,7 +113,11 @@ def vas_aggregates(tables: CohortTables) -> VasAggregates:
 
 def analyse_source(typed: TypedSource, options: AnalysisOptions, labels: Mapping[str, str] | None = None) -> StudyResults:
     """Every result of the analysis, from aggregates the engine computes; ``labels`` is study.yml's diagnosis label map."""
-    tables = derive(typed)
+    return analyse_tables(derive(typed), options, labels)
+
+
+def analyse_tables(tables: CohortTables, options: AnalysisOptions, labels: Mapping[str, str] | None = None) -> StudyResults:
+    """:func:`analyse_source` on the cohort's tables already kept (:func:`derive`), which the caller queries again."""
     infusion_values, every_infusion = _infusion_summary(tables.infusions)
     patient_values = _patient_summary(tables.patients, options)
     require_analysable(int(patient_values["size:all"] or 0), every_infusion)

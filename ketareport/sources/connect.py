@@ -130,13 +130,9 @@ def _connect(spec: SourceSpec) -> tuple[Any, str, dict[str, str], Any]:
 
 def shown_location(location: str) -> str:
     """A location fit for a message: a URL's password is never printed."""
-    from urllib.parse import urlsplit, urlunsplit
+    from ..provenance import without_password
 
-    parts = urlsplit(location)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return location
+    return without_password(location)
 
 
 DUCKDB_CATALOG = "study"

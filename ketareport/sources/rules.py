@@ -344,6 +344,12 @@ def check_source(source: Source, dates: InfusionDates, index_diagnosis: str) -> 
     return TypedSource(source, patients_kept, kept.drop("broken", "unknown"))
 
 
+def typed_infusion_rows(source: Source, dates: InfusionDates) -> Any:
+    """The infusions typed as :func:`check_source` types them, with ``infusion_id`` and ``patient_id``, not kept:
+    for the one query that needs every analysed infusion's ids (the R cross-check's table), once the check passed."""
+    return _infusion_rules(source, [], dates)[1]
+
+
 def _patient_rules(source: Source, problems: list[Problem], index_diagnosis: str):
     import ibis
 

@@ -2,7 +2,9 @@
 
 The result is a :class:`SourceRun`: the configuration, the results and their
 provenance — the same result files as the file path writes, with no
-row-level table in memory.
+row-level table in memory — and, when asked, what the report and the R
+cross-check need beyond them (:mod:`.report_inputs`): Figure 2's data, and
+the analysis table R reads.
 """
 
 from __future__ import annotations
@@ -10,18 +12,23 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..config import StudyConfig
 from ..load import InputFile, sha256_file
+from ..patient_reductions import PatientReductions
 from ..provenance import DatasetProvenance, Provenance, provenance_of, relative_path
 from ..results import StudyResults, results_document
 from ..validate import InfusionDates
-from . import SourceSpec
-from .aggregate import analyse_source
+from . import DatabaseSource, SourceSpec
+from .aggregate import analyse_tables, derive
 from .connect import open_source, shown_location
 from .digest import row_digest
+from .report_inputs import analysis_table, figure_reductions
 from .rules import check_source
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ENGINE_NAMES = {"duckdb": "DuckDB", "postgres": "PostgreSQL", "spark": "Spark"}
 
@@ -33,6 +40,12 @@ class SourceRun:
     config: StudyConfig
     results: StudyResults
     provenance: Provenance
+    patient_reductions: PatientReductions | None = None
+    """Figure 2's data, fetched when the run is for a report."""
+    analysis_table: pd.DataFrame | None = None
+    """The analysed rows R reads (:mod:`ketareport.export`), fetched when the run is for the R cross-check."""
+    database: DatabaseSource | None = None
+    """The engine and the tables read (the file path's runs have None)."""
 
     def document(self) -> dict[str, Any]:
         """The plain-data tree of ``results.json`` / ``results.rds``."""
@@ -49,11 +62,12 @@ def source_spec(dataset: str, engine: str, config: StudyConfig) -> SourceSpec:
 
 def run_source_analysis(
     dataset: str, engine: str, config: StudyConfig, dates: InfusionDates, *, command: list[str] | None,
-    progress: Callable[[str], None],
+    progress: Callable[[str], None], report: bool = False, cross_check: bool = False,
 ) -> SourceRun:
     """Check and analyse the tables where they are; raises :class:`DatasetInvalid` listing every problem.
 
-    ``dates``: the infusion dates allowed (:func:`ketareport.pipeline.infusion_date_limits`).
+    ``dates``: the infusion dates allowed (:func:`ketareport.pipeline.infusion_date_limits`); ``report``: also
+    fetch Figure 2's data; ``cross_check``: also fetch the analysis table the R cross-check reads.
     """
     spec = source_spec(dataset, engine, config)
     progress(f"connecting to {ENGINE_NAMES[engine]}: {shown_location(dataset)}")
@@ -62,7 +76,16 @@ def run_source_analysis(
         progress(f"checking the data dictionary's rules in {ENGINE_NAMES[engine]}")
         typed = check_source(source, dates, config.analysis.index_diagnosis)
         progress(f"analysing in {ENGINE_NAMES[engine]}")
-        results = analyse_source(typed, config.analysis, config.labels)
+        tables = derive(typed)
+        results = analyse_tables(tables, config.analysis, config.labels)
+        reductions = rows = None
+        if report:
+            progress(f"fetching Figure 2's data from {ENGINE_NAMES[engine]}")
+            cohort = results.cohort
+            reductions = figure_reductions(tables.patients, cohort.n_index_analyzed, cohort.n_comparison_analyzed)
+        if cross_check:
+            progress(f"fetching the analysed rows for the R cross-check from {ENGINE_NAMES[engine]}")
+            rows = analysis_table(typed, tables.patients, dates)
         files = []
         local = Path(dataset.removeprefix("duckdb://"))
         if engine == "duckdb" and local.is_file():
@@ -75,8 +98,11 @@ def run_source_analysis(
     finally:
         source.close()
     dataset_provenance = DatasetProvenance(
-        path=shown_location(relative_path(dataset) if files else dataset), container=source.container, files=files,
+        # A local folder (Spark) or file relative to the working directory, as for files; a URL as given.
+        path=shown_location(relative_path(dataset)), container=source.container, files=files,
         rows={"patients": results.cohort.n_patients, "infusions": results.cohort.n_infusions},
         digest=digest,
     )
-    return SourceRun(config, results, provenance_of(dataset_provenance, config, command))
+    database = DatabaseSource(ENGINE_NAMES[engine], dataset_provenance.path, spec.patients_table, spec.infusions_table,
+                              row_digest=not files)
+    return SourceRun(config, results, provenance_of(dataset_provenance, config, command), reductions, rows, database)

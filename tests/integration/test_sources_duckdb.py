@@ -180,16 +180,6 @@ def test_analyze_command_on_a_duckdb_file(tmp_path):
 
 
 @pytest.mark.slow
-def test_render_refuses_a_database_with_exit_2(tmp_path):
-    database = csv_into_duckdb(DEMO, tmp_path / "study.duckdb")
-    completed = subprocess.run([sys.executable, "-m", "ketareport", "render", str(database), "--out", str(tmp_path / "out")],
-                               capture_output=True, text=True)
-    assert completed.returncode == 2
-    assert "only `ketareport analyze` runs there" in completed.stderr
-    assert not (tmp_path / "out").exists()
-
-
-@pytest.mark.slow
 def test_the_file_path_imports_no_engine(tmp_path):
     code = ("import sys; from ketareport.pipeline import run_analysis; run_analysis(sys.argv[1]); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ibis', 'duckdb', 'pyspark', 'psycopg')))")

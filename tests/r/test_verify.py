@@ -368,7 +368,7 @@ def test_analysis_table_has_every_analysed_infusion_and_every_patient(tmp_path):
     assert table["patient_id"].nunique() == run.results.cohort.n_patients
     without = table[table["reduction"].isna()]
     assert without["infusion_id"].isna().all() and len(without) == run.results.cohort.n_patients_not_analyzed
-    text = analysis_csv(run.cohort)
+    text = analysis_csv(run.analysis_table)
     back = pd.read_csv(io.StringIO(text), keep_default_na=False, dtype=str)
     assert set(back["index_group"]) == {"TRUE", "FALSE"} and set(back["relief_ongoing"]) <= {"TRUE", "FALSE"}
     # Full precision: every number reads back to the same double.
@@ -383,7 +383,7 @@ def test_analysis_export_covers_a_large_cohort(tmp_path):
     """One row per analysed infusion plus one per patient without one; its time is bench/bench_verify.py's."""
     write_demo(tmp_path / "large", patients=3000, seed=9, rdata=False)
     run = run_analysis(tmp_path / "large")
-    text = analysis_csv(run.cohort)
+    text = analysis_csv(run.analysis_table)
     assert text.count("\n") == 1 + run.results.cohort.n_infusions_analyzed + run.results.cohort.n_patients_not_analyzed
 
 

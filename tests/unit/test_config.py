@@ -210,3 +210,27 @@ def test_choices_are_read_in_any_case():
 
     config = parse_config(yaml.safe_load("report: {page_size: letter, status: FINAL}\nanalysis: {difference_test: Pooled}"), "s")
     assert (config.report.page_size, config.report.status, config.analysis.difference_test) == ("Letter", "final", "pooled")
+
+
+def test_yes_no_options_read_words_and_say_what_they_expect():
+    import yaml
+
+    from ketareport.config import parse_config
+
+    assert parse_config(yaml.safe_load("report: {publish_results: 'yes'}"), "s").report.publish_results is True
+    assert parse_config(yaml.safe_load("report: {publish_results: 'off'}"), "s").report.publish_results is False
+    with pytest.raises(ConfigInvalid) as error:
+        parse_config(yaml.safe_load("report: {publish_results: maybe}\ndata: {engine: oracle}"), "study.yml")
+    assert [str(problem) for problem in error.value.problems] == [
+        "study.yml: report.publish_results is 'maybe'; must be true or false",
+        "study.yml: data.engine is 'oracle'; must be one of duckdb, postgres, spark",
+    ]
+
+
+def test_a_configuration_never_changes_and_a_copy_says_what_it_was_given():
+    config = StudyConfig()
+    with pytest.raises(AttributeError):
+        config.analysis.conf_level = 0.9
+    report = config.report.model_copy(update={"suppress_below": 5})
+    assert (report.suppress_below, config.report.suppress_below) == (5, None)
+    assert "suppress_below" in report.given and "suppress_below" not in config.report.given

@@ -33,6 +33,7 @@ def test_the_file_pipeline_imports_neither_scipy_special_whole_nor_the_database_
     # database path's modules, and the presentation's, are for other commands.
     assert {"scipy.special", "numpy.f2py", "numpy.testing", "ketareport.sources.run"} & modules == set()
     assert {name for name in modules if name.startswith("ketareport.present")} == set()  # the render's
+    assert {name for name in modules if name.split(".")[0] in ("pydantic", "pydantic_core")} == set()  # config_schema instead
 
 
 @pytest.mark.parametrize("name", ["betaincinv", "ndtr", "ndtri", "stdtr", "stdtrit"])

@@ -23,6 +23,15 @@ def test_the_recorded_command_leaves_out_the_output_folder_and_makes_paths_relat
     assert recorded_command(["ketareport", "render", "/srv/study"]) == f"ketareport render {outside}"
 
 
+def test_the_recorded_command_never_holds_a_database_password():
+    assert recorded_command(["ketareport", "render", "postgresql://analyst:s3cret@warehouse/research", "--verify"]) \
+        == "ketareport render 'postgresql://analyst:***@warehouse/research' --verify"
+    assert recorded_command(["ketareport", "render", "postgresql://analyst@/research?host=/run/pg&password=s3cret"]) \
+        == "ketareport render 'postgresql://analyst@/research?host=/run/pg&password=***'"
+    assert recorded_command(["ketareport", "render", "duckdb:///srv/study.duckdb"]) \
+        == "ketareport render duckdb:///srv/study.duckdb"
+
+
 SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10">\n'
     '<defs><path id="glyph-a" d="M0 0"/><clipPath id="clip1"><rect width="5" height="5"/></clipPath></defs>\n'

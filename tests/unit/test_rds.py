@@ -12,8 +12,10 @@ TEXTS = ["P001", None, "", "é", "日本", "a—b", "plain ascii", None, "x" * 3
 
 
 @pytest.mark.parametrize("dtype", ["string[python]", "string[pyarrow]", object])
-def test_text_columns_round_trip_with_na_and_utf8_across_pieces(tmp_path, monkeypatch, dtype):
+@pytest.mark.parametrize("short_list", [0, rds.SHORT_LIST])  # through Arrow in pieces; string by string
+def test_text_columns_round_trip_with_na_and_utf8_across_pieces(tmp_path, monkeypatch, dtype, short_list):
     monkeypatch.setattr(rds, "STRING_CHUNK", 4)  # pieces that split the column, and one that ends mid-way
+    monkeypatch.setattr(rds, "SHORT_LIST", short_list)
     column = pd.Series(TEXTS * 3, dtype=dtype)
     path = tmp_path / "frame.rds"
     rds.write_rds(path, pd.DataFrame({"text": column.iloc[2:].reset_index(drop=True)}))
@@ -40,3 +42,12 @@ def test_a_long_list_of_text_goes_through_arrow_with_the_same_result(tmp_path):
     read = rdata.read_rds(path)
     assert [str(value) for value in read["excluded_infusion_ids"]] == ids
     assert [str(value) for value in read["few"]] == ids[:3]
+
+
+def test_a_column_is_the_same_bytes_string_by_string_and_through_arrow(monkeypatch):
+    column = pd.Series(TEXTS * 3, dtype="string[pyarrow]")
+    by_string, through_arrow = [], []
+    rds._string_elements(by_string, column)
+    monkeypatch.setattr(rds, "SHORT_LIST", 0)
+    rds._string_elements(through_arrow, column)
+    assert b"".join(by_string) == b"".join(through_arrow)
