@@ -24,7 +24,7 @@ import click
 from . import __version__
 from .console import (
     KetareportGroup, check_source_date_epoch, dataset_options, engine_option, global_options, imports_without_gc, listing,
-    progress,
+    progress, run_program,
 )
 from .errors import VerificationMismatch
 
@@ -443,5 +443,6 @@ def diff(old: Path, new: Path, html_path: Path | None) -> None:
         write_atomic(html_path, diff_html(changes, f"Changes from {old.name} to {new.name}") + "\n")
 
 
-if __name__ == "__main__":
-    main()
+def run() -> None:
+    """The ``ketareport`` program: its console script and ``python -m ketareport`` (tests call :func:`main`)."""
+    run_program(main)
