@@ -21,6 +21,8 @@ from ketareport.export import analysis_csv
 from ketareport.figures import render_figures
 from ketareport.patient_reductions import POINTS_UP_TO
 from ketareport.pipeline import run_analysis
+from ketareport.present.appendix import appendix
+from ketareport.present.context import VAS_BAND_CM
 from ketareport.present.suppress import figures_as_protected, with_threshold
 
 from ..conftest import DEMO
@@ -145,8 +147,9 @@ def test_figure_2_of_large_groups_from_duckdb_is_the_file_path_s(large, tmp_path
     runs = {"files": run_analysis(large), "duckdb": run_analysis(csv_into_duckdb(large, tmp_path / "large.duckdb"), report=True)}
     cohort = runs["files"].results.cohort
     assert min(cohort.n_index_analyzed, cohort.n_comparison_analyzed) > POINTS_UP_TO
-    # The engine returned band counts only, not a row per patient.
+    # The engine returned band counts only, not a row per patient, and the appendix says so.
     assert runs["duckdb"].patient_reductions.index.means is None
+    assert f"the number of patients in each {VAS_BAND_CM:g} cm band" in appendix(runs["duckdb"], None).data_source
     svgs = {}
     for name, run in runs.items():
         if suppress_below is None:
