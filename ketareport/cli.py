@@ -23,7 +23,8 @@ import click
 
 from . import __version__
 from .console import (
-    KetareportGroup, check_source_date_epoch, dataset_options, engine_option, global_options, listing, progress, run_program,
+    KetareportGroup, check_source_date_epoch, dataset_options, engine_option, global_options, imports_without_gc, listing,
+    progress, run_program,
 )
 from .errors import VerificationMismatch
 
@@ -73,7 +74,8 @@ def analyze(dataset: str, out_dir: Path, config_path: Path | None, engine: str |
     from .output import StagedOutput, check_writable
 
     check_writable(out_dir)  # before the heavy imports and the analysis: a bad folder fails at once
-    from .pipeline import run_analysis, write_results
+    with imports_without_gc():
+        from .pipeline import run_analysis, write_results
 
     run = run_analysis(dataset, config_path, progress=progress, engine=engine)
     with StagedOutput(out_dir) as staged:
@@ -444,7 +446,3 @@ def diff(old: Path, new: Path, html_path: Path | None) -> None:
 def run() -> None:
     """The ``ketareport`` program: its console script and ``python -m ketareport`` (tests call :func:`main`)."""
     run_program(main)
-
-
-if __name__ == "__main__":
-    run()

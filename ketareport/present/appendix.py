@@ -67,10 +67,12 @@ def _database(run: AnalysisRun, verification: VerificationReport | None) -> dict
     reductions = run.patient_reductions
     figure = ("the analysed patients’ mean reductions" if reductions is not None and reductions.index.means is not None
               else f"per group, the number of patients in each {VAS_BAND_CM:g} cm band of mean reduction")
+    fetched = ["the ids the results list", f"the data Figure 2 draws ({figure})"]
+    if verification is not None:
+        fetched.append("the analysed rows that the cross-check in R reads")
     source = (f"The data were checked and analysed in {database.engine}, where they are kept: tables "
               f"{database.patients_table} and {database.infusions_table} of {database.location}. Only aggregates came "
-              f"back from there, with the ids the results list, Figure 2’s data ({figure})"
-              + (" and the analysed rows that the cross-check in R reads." if verification is not None else "."))
+              f"back from there, with {', '.join(fetched[:-1])} and {fetched[-1]}.")
     if not database.row_digest:
         return {"data_source": source}
     method = (f"{database.engine} computed it from the rows, whatever their order: each row of each table hashed by "

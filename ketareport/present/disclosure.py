@@ -119,6 +119,11 @@ def protection(results, threshold: int, listed: list[tuple[str, int]]) -> tuple[
             decided[("side_effects", "any")] = COMPLEMENT
     if hidden_count(vas.overall.n - vas.n_patients_improved, threshold):
         decided["n_patients_improved"] = COMPLEMENT  # the analysed minus those improved is small
+    for name, n in ((("premedication", "midazolam"), cohort.n_infusions_midazolam),
+                    (("premedication", "ondansetron"), cohort.n_infusions_ondansetron),
+                    (("premedication", "both"), cohort.n_infusions_premedication_recorded)):
+        if hidden_count(cohort.n_infusions - n, threshold):
+            decided[name] = COMPLEMENT  # "given before 360 of the 369 infusions" says 9 were not
     few = {key for key in ("overall", "index", "comparison") if hidden_count(getattr(vas, key).n, threshold)}
     groups = bool(few & {"index", "comparison"})
     if groups:

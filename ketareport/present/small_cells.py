@@ -62,37 +62,52 @@ def determined(cells: set[Cell], equations: list[Equation]) -> set[Cell]:
     matrix = np.array([row for row in rows if any(row)], dtype=float).reshape(-1, len(unknowns))
     if matrix.shape[0] == 0:
         return set()
-    rank = np.linalg.matrix_rank(matrix)
-    found = set()
-    for cell, position in index.items():
-        unit = np.zeros((1, len(unknowns)))
-        unit[0, position] = 1.0
-        if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
-            found.add(cell)
-    return found
+    # A cell is determined when no solution of the homogeneous system moves it: its row of a null-space basis is 0.
+    _, singular, vt = np.linalg.svd(matrix)
+    tolerance = singular.max(initial=0.0) * max(matrix.shape) * np.finfo(float).eps
+    rank = int((singular > tolerance).sum())
+    null_space = vt[rank:].T
+    return {cell for cell, position in index.items() if not np.any(np.abs(null_space[position]) > 1e-9)}
 
 
 def complementary(values: dict[Cell, int], hidden: set[Cell], equations: list[Equation],
-                  protected: frozenset[Cell] = frozenset(), unprinted: frozenset[Cell] = frozenset()) -> set[Cell]:
+                  protected: frozenset[Cell] = frozenset(), unprinted: frozenset[Cell] = frozenset(),
+                  last: frozenset[Cell] = frozenset()) -> set[Cell]:
     """Rule 3: hide further cells until no hidden cell follows from the equations and the printed cells.
 
     The cell hidden next is the smallest printed non-zero cell of an equation that holds an exposed cell
     (else of any equation with a hidden cell); ``protected`` cells (the cohort's totals) are never chosen.
     ``unprinted`` cells are quantities the report never prints (a group's patients without an analysed
     infusion): unknown to the reader, so they link equations without being cells to hide; one of them that
-    must stay hidden itself is passed in ``hidden`` as well.
+    must stay hidden itself is passed in ``hidden`` as well. ``last`` cells (group sizes, which every statistic
+    of the group would then have to follow) are chosen only when an equation offers no other.
     """
     hidden = set(hidden)
+    # Cells that follow from the protected totals and the zeros alone (a category every patient has is the total):
+    # hiding one protects nothing, so none is chosen.
+    pinned = determined({cell for cell, n in values.items() if n != 0} - protected, equations)
     while True:
         exposed = determined(hidden | unprinted, equations) - (unprinted - hidden)
         if not exposed:
             return hidden
         cell = min(exposed, key=repr)
-        for scope in ([e for e in equations if cell in e], [e for e in equations if hidden & e.keys()]):
-            candidates = {other for equation in scope for other in equation
-                          if other not in hidden | protected | unprinted and values[other] != 0}
+        own = [e for e in equations if cell in e]
+
+        def printed(scope: list[Equation]) -> set[Cell]:
+            return {other for equation in scope for other in equation
+                    if other not in hidden | protected | unprinted | pinned and values[other] != 0}
+
+        for scope in (own, [e for e in equations if hidden & e.keys()]):
+            candidates = printed(scope)
             if candidates:
-                hidden.add(min(candidates, key=lambda other: (values[other], repr(other))))
+                if scope is own and candidates <= last:
+                    # Rather than a group size: a cell of an equation that determines a hidden cell beside this one.
+                    linked = {other for e in own for other in e if other in hidden | unprinted and other != cell}
+                    candidates = (printed([e for e in equations if linked & e.keys()]) - last) or candidates
+                ranked = sorted(candidates, key=lambda other: (other in last, values[other], repr(other)))
+                # Not a cell that would follow from the printed ones even hidden (one equal to a protected total).
+                hidden.add(next((other for other in ranked
+                                 if other not in determined(hidden | unprinted | {other}, equations)), ranked[0]))
                 break
         else:
             raise ValueError(f"cannot protect {cell!r}: no printed cell left to hide beside it")
@@ -109,15 +124,10 @@ class TableSuppression:
     """Continuous cells summarising fewer than N values."""
 
 
-def characteristics_suppression(table: CharacteristicsTable, threshold: int) -> TableSuppression:
-    """Rules 1 to 3 on Table 1 or 2 alone: counts, group sizes and the equations between them."""
-    values, equations, few = _characteristics_system(table, threshold)
-    primary = {cell for cell, n in values.items() if hidden_count(n, threshold)}
-    return TableSuppression(complementary(values, primary, equations, frozenset({("n", "all")})), few)
-
-
-def _characteristics_system(table: CharacteristicsTable, threshold: int) -> tuple[dict[Cell, int], list[Equation], set[Cell]]:
-    """A characteristics table's printed counts, the equations between them, and its summaries of few."""
+def _characteristics_system(table: CharacteristicsTable, threshold: int
+                            ) -> tuple[dict[Cell, int], list[Equation], set[Cell], set[Cell]]:
+    """A characteristics table's printed counts, the equations between them, its summaries of few, and the
+    counts it never prints but gives: a category's complement (the column's size minus its count)."""
     keys = [column.key for column in table.columns]
     values: dict[Cell, int] = {("n", column.key): column.n for column in table.columns}
     equations: list[Equation] = [{("n", "index"): 1, ("n", "comparison"): 1, ("n", "all"): -1}]
@@ -131,11 +141,23 @@ def _characteristics_system(table: CharacteristicsTable, threshold: int) -> tupl
             sections.setdefault(row.section, []).append(position)
         else:
             few |= {(position, key) for key in keys if hidden_count(row.cells[key].n, threshold)}
+    complements: set[Cell] = set()
     for positions in sections.values():
         # A characteristic whose categories add up to the group size in every column partitions the group.
         if all(sum(values[(p, key)] for p in positions) == values[("n", key)] for key in keys):
             equations += [{**{(p, key): 1 for p in positions}, ("n", key): -1} for key in keys]
-    return values, equations, few
+            continue
+        # Otherwise each category is a yes/no of its own: "12 of 18 had opioids" says 6 had not, a count like any
+        # other, which must not be small. It is never printed (a reader works it out).
+        # Only a small one enters the system: unknown and in one equation only, a larger one constrains nothing.
+        for p in positions:
+            for key in keys:
+                if hidden_count(values[("n", key)] - values[(p, key)], threshold):
+                    cell = ("not", p, key)
+                    values[cell] = values[("n", key)] - values[(p, key)]
+                    equations.append({(p, key): 1, cell: 1, ("n", key): -1})
+                    complements.add(cell)
+    return values, equations, few, complements
 
 
 # ------------------------------------------------ the report as a whole --
@@ -195,10 +217,12 @@ def report_suppression(results, threshold: int) -> ReportSuppression:
     values: dict[Cell, int] = {}
     equations: list[Equation] = []
     few: dict[str, set[Cell]] = {}
+    unprinted: set[Cell] = set()
     for name, table in (("patients", results.patient_characteristics), ("infusions", results.infusion_characteristics)):
-        table_values, table_equations, few[name] = _characteristics_system(table, threshold)
+        table_values, table_equations, few[name], complements = _characteristics_system(table, threshold)
         values |= {(name, cell): n for cell, n in table_values.items()}
         equations += [{(name, cell): c for cell, c in equation.items()} for equation in table_equations]
+        unprinted |= {(name, cell) for cell in complements}
     cell = {name: SAME_CELL.get(name, name) for name in COHORT_COUNTS}
     # Nothing left out: the analysed are all identified, one number printed twice (a cohort total, never hidden).
     if not cohort.n_patients_not_analyzed:
@@ -208,7 +232,6 @@ def report_suppression(results, threshold: int) -> ReportSuppression:
     for name in COHORT_COUNTS:
         values[cell[name]] = getattr(cohort, name)
     # Patients without an analysed infusion, by group: never printed, but they link Table 1 to the analysed.
-    unprinted: set[Cell] = set()
     if cohort.n_patients_not_analyzed:
         unknown = {key: ("not analysed", key) for key in ("index", "comparison")}
         unprinted = set(unknown.values())
@@ -241,9 +264,17 @@ def report_suppression(results, threshold: int) -> ReportSuppression:
         values |= {(*key, "x"): outcome.x, (*key, "n"): outcome.n_evaluable,
                    (*key, "not_evaluable"): outcome.n_censored_not_evaluable}
         equations.append({recorded: 1, (*key, "n"): -1, (*key, "not_evaluable"): -1})
+        if hidden_count(outcome.n_evaluable - outcome.x, threshold):
+            # "21 of 28" says 7 evaluable patients had no such relief: never printed, protected when small.
+            values[(*key, "without")] = outcome.n_evaluable - outcome.x
+            equations.append({(*key, "n"): 1, (*key, "x"): -1, (*key, "without"): -1})
+            unprinted.add((*key, "without"))
     small = {c for c, n in values.items() if hidden_count(n, threshold)}
+    sizes = {cell[name] for name in ("n_index", "n_comparison", "n_patients_analyzed", "n_index_analyzed",
+                                     "n_comparison_analyzed", "n_infusions_analyzed", "n_index_infusions_analyzed",
+                                     "n_comparison_infusions_analyzed")}
     hidden = complementary(values, small, equations, frozenset({cell["n_patients"], cell["n_infusions"]}),
-                           frozenset(unprinted))
+                           frozenset(unprinted), frozenset(sizes))
     tables = {name: TableSuppression({c[1] for c in hidden if isinstance(c, tuple) and c[0] == name}, few[name])
               for name in ("patients", "infusions")}
     names: dict[Hashable, Cell] = {name: cell[name] for name in COHORT_COUNTS}

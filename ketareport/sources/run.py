@@ -98,7 +98,8 @@ def run_source_analysis(
     finally:
         source.close()
     dataset_provenance = DatasetProvenance(
-        path=shown_location(relative_path(dataset) if files else dataset), container=source.container, files=files,
+        # A local folder (Spark) or file relative to the working directory, as for files; a URL as given.
+        path=shown_location(relative_path(dataset)), container=source.container, files=files,
         rows={"patients": results.cohort.n_patients, "infusions": results.cohort.n_infusions},
         digest=digest,
     )

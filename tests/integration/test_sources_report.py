@@ -21,6 +21,8 @@ from ketareport.export import analysis_csv
 from ketareport.figures import render_figures
 from ketareport.patient_reductions import POINTS_UP_TO
 from ketareport.pipeline import run_analysis
+from ketareport.present.appendix import appendix
+from ketareport.present.context import VAS_BAND_CM
 from ketareport.present.suppress import figures_as_protected, with_threshold
 
 from ..conftest import DEMO
@@ -106,7 +108,9 @@ def test_demo_from_postgresql_is_the_file_report_but_its_source(from_files, post
 def test_demo_from_spark_is_the_file_report_but_its_source(from_files, tmp_path):
     out = render(DEMO, tmp_path / "report", "--engine", "spark")
     assert_same_report_but_the_source(from_files, out)
-    assert "checked and analysed in Spark" in html_text(out)
+    text = html_text(out)
+    assert "checked and analysed in Spark" in text
+    assert str(DEMO) not in text  # the folder relative to the working directory, as for files
 
 
 @pytest.mark.usefixtures("duckdb_engine")
@@ -143,8 +147,9 @@ def test_figure_2_of_large_groups_from_duckdb_is_the_file_path_s(large, tmp_path
     runs = {"files": run_analysis(large), "duckdb": run_analysis(csv_into_duckdb(large, tmp_path / "large.duckdb"), report=True)}
     cohort = runs["files"].results.cohort
     assert min(cohort.n_index_analyzed, cohort.n_comparison_analyzed) > POINTS_UP_TO
-    # The engine returned band counts only, not a row per patient.
+    # The engine returned band counts only, not a row per patient, and the appendix says so.
     assert runs["duckdb"].patient_reductions.index.means is None
+    assert f"the number of patients in each {VAS_BAND_CM:g} cm band" in appendix(runs["duckdb"], None).data_source
     svgs = {}
     for name, run in runs.items():
         if suppress_below is None:

@@ -195,7 +195,7 @@ def test_the_attack_recovers_cells_when_only_primary_cells_are_hidden(monkeypatc
     """The attack is real: without rule 3 (complementary cells) it recomputes hidden counts of the demo."""
     from ketareport.present import small_cells
 
-    monkeypatch.setattr(small_cells, "complementary", lambda values, hidden, equations, protected=frozenset(), unprinted=frozenset(): set(hidden))
+    monkeypatch.setattr(small_cells, "complementary", lambda values, hidden, equations, protected=frozenset(), unprinted=frozenset(), last=frozenset(): set(hidden))
     run, built = build_report(DEMO, 11)
     assert recoverable_cells(built.context.tables["patients"], 11) != []
 
@@ -409,3 +409,68 @@ def test_figure_2_caption_says_which_distributions_are_not_drawn(threshold, supp
     else:
         assert "No band" not in caption
     assert undrawn  # the demo at N = 5 and 11 has such a group: the test had something to check
+
+
+def printed_complements(table, threshold: int) -> list[str]:
+    """Small counts a reader works out from one printed row of a table as size minus count: "12 of 18 had opioids"
+    says 6 had not. A characteristic whose categories add up to the size (diagnosis, sex) is left out: its other
+    categories are printed cells, attacked above."""
+    sizes = [re.fullmatch(r"(.*)\s\(n\s=\s(.*)\)", header).group(2) for header in table.columns[1:]]
+    section, found = None, []
+    for row in table.rows:
+        if row.kind == "section":
+            section = row.label
+            continue
+        if section in PARTITIONS or not re.fullmatch(r"[\d,]+( \(.*%\))?", row.cells[0] or "x"):
+            continue
+        for text, size in zip(row.cells, sizes):
+            count, _ = parse_cell(text, threshold) if re.fullmatch(r"([\d,]+( \(.*%\))?|<\d+|‡)", text) else (None, None)
+            if count is not None and size.replace(",", "").isdigit() and 1 <= int(size.replace(",", "")) - count < threshold:
+                found.append(f"{table.id} {row.label}: {text} of {size}")
+    return found
+
+
+@pytest.mark.parametrize("dataset_name, threshold", [("demo", 5), ("demo", 11), ("small", 5), ("small", 11)])
+def test_no_printed_count_leaves_a_small_complement(dataset_name, threshold, suppressed_reports):
+    """A count printed beside its group's size gives the rest of the group: that must not be small either (nor the
+    evaluable patients without relief in Table 4)."""
+    run, built = suppressed_reports(dataset_name, threshold)
+    tables = built.context.tables
+    assert printed_complements(tables["patients"], threshold) == []
+    assert printed_complements(tables["infusions"], threshold) == []
+    for row in tables["relief"].rows:
+        x, n = (part.strip() for part in row.cells[1].split("/"))
+        if x.isdigit() and n.isdigit():
+            assert not 1 <= int(n) - int(x) < threshold, row
+
+
+def test_the_complement_check_finds_a_small_complement():
+    """The check above can fail: "12 (67%)" of 18 leaves 6, below 11."""
+    from ketareport.present.context import Table, TableRow
+
+    table = Table("tbl-x", 1, "", ["Characteristic", "A (n\u00a0=\u00a018)", "B (n\u00a0=\u00a031)", "All (n\u00a0=\u00a049)"],
+                  [TableRow("Previous interventions", [], "section"),
+                   TableRow("Opioids", ["12 (67%)", "30 (97%)", "42 (86%)"], "subrow")])
+    assert printed_complements(table, 11) == ["tbl-x Opioids: 12 (67%) of 18", "tbl-x Opioids: 30 (97%) of 31",
+                                              "tbl-x Opioids: 42 (86%) of 49"]
+
+
+def test_a_study_without_sex_or_age_is_protected(tmp_path):
+    """No sex or age column: "Not recorded" is every patient (beside zeros), its "all" cell the protected total. The
+    trial's "minimal" study (12 patients, two with no infusion) once stopped the render ("cannot protect")."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "patients.csv").write_text("patient_id,diagnosis\n" + "".join(
+        f"M{number},{('crps', 'headache', 'other')[number % 3]}\n" for number in range(12)))
+    (folder / "infusions.csv").write_text(
+        "infusion_id,patient_id,infusion_date,ketamine_dose_mg,infusion_duration_min,vas_pre,vas_post,midazolam\n"
+        + "".join(f"{p}-{k},M{p},2021-0{k + 1}-10,100,60,{7 + (p + k) % 3},{4 + k % 2},true\n"
+                  for p in range(10) for k in range(3)))
+    for threshold in (3, 5, 11):
+        run, built = build_report(folder, threshold)
+        table = built.context.tables["patients"]
+        assert printed_complements(table, threshold) == []
+        if threshold != 5:
+            # At N = 5 three diagnoses of 4 patients each print "<5" thrice beside 12: the bounds alone give 4 (the rule
+            # audits linear equations, not the "<N" bounds: docs/suppression.md, Limits).
+            assert recoverable_cells(table, threshold) == []

@@ -36,3 +36,17 @@ def test_an_unexpected_exception_still_ends_with_its_traceback():
                                capture_output=True, text=True)
     assert completed.returncode == 1
     assert "KeyError: 'lost'" in completed.stderr and "handler ran" in completed.stderr
+
+
+def test_the_engine_is_imported_with_the_collector_paused_and_collected_again_after():
+    import gc
+
+    from ketareport.console import imports_without_gc
+
+    assert gc.isenabled()
+    try:
+        with imports_without_gc():
+            assert not gc.isenabled()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

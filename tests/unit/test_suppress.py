@@ -74,3 +74,15 @@ def test_a_count_in_running_text_is_exact_or_hidden_with_a_plural_noun_and_a_cap
     # No protection: every count exact, zero included.
     assert EXACT.text("n_index", 1, "patient") == "1 patient" and EXACT.text("n_index", 0, "patient", words=True) == "no patients"
     assert not EXACT.hides("n_index", 1) and EXACT.percent("n_index", 1, 2.0) == "2%"
+
+
+def test_a_cell_equal_to_a_protected_total_is_never_chosen_to_hide():
+    # Every infusion had the drug: the row's "all" cell is the protected total, so hiding it protects nothing; the
+    # small group's cell is protected by hiding the other group's (cell and size) instead.
+    equations = [{"n_i": 1, "n_c": 1, "n_a": -1}, {"d_i": 1, "d_c": 1, "d_a": -1},
+                 {"d_i": 1, "n_i": -1}, {"d_c": 1, "n_c": -1}, {"d_a": 1, "n_a": -1}]
+    values = {"n_i": 2, "n_c": 404, "n_a": 406, "d_i": 2, "d_c": 404, "d_a": 406}
+    hidden = complementary(values, {"n_i", "d_i"}, equations, frozenset({"n_a"}), last=frozenset({"n_c"}))
+    assert hidden == {"n_i", "d_i", "n_c", "d_c"}
+    assert determined(hidden, equations) == set()
+
