@@ -1,9 +1,10 @@
 """The analysis where the data are: the engine reduces the tables to aggregates, Python does the statistics.
 
-The checked infusions are already kept in the engine, typed and joined to
-their patients (:func:`ketareport.sources.rules.check_source`). From them
-the engine keeps one more table, the patients with their per-patient
-aggregates (:func:`derive`); then about ten queries, each returning a
+The checked, typed infusions are an expression over the source table,
+joined to their patients (:func:`ketareport.sources.rules.check_source`):
+each query below reads the source again, which cost less than storing ten
+million typed rows. The engine keeps one table, the patients with their
+per-patient aggregates (:func:`derive`); then about ten queries, each returning a
 handful of rows whatever the size of the data, feed the same result
 dataclasses as the file path:
 
@@ -47,18 +48,22 @@ class CohortTables:
     """The cohort's tables in the engine."""
 
     patients: Any
-    """Every patient, kept: the typed columns, is_index, n_infusions, n_analysed, mean_reduction, within_ss, reduction_range."""
+    """Every patient, kept: patient_id, is_index, sex, age_years, relief_duration_days, relief_ongoing,
+    n_infusions, n_analysed, mean_reduction, within_ss, reduction_range."""
     infusions: Any
-    """Every infusion, kept by the check: the typed analysis columns, is_index, excluded, and reduction (computed)."""
+    """Every infusion (:attr:`TypedSource.infusions`) and its reduction."""
+    typed_patients: Any
+    """:attr:`TypedSource.patients`: the texts Table 1 counts (diagnoses, previous interventions), not copied
+    into :attr:`patients`."""
 
 
 def derive(typed: TypedSource) -> CohortTables:
-    """The per-patient aggregates, joined to the patients and kept: one grouping of the kept infusions."""
+    """The per-patient aggregates, joined to the patients and kept: one grouping of the infusions."""
     import ibis
 
     infusions = typed.infusions
     infusions = infusions.mutate(reduction=ibis.ifelse(infusions.excluded, ibis.null("float64"), infusions.vas_pre - infusions.vas_post))
-    per_patient = infusions.group_by(stats_patient_no=infusions.patient_no).aggregate(
+    per_patient = infusions.group_by(stats_patient_id=infusions.patient_id).aggregate(
         n_infusions=infusions.count(),
         n_analysed=(~infusions.excluded).sum(),
         mean_reduction=infusions.reduction.mean(),
@@ -66,16 +71,16 @@ def derive(typed: TypedSource) -> CohortTables:
         reduction_range=infusions.reduction.max() - infusions.reduction.min(),
     )
     patients = typed.patients
-    joined = patients.left_join(per_patient, patients.patient_no == per_patient.stats_patient_no)
+    joined = patients.left_join(per_patient, patients.patient_id == per_patient.stats_patient_id)
     kept = typed.source.keep(joined.select(
-        *[joined[column] for column in patients.columns],
+        "patient_id", "is_index", "sex", "age_years", "relief_duration_days", "relief_ongoing",
         n_infusions=ibis.coalesce(joined.n_infusions, 0),
         n_analysed=ibis.coalesce(joined.n_analysed, 0),
         mean_reduction=joined.mean_reduction,
         within_ss=joined.variance_reduction * joined.n_analysed,
         reduction_range=joined.reduction_range,
     ))
-    return CohortTables(kept, infusions)
+    return CohortTables(kept, infusions, typed.patients)
 
 
 def vas_aggregates(tables: CohortTables) -> VasAggregates:
@@ -123,8 +128,8 @@ def analyse_tables(tables: CohortTables, options: AnalysisOptions, labels: Mappi
     require_analysable(int(patient_values["size:all"] or 0), every_infusion)
     aggregates = vas_aggregates(tables)
 
-    diagnoses, printed = diagnosis_counts(tables.patients, labels)
-    interventions, _ = label_counts(counted_lists(tables.patients, "previous_interventions"), "previous_interventions")
+    diagnoses, printed = diagnosis_counts(tables.typed_patients, labels)
+    interventions, _ = label_counts(counted_lists(tables.typed_patients, "previous_interventions"), "previous_interventions")
     effects, any_effect, recorded = _side_effects(tables.infusions)
     infusions = tables.infusions
     excluded_ids = [row["excluded_id"] for row in rows_of(infusions.filter(infusions.excluded).select("excluded_id").order_by("excluded_id"))]
@@ -186,8 +191,7 @@ def _patient_summary(table, options: AnalysisOptions) -> dict[str, Any]:
 def _side_effects(infusions):
     """Side effects of the analysed infusions per label and group, and whether any infusion has an entry at all
     (an entry of ``none`` is a recorded entry, as on the file path): one query of rows per distinct list."""
-    entered = infusions.filter(infusions.side_effects != "")
-    lists = rows_of(entered.group_by(["side_effects", "is_index", "excluded"]).aggregate(n=entered.count()))
+    lists = counted_lists(infusions, "side_effects", by=("is_index", "excluded"))
     analysed = [row for row in lists if not row["excluded"]]
     effects, any_effect = label_counts(analysed, "side_effects", ignore=(NO_SIDE_EFFECT,))
     return effects, any_effect, bool(lists)

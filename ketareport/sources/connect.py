@@ -54,10 +54,12 @@ class Source:
 
         Every later query reads the stored rows instead of computing the
         expression again from the source tables (typing, trimming, joining).
-        PostgreSQL keeps a temporary table; DuckDB a table of the run's own
-        database file, which it stores compressed (ten million infusions take
-        a fraction of their size in memory) and reads back through its buffer
-        pool, so the run stays under its memory limit.
+        Only per-patient tables are kept, never the infusions (storing ten
+        million rows cost more than reading them again). PostgreSQL keeps a
+        temporary table; DuckDB a table of the run's own database file, which
+        it stores compressed and reads back through its buffer pool (a
+        temporary table held in its memory was written faster, but its long
+        texts were read back ten times slower).
         """
         if self.spec.engine == "spark":
             cached = expression.cache()

@@ -1,8 +1,8 @@
 """The data dictionary's rules as queries, run in the engine that holds the data.
 
 Each rule is a boolean expression over one table. A query counts the rows
-breaking each rule (for the infusions only when the kept table says some
-row breaks one); for each rule that is broken, a second query fetches the
+breaking each rule (for the infusions only when one query of whether any
+row breaks one says so); for each rule that is broken, a second query fetches the
 first rows (ordered by key) with their key values: a database row has no
 line number, so a problem names the table, the row's key, the column and
 the value, in the same words as the file path's :mod:`ketareport.validate`.
@@ -10,7 +10,8 @@ Every broken rule is reported; nothing is analysed when any is.
 
 Once every rule holds, :func:`check_source` returns the two tables typed
 (numbers as float64, dates as dates, yes/no as booleans, labels normalised)
-and kept in the engine, the infusions joined to their patients."""
+the patients stored in the engine, the infusions an expression over the
+source table joined to their patients' groups."""
 
 from __future__ import annotations
 
@@ -26,27 +27,31 @@ from ..contract import (
 from ..errors import DatasetInvalid, Problem
 from ..validate import InfusionDates
 from .connect import Source, SourceTable
+from .text import calendar_date, edged_text, normalised_diagnoses, normalised_labels, normalised_once
 
 ROWS_SHOWN = 20
 """Offending rows fetched per broken rule; the rest are counted."""
 NUMBER_PATTERN = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 ISO_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}( 00:00:00)?$"
-DIAGNOSIS_SEPARATORS = r"[\s\-_]+"
 
 
 @dataclass(frozen=True)
 class TypedSource:
-    """Both tables checked, typed and kept in the engine (:meth:`Source.keep`)."""
+    """Both tables checked and typed: the patients stored in the engine (:meth:`Source.keep`), the infusions an
+    expression the engine computes from the source table, joined to the stored patients, in each query."""
 
     source: Source
     patients: Any
-    """patient_id, patient_no (a number the kept infusions name their patient by), diagnosis (grouping key),
-    diagnosis_as_written, sex, age_years, previous_interventions (normalised ``;`` labels),
-    relief_duration_days, relief_ongoing (bool, never null), is_index."""
+    """patient_id (never null), diagnosis (grouping key), diagnosis_as_written, sex, age_years,
+    previous_interventions (normalised ``;`` labels), previous_interventions_as_written (trimmed, null = none:
+    to group by before normalising, which costs regular expressions per row), relief_duration_days,
+    relief_ongoing (bool, never null), is_index."""
     infusions: Any
-    """patient_no, is_index, infusion_date (date), the analysis columns (float64, null = missing), midazolam,
-    ondansetron (nullable bool), side_effects (normalised ``;`` labels), excluded (an analysis column
-    missing) and excluded_id (the infusion_id of an excluded infusion, else null: the only ids listed)."""
+    """patient_id, is_index, infusion_date (date), the analysis columns (float64, null = missing), midazolam,
+    ondansetron (nullable bool), side_effects (normalised ``;`` labels), side_effects_as_written (trimmed,
+    null = none: to group by before normalising, which costs a regular expression per row), excluded (an
+    analysis column missing) and excluded_id (the infusion_id of an excluded infusion, else null: the only
+    ids listed)."""
 
 
 @dataclass(frozen=True)
@@ -60,19 +65,24 @@ class _Rule:
 class _Column:
     """One contract column of a source table: its text, its missing mask, its engine type."""
 
-    def __init__(self, table: SourceTable, name: str):
+    def __init__(self, table, source: SourceTable, name: str):
+        """``table``: the source table with the text columns prepared (:func:`_prepared`)."""
         import ibis
 
         self.name = name
-        self.source_name = table.source_columns.get(name, name)
-        self.present = name in table.source_columns
+        self.source_name = source.source_columns.get(name, name)
+        self.present = name in source.source_columns
+        self.edged = ibis.literal(False)
+        """Does the value have white space at either end (text columns)."""
         if self.present:
-            self.raw = table.table[name]
+            self.raw = table[name]
             self.dtype = self.raw.type()
-            self.text = stripped(self.raw.cast("string"))
+            self.text = self.raw.cast("string")
             self.missing = self.raw.isnull()
             if self.dtype.is_string():
-                self.missing = self.missing | self.text.isin(MISSING_TEXT)
+                self.text, self.missing = table[f"text__{name}"], table[f"missing__{name}"]
+                if f"edged__{name}" in table.columns:
+                    self.edged = table[f"edged__{name}"]
             elif self.dtype.is_floating():
                 self.missing = self.missing | self.raw.isnan()
         else:
@@ -82,18 +92,40 @@ class _Column:
             self.missing = ibis.literal(True)
 
 
+def _prepared(source: SourceTable, plain: frozenset[str]) -> Any:
+    """The source table with, for each text column, its trimmed text (``text__``), whether it is missing
+    (``missing__``) and whether it had white space to trim (``edged__``; not for the ``plain`` columns, known
+    to have none). Computed once in a query's first step: written inline in every rule and typed column that
+    uses them, DuckDB evaluated the tests of each value's ends up to nine times a row."""
+    import ibis
+
+    table = source.table
+    texts = [name for name in source.source_columns if table[name].type().is_string()]
+    if not texts:
+        return table
+    # One step per derived column: each refers to the one before by name (Ibis merges steps only when that
+    # does not repeat an expression).
+    edged = [name for name in texts if name not in plain]
+    if edged:
+        table = table.mutate(**{f"edged__{name}": edged_text(table[name]) for name in edged})
+    table = table.mutate(**{f"text__{name}": ibis.ifelse(table[f"edged__{name}"], table[name].strip(), table[name])
+                            if name in edged else table[name] for name in texts})
+    return table.mutate(**{f"missing__{name}": table[name].isnull() | table[f"text__{name}"].isin(MISSING_TEXT) for name in texts})
+
+
 class _TableRules:
     """The rules of one table and the typed columns they guard."""
 
-    def __init__(self, table: SourceTable, problems: list[Problem]):
+    def __init__(self, table: SourceTable, problems: list[Problem], plain: frozenset[str] = frozenset()):
         self.table = table
+        self.base = _prepared(table, plain)
         self.problems = problems
         self.rules: list[_Rule] = []
         for name in table.duplicated:
             problems.append(Problem(table.label, "appears more than once (names are matched ignoring case)", column=name))
 
     def column(self, name: str, *, required: bool) -> _Column:
-        column = _Column(self.table, name)
+        column = _Column(self.base, self.table, name)
         if required and not column.present:
             self.problems.append(Problem(self.table.label, "required column is absent", column=column.source_name))
         return column
@@ -160,7 +192,7 @@ class _TableRules:
             value = column.raw.date()
         else:
             shaped = ~column.missing & column.text.re_search(ISO_DATE_PATTERN)
-            real = shaped & _calendar_date(column.text, shaped)
+            real = shaped & calendar_date(column.text, shaped)
             self.rule(column, ~column.missing & ~real, lambda v: f"{v!r} is not a date YYYY-MM-DD")
             value = ibis.ifelse(real, column.text.substr(0, 10).cast("date"), ibis.null("date"))
         self.within(column, value, allowed)
@@ -185,12 +217,12 @@ class _TableRules:
             return None
         # Missing ids filtered out first, then grouped on the plain text: a CASE expression as the
         # grouping key costs DuckDB four times as much at 10 million rows.
-        present = self.table.table.filter(~column.missing).select(value=column.text)
+        present = self.base.filter(~column.missing).select(value=column.text)
         counts = present.group_by("value").aggregate(n=lambda t: t.count()).filter(lambda t: t.n > 1)
         return counts, column, what
 
     def any_broken(self) -> Any:
-        """Does a row break any rule: one boolean, kept with the infusions so that valid data is read once."""
+        """Does a row break any rule: one boolean, so that one query shows whether valid data breaks none."""
         import ibis
 
         return functools.reduce(operator.or_, [ibis.coalesce(rule.bad, False) for rule in self.rules], ibis.literal(False))
@@ -199,7 +231,7 @@ class _TableRules:
         """Count every rule's offending rows in one query, then fetch the first of each broken rule."""
         if not self.rules:
             return
-        table = self.table.table
+        table = self.base
         counts = table.aggregate(**{f"rule_{i}": rule.bad.sum() for i, rule in enumerate(self.rules)}).to_pandas()
         keys = {name: table[name].cast("string").strip() for name in key_columns if name in self.table.source_columns}
         for i, rule in enumerate(self.rules):
@@ -244,14 +276,6 @@ class _TableRules:
         return problems
 
 
-def stripped(text) -> Any:
-    """``text`` without leading and trailing white space. Only the values that need it are trimmed: DuckDB's
-    TRIM of a character set costs several times a test for white space at either end, on every id."""
-    import ibis
-
-    return ibis.ifelse(text.re_search(r"^\s|\s$"), text.strip(), text)
-
-
 def _key_text(keys: dict[str, Any]) -> str:
     """``infusion_id 'I0042'``; a row without its id is named by the other key columns."""
     names = list(keys)
@@ -263,85 +287,57 @@ def _key_text(keys: dict[str, Any]) -> str:
     return ", ".join([f"(no {names[0]})", *others])
 
 
-def _calendar_date(text, shaped) -> Any:
-    """Does ``YYYY-MM-DD`` name a real day (30 February does not)? Only where ``shaped``."""
-    import ibis
-
-    year = ibis.ifelse(shaped, text.substr(0, 4).cast("int64"), ibis.null("int64"))
-    month = ibis.ifelse(shaped, text.substr(5, 2).cast("int64"), ibis.null("int64"))
-    day = ibis.ifelse(shaped, text.substr(8, 2).cast("int64"), ibis.null("int64"))
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    days_in_month = ibis.cases(
-        (month.isin([4, 6, 9, 11]), 30), ((month == 2) & leap, 29), (month == 2, 28), else_=31,
-    )
-    return (month >= 1) & (month <= 12) & (day >= 1) & (day <= days_in_month)
-
-
-def normalised_labels(text) -> Any:
-    """``A ; b;`` -> ``a;b``, as :func:`ketareport.validate._label_list` (missing -> "").
-
-    The regular expressions run only on lists of several labels (``text`` is
-    already stripped, so a single label only needs lower-casing): they cost
-    DuckDB seconds over millions of rows.
-    """
-    import ibis
-
-    lowered = text.lower()
-    joined = lowered.re_replace(r"\s*;\s*", ";").strip().re_replace(r"^;+|;+$", "")
-    return ibis.ifelse(text.isnull(), "", ibis.ifelse(lowered.contains(";"), joined, lowered))
-
-
-SEPARATOR_CHARACTERS = (" ", "\t", "\n", "\r", "\x0b", "\x0c", "-", "_")
-"""The characters of :data:`DIAGNOSIS_SEPARATORS`: a label without any needs no regular expression."""
-
-
-def normalised_diagnoses(text) -> Any:
-    """The diagnosis grouping key, as :func:`ketareport.contract.normalise_diagnoses`."""
-    import ibis
-
-    lowered = text.lower()
-    separated = functools.reduce(operator.or_, [lowered.contains(character) for character in SEPARATOR_CHARACTERS])
-    return ibis.ifelse(separated, lowered.re_replace(DIAGNOSIS_SEPARATORS, "_").re_replace(r"^_+|_+$", ""), lowered)
-
-
 def check_source(source: Source, dates: InfusionDates, index_diagnosis: str) -> TypedSource:
     """Run every rule in the engine; the typed tables, or :class:`DatasetInvalid` listing every problem.
 
-    The patients (a small table) are checked by one counting query. The
-    infusions are typed and joined to their patients once, into a kept
-    table holding whether each row breaks any rule: on valid data one
-    query of that table shows it, and only a broken rule sends the checks
-    back to the source table for its counts and first rows. Duplicated ids
-    are one grouping query per table.
+    The patients (a small table) are checked by one counting query and
+    kept. The infusions are not stored: storing ten million typed rows cost
+    more than all the queries reading them (DuckDB compresses what it
+    stores), so each later query reads them from the source through the
+    typed expression, and only the columns it needs. One query of the
+    infusions joined to their patients counts the rows breaking any rule,
+    the unknown patients and the text values with white space at either
+    end; only a broken rule sends the checks back for each rule's counts
+    and first rows. Duplicated ids are one grouping query per table.
     """
     import ibis
 
     problems: list[Problem] = []
     patients, typed_patients, duplicated_patients = _patient_rules(source, problems, index_diagnosis)
-    infusions, typed_infusions, duplicated_infusions, owner_column = _infusion_rules(source, problems, dates)
+    infusions, typed_infusions, columns = _infusion_rules(source, problems, dates)
     patients.run(("patient_id",))
     patients.report_duplicates(duplicated_patients)
-    # Grouped before the infusions are kept, while the engine's memory is free for the grouping.
-    infusion_duplicates = infusions.duplicates(duplicated_infusions)
-    named = typed_patients.filter(typed_patients.patient_id.notnull())
-    patients_kept = source.keep(named.mutate(patient_no=ibis.row_number().over(order_by=named.patient_id).cast("int32")))
-    keys = patients_kept.select(known_id="patient_id", known_index="is_index", known_no="patient_no")
-    joined = typed_infusions.left_join(keys, typed_infusions.patient_id == keys.known_id)
-    kept = source.keep(joined.select(
-        "infusion_date", *ANALYSIS_COLUMNS, "midazolam", "ondansetron", "side_effects", "excluded", "broken",
-        patient_no=joined.known_no, is_index=ibis.coalesce(joined.known_index, False),
-        excluded_id=ibis.ifelse(joined.excluded, joined.infusion_id, ibis.null("string")),
-        unknown=joined.patient_id.notnull() & joined.known_id.isnull(),
-    ))
-    found = kept.aggregate(broken=kept.broken.sum(), unknown=kept.unknown.sum()).to_pyarrow().to_pylist()[0]
+    # The typed patients, stored (1.3 million rows are a small table): every query of the infusions joins
+    # their groups, and the analysis reads them several times.
+    kept = source.keep(typed_patients.filter(typed_patients.patient_id.notnull()))
+    groups = kept.select(known_id=kept.patient_id, known_index=kept.is_index)
+    joined = _with_patients(typed_infusions, groups)
+    found = joined.aggregate(
+        broken=joined.broken.sum(), unknown=(joined.patient_id.notnull() & joined.known_id.isnull()).sum(),
+        **{name: joined[name].sum() for name in joined.columns if name.startswith("edged__")},
+    ).to_pyarrow().to_pylist()[0]
+    plain = frozenset(name for name in columns if not found.get(f"edged__{name}", 1))
     if found["broken"]:
         infusions.run(("infusion_id", "patient_id"))
-    problems.extend(infusion_duplicates)
-    if found["unknown"] and owner_column.present and "patient_id" in source.patients.source_columns:
-        _unknown_patients(source, typed_patients, typed_infusions, owner_column, problems)
+    # The same typing again, without testing the ends of the texts that have no white space there.
+    plainly, typed_plainly, plain_columns = _infusion_rules(source, [], dates, plain)
+    problems.extend(plainly.duplicates(plainly.unique(plain_columns["infusion_id"], "infusion_id")))
+    if found["unknown"] and columns["patient_id"].present and "patient_id" in source.patients.source_columns:
+        _unknown_patients(source, typed_patients, typed_infusions, columns["patient_id"], problems)
     if problems:
         raise DatasetInvalid(problems)
-    return TypedSource(source, patients_kept, kept.drop("broken", "unknown"))
+    analysed = _with_patients(typed_plainly, groups)
+    named = kept.mutate(previous_interventions=normalised_labels(kept.previous_interventions_as_written))
+    return TypedSource(source, named, analysed.select(
+        "patient_id", "infusion_date", *ANALYSIS_COLUMNS, "midazolam", "ondansetron", "side_effects",
+        "side_effects_as_written", "excluded", is_index=ibis.coalesce(analysed.known_index, False),
+        excluded_id=ibis.ifelse(analysed.excluded, analysed.infusion_id, ibis.null("string")),
+    ))
+
+
+def _with_patients(infusions, groups) -> Any:
+    """The typed infusions with their patient's known_id and known_index (null for an unknown patient)."""
+    return infusions.left_join(groups, infusions.patient_id == groups.known_id)
 
 
 def typed_infusion_rows(source: Source, dates: InfusionDates) -> Any:
@@ -360,30 +356,34 @@ def _patient_rules(source: Source, problems: list[Problem], index_diagnosis: str
     diagnosis = patients.text(column["diagnosis"], required=True)
     sex = patients.text(column["sex"], required=False)
     patients.rule(column["sex"], sex.notnull() & ~sex.isin(["F", "M"]), lambda v: f"{v!r} must be F, M or blank")
-    typed = source.patients.table.select(
+    typed = patients.base.select(
         patient_id=patient_id,
-        diagnosis=normalised_diagnoses(diagnosis),
         diagnosis_as_written=diagnosis,
         sex=ibis.ifelse(sex.isin(["F", "M"]), sex, ibis.null("string")),
         age_years=patients.number(column["age_years"], 0, 120),
-        previous_interventions=normalised_labels(patients.text(column["previous_interventions"], required=False)),
+        interventions_as_written=patients.text(column["previous_interventions"], required=False),
         relief_duration_days=patients.number(column["relief_duration_days"], 0, None),
         relief_ongoing=ibis.coalesce(patients.boolean(column["relief_ongoing"]), False),
     )
-    return patients, typed.mutate(is_index=typed.diagnosis == index_diagnosis), duplicated
+    typed = normalised_once(typed, "diagnosis_as_written", "diagnosis", normalised_diagnoses, ibis.null("string"))
+    typed = typed.select(
+        "patient_id", "diagnosis", "diagnosis_as_written", "sex", "age_years",
+        previous_interventions_as_written=typed.interventions_as_written,
+        relief_duration_days="relief_duration_days", relief_ongoing="relief_ongoing", is_index=typed.diagnosis == index_diagnosis,
+    )
+    return patients, typed, duplicated
 
 
-def _infusion_rules(source: Source, problems: list[Problem], dates: InfusionDates):
-    infusions = _TableRules(source.infusions, problems)
+def _infusion_rules(source: Source, problems: list[Problem], dates: InfusionDates, plain: frozenset[str] = frozenset()):
+    """The infusions' rules, their typed table and their columns; ``plain``: the text columns known to hold
+    no value with white space at either end."""
+    infusions = _TableRules(source.infusions, problems, plain)
     required = {*REQUIRED_INFUSION_COLUMNS, *ANALYSIS_COLUMNS}
     column = {name: infusions.column(name, required=name in required) for name in INFUSION_COLUMNS}
-    infusion_id = infusions.text(column["infusion_id"], required=True)
-    duplicated = infusions.unique(column["infusion_id"], "infusion_id")
-    owner = infusions.text(column["patient_id"], required=True)
-    typed = source.infusions.table.select(
+    typed = infusions.base.select(
         # Built before ``broken``, which ORs the rules the typed columns registered.
-        infusion_id=infusion_id,
-        patient_id=owner,
+        infusion_id=infusions.text(column["infusion_id"], required=True),
+        patient_id=infusions.text(column["patient_id"], required=True),
         infusion_date=infusions.date(column["infusion_date"], dates),
         ketamine_dose_mg=infusions.number(column["ketamine_dose_mg"], 0, None, low_open=True),
         infusion_duration_min=infusions.number(column["infusion_duration_min"], 0, None, low_open=True),
@@ -391,11 +391,13 @@ def _infusion_rules(source: Source, problems: list[Problem], dates: InfusionDate
         vas_post=infusions.number(column["vas_post"], 0, 10),
         midazolam=infusions.boolean(column["midazolam"]),
         ondansetron=infusions.boolean(column["ondansetron"]),
-        side_effects=normalised_labels(infusions.text(column["side_effects"], required=False)),
+        side_effects_as_written=infusions.text(column["side_effects"], required=False),
         broken=infusions.any_broken(),
+        **{f"edged__{name}": text.edged for name, text in column.items() if text.present and text.dtype.is_string()},
     )
+    typed = typed.mutate(side_effects=normalised_labels(typed.side_effects_as_written))
     excluded = functools.reduce(operator.or_, [typed[name].isnull() for name in ANALYSIS_COLUMNS])
-    return infusions, typed.mutate(excluded=excluded), duplicated, column["patient_id"]
+    return infusions, typed.mutate(excluded=excluded), column
 
 
 def _unknown_patients(source: Source, patients, infusions, column: _Column, problems: list[Problem]) -> None:

@@ -100,9 +100,9 @@ def distributions(table, variables: dict[str, Any]) -> dict[str, dict[str, Any]]
     infusions, and from them the count, mean, SD (two-pass), extremes and
     numpy's linear-interpolation quartiles follow exactly; holistic
     quantile aggregates over millions of rows would hold every value in
-    the engine's memory. The variables' groupings are one ``UNION ALL``
-    (each reads its own column once; stacking the variables long first
-    would make one row per variable and row). None when the variables have
+    the engine's memory. The variables are stacked long (a cross join of
+    the rows with the variables' numbers) and grouped once: a view of the
+    source is then read once, not once per variable. None when the variables have
     more distinct values than :data:`DISTINCT_VALUES_FETCHED` (the engine
     then computes the statistics itself).
     """
@@ -111,22 +111,26 @@ def distributions(table, variables: dict[str, Any]) -> dict[str, dict[str, Any]]
 
     if not variables:
         return {}
-    names = {f"variable_{position}": name for position, name in enumerate(variables)}
-    counts = []
-    for column, name in names.items():
-        values = table.select(is_index=table.is_index, value=variables[name].cast("float64"))
-        present = values.filter(values.value.notnull())
-        counts.append(present.group_by(["is_index", "value"]).aggregate(n=present.count()).mutate(variable=ibis.literal(column)))
-    rows = ibis.union(*counts, distinct=False).limit(DISTINCT_VALUES_FETCHED + 1).to_pyarrow()
+    names = dict(enumerate(variables))
+    values = table.select(is_index=table.is_index, **{f"value_{position}": variables[name].cast("float64") for position, name in names.items()})
+    # Each row once per variable (a cross join with the variables' numbers), so that one reading of the
+    # table counts every variable's values: a union of one grouping per variable read it once per variable.
+    numbers = ibis.memtable({"variable": list(names)}, schema={"variable": "int64"})
+    long = values.cross_join(numbers)
+    value = ibis.cases(*((long.variable == position, long[f"value_{position}"]) for position in names), else_=ibis.null("float64"))
+    stacked = long.select("is_index", "variable", value=value)
+    present = stacked.filter(stacked.value.notnull())
+    counts = present.group_by(["variable", "is_index", "value"]).aggregate(n=present.count())
+    rows = counts.limit(DISTINCT_VALUES_FETCHED + 1).to_pyarrow()
     if rows.num_rows > DISTINCT_VALUES_FETCHED:
         return None
-    variable = np.asarray(rows["variable"].to_pylist(), dtype=object)
+    variable = np.asarray(rows["variable"].to_pylist(), dtype=np.int64)
     is_index = np.asarray(rows["is_index"].to_pylist(), dtype=bool)
     value = np.asarray(rows["value"].to_pylist(), dtype=float)
     n = np.asarray(rows["n"].to_pylist(), dtype=np.int64)
     result: dict[str, dict[str, Any]] = {}
-    for column, name in names.items():
-        mine = variable == column
+    for position, name in names.items():
+        mine = variable == position
         statistics: dict[str, Any] = {}
         for group, selected in (("index", mine & is_index), ("comparison", mine & ~is_index), ("all", mine)):
             statistics.update({f"{group}:{key}": statistic for key, statistic in counted_statistics(value[selected], n[selected]).items()})

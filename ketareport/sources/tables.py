@@ -9,15 +9,25 @@ from ..contract import PREMEDICATION, sentence_start
 from ..describe import not_recorded_row
 from ..results import CharacteristicRow, CharacteristicsColumn, CharacteristicsTable, ContinuousCell, CountCell
 from .summary import GROUPS, rows_of
+from .text import normalised_labels
 
 LabelCounts = dict[str, dict[str, int]]
 """Label -> group -> rows holding the label."""
 
 
-def counted_lists(table, column: str) -> list[dict[str, Any]]:
-    """Rows per distinct non-empty ``;``-list and group: a few hundred for lists of a controlled vocabulary."""
-    listed = table.filter(table[column] != "")
-    return rows_of(listed.group_by([column, "is_index"]).aggregate(n=listed.count()))
+def counted_lists(table, column: str, by: tuple[str, ...] = ("is_index",)) -> list[dict[str, Any]]:
+    """Rows per distinct non-empty ``;``-list (normalised) and ``by``: a few hundred for lists of a controlled vocabulary.
+
+    The lists are grouped as written (``COLUMN_as_written``), then normalised
+    and grouped again: the normalising regular expressions run once per
+    spelling, not once per row.
+    """
+    written = f"{column}_as_written"
+    entered = table.filter(table[written].notnull())
+    spelled = entered.group_by([written, *by]).aggregate(n=entered.count())
+    spelled = spelled.mutate(**{column: normalised_labels(spelled[written])})
+    listed = spelled.filter(spelled[column] != "")
+    return rows_of(listed.group_by([column, *by]).aggregate(n=listed.n.sum()))
 
 
 def label_counts(lists: list[dict[str, Any]], column: str, ignore: tuple[str, ...] = ()) -> tuple[LabelCounts, dict[str, int]]:
