@@ -23,7 +23,9 @@ report's Methods and docs/methods.md ("Reporting rules"):
 * *Comparison group*: the abstract names the two most frequent specific
   diagnoses of the comparison group with their counts.
 * *Premedication*: "all patients were pretreated with midazolam and
-  ondansetron" only when every infusion records both; otherwise the counts.
+  ondansetron" only when every infusion records both and every patient had an
+  analysed infusion; "every infusion reviewed was preceded by ..." when every
+  infusion records both but some patient had none analysed; otherwise the counts.
 * *Side effects*: "infrequent" when fewer than 20% of analysed infusions
   record any side effect, otherwise "common"; the most frequent is named.
 * *Relief*: each threshold's probability with its interval (method and level
@@ -115,7 +117,10 @@ def premedication(f: Facts) -> str:
     """
     c, counts = f.cohort, f.counts
     if c.all_premedicated:
-        return "All patients were pretreated with midazolam and ondansetron."
+        # "All patients" only when every patient had an analysed infusion: a patient without an infusion was not pretreated.
+        if c.n_patients_not_analyzed == 0:
+            return "All patients were pretreated with midazolam and ondansetron."
+        return "Every infusion reviewed was preceded by midazolam and ondansetron."
     if c.n_infusions_midazolam == c.n_infusions_ondansetron == 0 and c.n_infusions_premedication_recorded == 0:
         return "Premedication with midazolam or ondansetron was not recorded."
     if counts.hides("n_infusions", c.n_infusions):

@@ -239,3 +239,15 @@ def test_patients_without_any_infusion_are_not_said_to_undergo_infusions(tmp_pat
     assert "We identified 6 patients and 9 outpatient ketamine infusions." in text
     assert "undergoing" not in text
     assert "We excluded 2 infusions because of missing data; one patient had no analysed infusion." in text
+
+
+def test_trial3_16_premedication_of_every_infusion_not_of_patients_without_one(tmp_path):
+    """Every infusion records both drugs, but one patient had no infusion: "all patients were pretreated" is false."""
+    without_infusion = PATIENTS_CSV + "P7,headache,F,50,,,\n"
+    text, built = rendered_text(write_csv_dataset(tmp_path / "no-infusion", patients=without_infusion), tmp_path)
+    cohort = built.run.results.cohort
+    assert cohort.all_premedicated and cohort.n_patients_not_analyzed == 1
+    assert "All patients were pretreated" not in text
+    assert "Every infusion reviewed was preceded by midazolam and ondansetron." in text
+    text, _ = rendered_text(write_csv_dataset(tmp_path / "every-patient"), tmp_path)
+    assert "All patients were pretreated with midazolam and ondansetron." in text
