@@ -21,7 +21,8 @@ report's Methods and docs/methods.md ("Reporting rules"):
   single patient: no test"; a group whose patients all have the same
   reduction (SE 0) says so, with no test; an empty group is named as empty.
 * *Comparison group*: the abstract names the two most frequent specific
-  diagnoses of the comparison group with their counts.
+  diagnoses of the comparison group with their counts, and any tied with the
+  second (a tie is never split by an invisible rule).
 * *Premedication*: "all patients were pretreated with midazolam and
   ondansetron" only when every infusion records both and every patient had an
   analysed infusion; "every infusion reviewed was preceded by ..." when every
@@ -62,7 +63,7 @@ def _with_percent(f: Facts, name, n: int, percent: float | None) -> str:
 # ------------------------------------------------------------------ cohort --
 
 def _comparison_detail(f: Facts) -> str:
-    """The two most frequent diagnoses of the comparison group, and how many had any other, so the list is complete."""
+    """The comparison group's most frequent diagnoses (ties named whole), and how many had any other, so the list is complete."""
     c, counts = f.cohort, f.counts
     parts = [f"{counts.text(('diagnosis', label.lower()), count, words=True)} had {label}"
              for label, count in f.comparison_diagnoses]
