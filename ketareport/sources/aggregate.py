@@ -58,14 +58,19 @@ class CohortTables:
     typed_patients: Any
     """:attr:`TypedSource.patients`: the texts Table 1 counts (diagnoses, previous interventions), not copied
     into :attr:`patients`."""
+    infusions_alone: Any
+    """:attr:`TypedSource.infusions_alone`: the infusions without their patients' groups."""
 
 
 def derive(typed: TypedSource) -> CohortTables:
     """The per-patient aggregates, joined to the patients and kept: one grouping of the infusions."""
     import ibis
 
-    infusions = typed.infusions
-    infusions = infusions.mutate(reduction=ibis.ifelse(infusions.excluded, ibis.null("float64"), infusions.vas_pre - infusions.vas_post))
+    def with_reduction(infusions):
+        return infusions.mutate(reduction=ibis.ifelse(infusions.excluded, ibis.null("float64"), infusions.vas_pre - infusions.vas_post))
+
+    # Grouped by the patient's id without the join to the patients' groups, which only the kept table needs.
+    infusions = with_reduction(typed.infusions_alone)
     analysed = ~infusions.excluded
     counts = {  # the infusions' counts, per patient: their sums per group are the cohort's and Table 2's counts
         **{f"n_{drug}": (infusions[drug].fill_null(False) & analysed).sum() for drug, _ in PREMEDICATION},
@@ -97,7 +102,7 @@ def derive(typed: TypedSource) -> CohortTables:
         last_date=joined.last_date,
         **{name: ibis.coalesce(joined[name], 0) for name in counts},
     ))
-    return CohortTables(kept, infusions, typed.patients)
+    return CohortTables(kept, with_reduction(typed.infusions), typed.patients, typed.infusions_alone)
 
 
 def vas_aggregates(tables: CohortTables) -> VasAggregates:
@@ -148,7 +153,7 @@ def analyse_tables(tables: CohortTables, options: AnalysisOptions, labels: Mappi
     diagnoses, printed = diagnosis_counts(tables.typed_patients, labels)
     interventions, _ = label_counts(counted_lists(tables.typed_patients, "previous_interventions"), "previous_interventions")
     effects, any_effect, recorded = _side_effects(tables.infusions)
-    infusions = tables.infusions
+    infusions = tables.infusions_alone
     excluded_ids = [row["excluded_id"] for row in rows_of(infusions.filter(infusions.excluded).select("excluded_id").order_by("excluded_id"))]
     patients = tables.patients
     not_analysed_ids = [row["patient_id"] for row in rows_of(patients.filter(patients.n_analysed == 0).select("patient_id").order_by("patient_id"))]
