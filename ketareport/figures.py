@@ -27,8 +27,8 @@ import numpy as np
 
 from .drawing import LINE_SPACING, TEXT_SIZE, Canvas, Scale, nice_ticks, text_width, tick_label
 from .patient_reductions import POINTS_UP_TO, GroupReductions
-from .present.context import VAS_BAND_CM
-from .present.formats import (ANALYSIS_COLUMN_LABELS, CountText, exact_count, format_mean,
+from .present.context import SUPPRESSED_VAS_BAND_CM
+from .present.formats import (ANALYSIS_COLUMN_LABELS, CountText, exact_count, format_count, format_mean,
                               format_proportion)
 
 if TYPE_CHECKING:
@@ -45,7 +45,8 @@ markers (area ∝ 1/n) so that a cloud of hundreds still shows where the patient
 CROWDED_GROUP = 100
 VAS_DISPLAYS = ("points", "distribution")
 """Figure 2 shows each patient's mean reduction as a marker (``points``), or only the share of each
-group's patients in bands of ``VAS_BAND_CM`` (``distribution``: no individual value is drawn)."""
+group's patients in bands of ``VAS_BAND_CM``, ``SUPPRESSED_VAS_BAND_CM`` under small-cell suppression
+(``distribution``: no individual value is drawn)."""
 
 NOTE_SIZE = 9.0
 """Values written beside the marks (group means, relief probabilities)."""
@@ -163,11 +164,22 @@ def _vas(run: AnalysisRun, display: str, count: CountText, fewest_in_band: int =
     ]
     # A group whose mean is withheld (small-cell suppression) draws none of its patients either.
     groups = [(label, data if e.estimate is not None else data.withheld(), e, *rest) for label, data, e, *rest in groups]
+    shares_of = None
     if fewest_in_band > 1:
-        # Nor a band of fewer patients, which would show them; they do not stretch the axis either.
+        # Wider bands (the same for any data), and no band of fewer patients, which would show them; those do not
+        # stretch the axis either. A band's width is its share of the group's patients, so that a group whose
+        # bands leave many out looks it, unless the group's size is hidden: the shares would give it back.
+        groups = [(label, data.in_bands(SUPPRESSED_VAS_BAND_CM), *rest) for label, data, *rest in groups]
+        sizes = [data.n if count(name, data.n) == format_count(data.n) else None
+                 for name, (_, data, *_) in zip(("n_index_analyzed", "n_comparison_analyzed"), groups, strict=True)]
         groups = [(label, data.in_full_bands(fewest_in_band), *rest) for label, data, *rest in groups]
-    # Every patient and every interval inside the axis, which runs from 0 to at least 10 cm.
-    shown = [v for g in groups if g[1].extent is not None for v in g[1].extent]
+        shares_of = [size or g[1].n for size, g in zip(sizes, groups, strict=True)]
+    # Every patient and every interval inside the axis, which runs from 0 to at least 10 cm; under suppression
+    # every drawn band whole (its edges, not its patients' extremes: a wide band's bar may reach past them).
+    if shares_of is None:
+        shown = [v for g in groups if g[1].extent is not None for v in g[1].extent]
+    else:
+        shown = [edge * g[1].band_cm for g in groups for band in g[1].bands for edge in (band.band, band.band + 1)]
     shown += [float(v) for g in groups for v in (g[2].conf_low, g[2].conf_high, g[2].estimate) if v is not None]
     low, high = min([0.0, *shown]) - 0.3, max([10.0, *shown]) + 0.3
     ticks = nice_ticks(low, high)
@@ -183,7 +195,7 @@ def _vas(run: AnalysisRun, display: str, count: CountText, fewest_in_band: int =
     if display == "points":
         _patient_points(canvas, x, y, groups)
     else:
-        _patient_distribution(canvas, x, y, groups)
+        _patient_distribution(canvas, x, y, groups, shares_of)
     for position, (_, _, estimate, *_) in enumerate(groups):
         if estimate.estimate is not None:
             canvas.line(x(position + 0.24), y(estimate.estimate), x(position + 0.44), y(estimate.estimate), width=2)
@@ -234,25 +246,29 @@ def _means(data: GroupReductions) -> np.ndarray:
     return data.means
 
 
-def _patient_distribution(canvas: Canvas, x: Scale, y: Scale, groups) -> None:
+def _patient_distribution(canvas: Canvas, x: Scale, y: Scale, groups, shares_of: list[int] | None = None) -> None:
     """Each group's patients as a mirrored histogram: bar width = share of the group's patients in the band.
 
-    Bands are ``VAS_BAND_CM`` wide on a grid anchored at 0; the widest band of
-    either group spans 0.4 of the space between groups, so the two shapes compare.
+    Bands are the groups' ``band_cm`` wide on a grid anchored at 0. Without ``shares_of`` (every patient drawn)
+    the widest band of either group spans 0.4 of the space between groups, so the two shapes compare; with it
+    (small-cell suppression: per group, the patients a share is of) a band holding all of them would, so that
+    the bands left out show as missing width.
     """
     numbers = [band.band for g in groups for band in g[1].bands]
     if not numbers:
         return
+    band_cm = groups[0][1].band_cm
     span = range(min(numbers), max(numbers) + 1)
-    shares = [{band.band: band.n / g[1].n for band in g[1].bands} for g in groups]
-    widest = max((share for by_band in shares for share in by_band.values()), default=0.0) or 1.0
-    bar = VAS_BAND_CM * 0.92
+    totals = shares_of or [g[1].n for g in groups]
+    shares = [{band.band: band.n / total for band in g[1].bands} for g, total in zip(groups, totals, strict=True)]
+    widest = 1.0 if shares_of else max((share for by_band in shares for share in by_band.values()), default=0.0) or 1.0
+    bar = band_cm * 0.92
     for position, ((_, _, _, _, edge, face), by_band) in enumerate(zip(groups, shares, strict=True)):
         for number in span:
             part = by_band.get(number, 0.0)
             if part <= 0:
                 continue
-            centre = (number + 0.5) * VAS_BAND_CM
+            centre = (number + 0.5) * band_cm
             half = 0.2 * part / widest
             top = y(centre + bar / 2)
             canvas.rect(x(position - 0.04 - half), top, x(position - 0.04 + half) - x(position - 0.04 - half),

@@ -11,6 +11,12 @@ a database makes it from one query in the engine
 (:mod:`ketareport.sources.report_inputs`), which returns at most a few
 hundred rows whatever the size of the data.
 
+Under small-cell suppression Figure 2 draws wider bands (``SUPPRESSED_VAS_BAND_CM``,
+a multiple of ``VAS_BAND_CM`` on the same grid anchored at 0):
+:meth:`GroupReductions.in_bands` merges the fine bands into them, so the file
+path and a database (which returns only the fine bands' counts) draw the same
+bands from the same numbers.
+
 The means are ordered by ``patient_id`` (text order), not by the order the
 rows were stored in: a database has no row order, and the points' seeded
 jitter then falls on the same patients from files and from a database.
@@ -23,6 +29,7 @@ the band above it, whatever order the engine summed the infusions in.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +45,8 @@ BAND_SLACK = 1e-9
 
 @dataclass(frozen=True)
 class ReductionBand:
-    """The patients of one group whose mean reduction lies in ``[band * VAS_BAND_CM, (band + 1) * VAS_BAND_CM)``."""
+    """The patients of one group whose mean reduction lies in ``[band * w, (band + 1) * w)`` (``w``: the group's
+    ``band_cm``)."""
 
     band: int
     n: int
@@ -55,6 +63,8 @@ class GroupReductions:
     """The bands holding at least one patient, lowest first."""
     means: np.ndarray | None
     """Each patient's mean reduction, ordered by patient_id; None when either group has over ``POINTS_UP_TO``."""
+    band_cm: float = VAS_BAND_CM
+    """The width of the bands (cm)."""
 
     @property
     def extent(self) -> tuple[float, float] | None:
@@ -65,15 +75,29 @@ class GroupReductions:
 
     def withheld(self) -> GroupReductions:
         """No patient drawn (a group whose mean is withheld under small-cell suppression)."""
-        return GroupReductions(0, (), None if self.means is None else self.means[:0])
+        return GroupReductions(0, (), None if self.means is None else self.means[:0], self.band_cm)
+
+    def in_bands(self, band_cm: float) -> GroupReductions:
+        """The same patients in bands of ``band_cm``, a multiple of the bands' width: each wide band is the sum of
+        the narrow bands it holds (its smallest and largest mean theirs)."""
+        factor = round(band_cm / self.band_cm)
+        if factor < 1 or not math.isclose(factor * self.band_cm, band_cm):
+            raise ValueError(f"bands of {band_cm:g} cm are not made of bands of {self.band_cm:g} cm")
+        merged: dict[int, list[ReductionBand]] = {}
+        for band in self.bands:
+            merged.setdefault(band.band // factor, []).append(band)
+        bands = tuple(ReductionBand(number, sum(b.n for b in held), held[0].smallest, held[-1].largest)
+                      for number, held in sorted(merged.items()))
+        return GroupReductions(self.n, bands, self.means, band_cm)
 
     def in_full_bands(self, fewest: int) -> GroupReductions:
         """Only the patients of bands holding at least ``fewest`` of them (small-cell suppression)."""
         kept = tuple(band for band in self.bands if band.n >= fewest)
         means = self.means
         if means is not None:
-            means = means[np.isin(band_numbers(means), [band.band for band in kept])]
-        return GroupReductions(sum(band.n for band in kept), kept, means)
+            factor = round(self.band_cm / VAS_BAND_CM)
+            means = means[np.isin(band_numbers(means) // factor, [band.band for band in kept])]
+        return GroupReductions(sum(band.n for band in kept), kept, means, self.band_cm)
 
 
 @dataclass(frozen=True)

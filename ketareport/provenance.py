@@ -20,7 +20,7 @@ from . import __version__
 from .config import StudyConfig
 from .load import InputFile, RawDataset, sha256_file
 
-REPORTED_PACKAGES = ("numpy", "pandas", "scipy", "PyYAML", "pydantic", "Jinja2", "weasyprint", "rdata", "pyreadr")
+REPORTED_PACKAGES = ("numpy", "pandas", "scipy", "PyYAML", "Jinja2", "weasyprint", "rdata", "pyreadr")
 
 
 def generation_time() -> dt.datetime:

@@ -14,6 +14,9 @@ FIGURE_FILES = {"flow": "figure-1-flow.svg", "vas": "figure-2-vas.svg", "relief"
 """Figure key -> file name under ``figures/`` (written beside the report and inlined in the HTML)."""
 VAS_BAND_CM = 0.5
 """Figure 2's ``distribution`` display: the width of its bands (cm), which the figure draws and its caption names."""
+SUPPRESSED_VAS_BAND_CM = 2.5
+"""Figure 2's bands (cm) under small-cell suppression, whatever the data (docs/suppression.md, rule 5): a quarter
+of the 10 cm scale, wide enough that a band of N or more patients is common in a small study."""
 
 
 @dataclass(frozen=True)

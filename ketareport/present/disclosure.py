@@ -89,6 +89,9 @@ class Withheld:
     undrawn: frozenset[str] = frozenset()
     """Groups (``index``, ``comparison``) of N or more patients of which Figure 2 draws no band: every band of
     the group holds fewer than N patients."""
+    left_out: Mapping[str, int] = field(default_factory=dict)
+    """Groups (``index``, ``comparison``) of N or more patients -> how many of their patients Figure 2's bands
+    leave out (those in bands of fewer than N)."""
 
     @property
     def groups(self) -> bool:

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from ..results import Estimate
-from .context import FIGURE_FILES, VAS_BAND_CM, Figure
+from .context import FIGURE_FILES, SUPPRESSED_VAS_BAND_CM, VAS_BAND_CM, Figure
 from .facts import Facts
-from .formats import format_proportion, format_proportion_interval, format_series
+from .formats import format_count, format_proportion, format_proportion_interval, format_series
 
 
 def _group_alt(facts: Facts, key: str, label: str, estimate: Estimate) -> str:
@@ -39,17 +39,19 @@ def _flow_alt(facts: Facts) -> str:
 
 
 def _vas_caption(facts: Facts, vas_display: str) -> str:
+    threshold = facts.counts.threshold
+    band_cm = VAS_BAND_CM if threshold is None else SUPPRESSED_VAS_BAND_CM
     caption = (
         "Mean reduction in VAS score per patient, by group. "
         + ("Each point is a patient (mean over the patient's analysed infusions); " if vas_display == "points" else
            "The width of each band is proportional to the share of the group's patients whose mean reduction "
-           f"(over their analysed infusions) lies in that {VAS_BAND_CM:g} cm band; ")
+           f"(over their analysed infusions) lies in that {band_cm:g} cm band; ")
         + f"the bar and whiskers show the group mean and its {facts.level} confidence interval."
     )
-    threshold = facts.counts.threshold
     if threshold is None:
         return caption
-    caption += f" Bands of fewer than {threshold} patients are not drawn."
+    caption += (f" Under small-cell protection the bands are {band_cm:g} cm wide, whatever the data, and bands of "
+                f"fewer than {threshold} patients are not drawn{_left_out(facts)}.")
     hidden = [label for key, label in (("index", facts.index_label), ("comparison", facts.comparison_label))
               if key in facts.withheld.few]
     if hidden:
@@ -65,6 +67,21 @@ def _vas_caption(facts: Facts, vas_display: str) -> str:
         caption += (f" No band of the {undrawn[0]} group holds {threshold} or more patients, so its distribution is "
                     "not drawn, only its mean and interval.")
     return caption
+
+
+def _left_out(facts: Facts) -> str:
+    """How many patients of each drawn group the bands leave out, for a group whose size is printed: the bands'
+    widths, shares of that size, give the number anyway (a number of 1 to N−1 is said as "fewer than N"). For a
+    group whose size is hidden the figure draws shares of the patients it shows, and nothing is said."""
+    counts, said = facts.counts, []
+    for key, label in (("index", facts.index_label), ("comparison", facts.comparison_label.lower())):
+        n = getattr(facts.cohort, f"n_{key}_analyzed")
+        if key not in facts.withheld.left_out or key in facts.withheld.undrawn or counts.hides(f"n_{key}_analyzed", n):
+            continue
+        left_out = facts.withheld.left_out[key]
+        number = "none" if not left_out else f"fewer than {counts.threshold}" if counts.small(left_out) else format_count(left_out)
+        said.append(f"{number} of the {format_count(n)} patients of the {label} group")
+    return f": they leave out {format_series(said)}" if said else ""
 
 
 def _relief_caption(facts: Facts) -> str:

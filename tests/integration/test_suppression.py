@@ -188,7 +188,7 @@ def test_render_with_suppression_keeps_the_analyst_files_exact(tmp_path):
     variables = (out / "quarto" / "_variables.yml").read_text()
     assert r'"n_censored": "\\<11"' in variables  # Markdown-escaped by the Quarto writer
     assert "had back pain" in variables and "seven had back pain" not in variables
-    assert "0.5\u00a0cm band" in html or "0.5 cm band" in html  # Figure 2 drawn as distributions: no patient's own mean
+    assert "2.5\u00a0cm band" in html or "2.5 cm band" in html  # Figure 2 drawn as distributions: no patient's own mean
 
 
 def test_the_attack_recovers_cells_when_only_primary_cells_are_hidden(monkeypatch):
@@ -303,11 +303,11 @@ def test_figure_2_and_its_description_show_no_mean_of_a_small_group(edge_report)
 
 def test_figure_2_draws_no_band_of_fewer_than_n_patients(edge_report):
     """A band holding one patient shows that patient's mean to within the band's width (rule 5)."""
-    from ketareport.present.context import VAS_BAND_CM
+    from ketareport.present.context import SUPPRESSED_VAS_BAND_CM
 
     run, built = edge_report
     patients = run.cohort.analyzed_patients
-    bands = np.floor(patients.loc[patients["is_index"], "reduction"].to_numpy() / VAS_BAND_CM)
+    bands = np.floor(patients.loc[patients["is_index"], "reduction"].to_numpy() / SUPPRESSED_VAS_BAND_CM)
     assert np.unique(bands, return_counts=True)[1].max() < EDGE_THRESHOLD  # every band of the study is small
     assert "<rect" not in built.figures["vas"]
 
@@ -391,24 +391,33 @@ def test_a_t_test_of_a_hidden_size_prints_no_se_or_p(edge_report):
 
 @pytest.mark.parametrize("threshold", [5, 11])
 def test_figure_2_caption_says_which_distributions_are_not_drawn(threshold, suppressed_reports):
-    """A caption describing bands the figure does not draw reads falsely: it says when a group has no band of N."""
-    from ketareport.present.context import VAS_BAND_CM
+    """A caption describing bands the figure does not draw reads falsely: it says when a group has no band of N,
+    and how many patients of a drawn group the bands leave out (as "fewer than N" when that is 1 to N−1)."""
+    from ketareport.present.context import SUPPRESSED_VAS_BAND_CM
 
     run, built = suppressed_reports("demo", threshold)
     patients = run.cohort.analyzed_patients
-    undrawn = []
+    caption = re.sub(r"\s+", " ", built.context.figures["vas"].caption)
+    assert f"the bands are {SUPPRESSED_VAS_BAND_CM:g} cm wide" in caption
+    undrawn, left_out = [], []
     for label, is_index in ((run.config.analysis.index_label, True), (run.config.analysis.comparison_label, False)):
         reductions = patients.loc[patients["is_index"] == is_index, "reduction"].to_numpy()
-        if np.unique(np.floor(reductions / VAS_BAND_CM + 1e-9), return_counts=True)[1].max() < threshold:
+        sizes = np.unique(np.floor(reductions / SUPPRESSED_VAS_BAND_CM + 1e-9), return_counts=True)[1]
+        if sizes.max() < threshold:
             undrawn.append(label)
-    caption = built.context.figures["vas"].caption
+            continue
+        missing = int(sizes[sizes < threshold].sum())
+        said = "none" if not missing else f"fewer than {threshold}" if missing < threshold else str(missing)
+        left_out.append(f"{said} of the {reductions.size} patients of the {label if is_index else label.lower()} group")
     if len(undrawn) == 2:
         assert "neither distribution is drawn" in caption and "<rect" not in built.figures["vas"]
     elif undrawn:
         assert f"No band of the {undrawn[0]} group holds {threshold} or more patients" in caption
     else:
         assert "No band" not in caption
-    assert undrawn  # the demo at N = 5 and 11 has such a group: the test had something to check
+    for said in left_out:
+        assert said in caption
+    assert undrawn or left_out  # the test had something to check
 
 
 def printed_complements(table, threshold: int) -> list[str]:
