@@ -1,7 +1,7 @@
 """The analysis where the data are: `ketareport analyze` on a DuckDB file and on Spark, at 10 million infusions.
 
 Usage:
-  .venv/bin/python bench/bench_sources.py [--infusions N] [--spark] [--work DIR] [--repeat N] [--before PYTHON]
+  .venv/bin/python bench/bench_sources.py [--infusions N] [--spark] [--work DIR] [--repeat N] [--before CHECKOUT]
 
 Generates a dataset of the demo's design with at least N infusions (default
 10,000,000; `ketareport demo-data`, about 7.5 infusions per patient), loads
@@ -15,9 +15,9 @@ directory) for the next run. Prints one table; the targets (at most 10 s and
 1 GB for DuckDB) are printed beside the figures, not asserted. Each figure
 has the machine's load average beside it (the minute before the run): on a
 shared machine the wall time counts other processes' turns, the CPU time
-much less so. --before PYTHON (the interpreter of another checkout's
-environment, e.g. main's) times that code too, in turns with this one,
---repeat times each.
+much less so. --before CHECKOUT (another version's code, e.g. a `git
+worktree add` of main) times that code too, in this environment, in turns
+with this one, --repeat times each.
 """
 
 from __future__ import annotations
@@ -79,17 +79,19 @@ def rows(database: Path) -> tuple[int, int]:
         return tuple(connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("patients", "infusions"))
 
 
-def timed_analyze(dataset: Path, out: Path, *extra: str, python: str = sys.executable) -> tuple[float, float, float]:
+def timed_analyze(dataset: Path, out: Path, *extra: str, code: Path = REPO) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and peak MB of one `ketareport analyze` in a new process (its children included).
 
     CPU seconds say what the run costs on a shared machine, where the wall
     time also counts other processes' turns. The figures are that process's
-    own (``wait4``), not the largest of every run so far.
+    own (``wait4``), not the largest of every run so far. ``code``: the
+    checkout whose ketareport runs (``-m`` imports it from the working
+    directory first), in this environment.
     """
-    command = [python, "-m", "ketareport", "--quiet", "analyze", str(dataset), "--out", str(out), *extra]
+    command = [sys.executable, "-m", "ketareport", "--quiet", "analyze", str(dataset.resolve()), "--out", str(out), *extra]
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, cwd=code)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -105,19 +107,19 @@ def main() -> None:
     parser.add_argument("--spark", action="store_true", help="also time Spark in local mode on the same data")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ketareport-bench-sources")
     parser.add_argument("--repeat", type=int, default=1, help="times each DuckDB run (in turns with --before's)")
-    parser.add_argument("--before", help="the Python of another checkout's environment, timed in turns with this one")
+    parser.add_argument("--before", type=Path, help="another checkout of ketareport (e.g. `git worktree add` of main), timed in turns with this one")
     arguments = parser.parse_args()
     arguments.work.mkdir(parents=True, exist_ok=True)
     database = duckdb_file(arguments.work, generate(arguments.work, arguments.infusions))
     n_patients, n_infusions = rows(database)
     print(f"{n_patients:,} patients, {n_infusions:,} infusions ({database.stat().st_size / 2**20:.0f} MB DuckDB file)")
     print(f"{'engine':<28} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'load':>6}   target")
-    runs = [("DuckDB file", sys.executable)] + ([("DuckDB file, --before", arguments.before)] if arguments.before else [])
+    runs = [("DuckDB file", REPO)] + ([("DuckDB file, --before", arguments.before.resolve())] if arguments.before else [])
     with tempfile.TemporaryDirectory(prefix="ketareport-bench-") as out:
         for turn in range(arguments.repeat):
-            for label, python in runs:
+            for label, code in runs:
                 load = os.getloadavg()[0]
-                seconds, cpu, peak = timed_analyze(database, Path(out) / f"duckdb-{turn}", python=python)
+                seconds, cpu, peak = timed_analyze(database, Path(out) / f"duckdb-{turn}-{len(label)}", code=code)
                 print(f"{label:<28} {seconds:8.1f} {cpu:8.1f} {peak:8.0f} {load:6.1f}   "
                       f"wall <= {TARGET_SECONDS:g} s, peak <= {TARGET_PEAK_MB:g} MB", flush=True)
         if arguments.spark:

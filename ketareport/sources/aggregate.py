@@ -4,16 +4,17 @@ The checked, typed infusions are an expression over the source table,
 joined to their patients (:func:`ketareport.sources.rules.check_source`):
 each query below reads the source again, which cost less than storing ten
 million typed rows. The engine keeps one table, the patients with their
-per-patient aggregates (:func:`derive`); then about ten queries, each returning a
-handful of rows whatever the size of the data, feed the same result
-dataclasses as the file path:
+per-patient aggregates and counts of infusions (:func:`derive`); then about
+ten queries, each returning a handful of rows whatever the size of the data,
+feed the same result dataclasses as the file path (four of them read the
+infusions: the grouping, 2., 8. and 9.):
 
 1. the mixed model's cells (:class:`ketareport.aggregates.MixedModelCell`:
    per group and number of analysed infusions, moments of the patients'
    mean reductions), from which the group moments are pooled exactly;
-2. and 3. the infusions' counts (cohort, Table 2) and their variables'
-   value counts (:mod:`.summary`); 4. and 5. the same for the patients
-   (cohort, relief, Table 1);
+2. and 3. the infusion variables' value counts (:mod:`.summary`), and the
+   infusions' counts (cohort, Table 2) summed from the kept patients';
+   4. and 5. the patients' counts and value counts (cohort, relief, Table 1);
 6. patients per diagnosis and spelling; 7. and 8. rows per distinct
    ``;``-list (previous interventions, side effects: :mod:`.tables`);
 9. and 10. the ids the results list (excluded infusions, patients without
@@ -34,7 +35,7 @@ from typing import Any, Mapping
 from ..aggregates import MixedModelCell, Moments, VasAggregates
 from ..analyze import mixed_model, vas_reduction
 from ..config import AnalysisOptions
-from ..contract import NO_SIDE_EFFECT, PREMEDICATION, RELIEF_METHODS
+from ..contract import ANALYSIS_COLUMNS, NO_SIDE_EFFECT, PREMEDICATION, RELIEF_METHODS
 from ..results import ReliefOutcome, ReliefSummary, StudyResults
 from ..statistics import proportion_interval
 from .cohort import cohort_summary, diagnosis_counts, infusion_measures, require_analysable
@@ -49,26 +50,44 @@ class CohortTables:
 
     patients: Any
     """Every patient, kept: patient_id, is_index, sex, age_years, relief_duration_days, relief_ongoing,
-    n_infusions, n_analysed, mean_reduction, within_ss, reduction_range."""
+    n_infusions, n_analysed, mean_reduction, within_ss, reduction_range, first_date, last_date, and the
+    patient's infusions counted: n_DRUG and n_DRUG_recorded (analysed infusions), all_DRUG (every infusion),
+    premedication_recorded, missing_COLUMN (excluded infusions missing COLUMN)."""
     infusions: Any
     """Every infusion (:attr:`TypedSource.infusions`) and its reduction."""
     typed_patients: Any
     """:attr:`TypedSource.patients`: the texts Table 1 counts (diagnoses, previous interventions), not copied
     into :attr:`patients`."""
+    infusions_alone: Any
+    """:attr:`TypedSource.infusions_alone`: the infusions without their patients' groups."""
 
 
 def derive(typed: TypedSource) -> CohortTables:
     """The per-patient aggregates, joined to the patients and kept: one grouping of the infusions."""
     import ibis
 
-    infusions = typed.infusions
-    infusions = infusions.mutate(reduction=ibis.ifelse(infusions.excluded, ibis.null("float64"), infusions.vas_pre - infusions.vas_post))
+    def with_reduction(infusions):
+        return infusions.mutate(reduction=ibis.ifelse(infusions.excluded, ibis.null("float64"), infusions.vas_pre - infusions.vas_post))
+
+    # Grouped by the patient's id without the join to the patients' groups, which only the kept table needs.
+    infusions = with_reduction(typed.infusions_alone)
+    analysed = ~infusions.excluded
+    counts = {  # the infusions' counts, per patient: their sums per group are the cohort's and Table 2's counts
+        **{f"n_{drug}": (infusions[drug].fill_null(False) & analysed).sum() for drug, _ in PREMEDICATION},
+        **{f"n_{drug}_recorded": (infusions[drug].notnull() & analysed).sum() for drug, _ in PREMEDICATION},
+        **{f"all_{drug}": infusions[drug].fill_null(False).sum() for drug, _ in PREMEDICATION},
+        "premedication_recorded": (infusions.midazolam.notnull() & infusions.ondansetron.notnull()).sum(),
+        **{f"missing_{column}": (infusions.excluded & infusions[column].isnull()).sum() for column in ANALYSIS_COLUMNS},
+    }
     per_patient = infusions.group_by(stats_patient_id=infusions.patient_id).aggregate(
         n_infusions=infusions.count(),
-        n_analysed=(~infusions.excluded).sum(),
+        n_analysed=analysed.sum(),
         mean_reduction=infusions.reduction.mean(),
         variance_reduction=infusions.reduction.var(how="pop"),
         reduction_range=infusions.reduction.max() - infusions.reduction.min(),
+        first_date=infusions.infusion_date.min(),
+        last_date=infusions.infusion_date.max(),
+        **counts,
     )
     patients = typed.patients
     joined = patients.left_join(per_patient, patients.patient_id == per_patient.stats_patient_id)
@@ -79,8 +98,11 @@ def derive(typed: TypedSource) -> CohortTables:
         mean_reduction=joined.mean_reduction,
         within_ss=joined.variance_reduction * joined.n_analysed,
         reduction_range=joined.reduction_range,
+        first_date=joined.first_date,
+        last_date=joined.last_date,
+        **{name: ibis.coalesce(joined[name], 0) for name in counts},
     ))
-    return CohortTables(kept, infusions, typed.patients)
+    return CohortTables(kept, with_reduction(typed.infusions), typed.patients, typed.infusions_alone)
 
 
 def vas_aggregates(tables: CohortTables) -> VasAggregates:
@@ -123,7 +145,7 @@ def analyse_source(typed: TypedSource, options: AnalysisOptions, labels: Mapping
 
 def analyse_tables(tables: CohortTables, options: AnalysisOptions, labels: Mapping[str, str] | None = None) -> StudyResults:
     """:func:`analyse_source` on the cohort's tables already kept (:func:`derive`), which the caller queries again."""
-    infusion_values, every_infusion = _infusion_summary(tables.infusions)
+    infusion_values, every_infusion = _infusion_summary(tables)
     patient_values = _patient_summary(tables.patients, options)
     require_analysable(int(patient_values["size:all"] or 0), every_infusion)
     aggregates = vas_aggregates(tables)
@@ -131,7 +153,7 @@ def analyse_tables(tables: CohortTables, options: AnalysisOptions, labels: Mappi
     diagnoses, printed = diagnosis_counts(tables.typed_patients, labels)
     interventions, _ = label_counts(counted_lists(tables.typed_patients, "previous_interventions"), "previous_interventions")
     effects, any_effect, recorded = _side_effects(tables.infusions)
-    infusions = tables.infusions
+    infusions = tables.infusions_alone
     excluded_ids = [row["excluded_id"] for row in rows_of(infusions.filter(infusions.excluded).select("excluded_id").order_by("excluded_id"))]
     patients = tables.patients
     not_analysed_ids = [row["patient_id"] for row in rows_of(patients.filter(patients.n_analysed == 0).select("patient_id").order_by("patient_id"))]
@@ -146,18 +168,23 @@ def analyse_tables(tables: CohortTables, options: AnalysisOptions, labels: Mappi
     )
 
 
-def _infusion_summary(every) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Queries 2 and 3: Table 2's cells over the analysed infusions, and the cohort's counts over every infusion."""
+def _infusion_summary(tables: CohortTables) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Queries 2 and 3: Table 2's distributions over the analysed infusions; Table 2's and the cohort's counts
+    of infusions, summed from the kept patients' counts (:func:`derive`) rather than read again from the rows."""
+    every = tables.infusions
     infusions = Summary(every, within=~every.excluded)
     for column in ("ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post", "reduction"):
         infusions.continuous(column, every[column])
+    values = infusions.run(sizes=False)
+    patients = tables.patients
+    counts = Summary(patients, weights=patients.n_analysed)
     for column, _ in PREMEDICATION:
-        infusions.count(column, every[column].fill_null(False))
-        infusions.count(f"{column}_recorded", every[column].notnull())
-    cohort_measures = infusion_measures(every)
+        counts.total(column, patients[f"n_{column}"])
+        counts.total(f"{column}_recorded", patients[f"n_{column}_recorded"])
+    cohort_measures = infusion_measures(patients)
     for name, measure in cohort_measures.items():
-        infusions.add(f"cohort:{name}", measure)
-    values = infusions.run()
+        counts.add(f"cohort:{name}", measure)
+    values |= counts.run()
     # A sum over no rows is NULL in SQL: no infusion counts 0.
     every_infusion = {name: 0 if value is None and not name.endswith("_date") else value
                       for name, value in ((name, values[f"cohort:{name}"]) for name in cohort_measures)}

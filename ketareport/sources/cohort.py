@@ -27,20 +27,22 @@ def require_analysable(n_patients: int, infusions: dict[str, Any]) -> None:
     raise NothingToAnalyse(f"0 of {n_infusions} infusions analysable: {reasons}")
 
 
-def infusion_measures(infusions) -> dict[str, Any]:
-    """The cohort's infusion counts, over every infusion (in the query of Table 2's counts)."""
-    excluded = infusions.excluded
+def infusion_measures(patients) -> dict[str, Any]:
+    """The cohort's infusion counts, over every infusion: sums of the kept patients' counts
+    (:func:`ketareport.sources.aggregate.derive`)."""
+    import ibis
+
     return {
-        "n_infusions": infusions.count(),
-        "n_excluded": excluded.sum(),
-        "n_index_analysed": (~excluded & infusions.is_index).sum(),
-        "n_comparison_analysed": (~excluded & ~infusions.is_index).sum(),
-        "n_midazolam": infusions.midazolam.fill_null(False).sum(),
-        "n_ondansetron": infusions.ondansetron.fill_null(False).sum(),
-        "n_premedication_recorded": (infusions.midazolam.notnull() & infusions.ondansetron.notnull()).sum(),
-        "first_date": infusions.infusion_date.min(),
-        "last_date": infusions.infusion_date.max(),
-        **{f"missing_{column}": (excluded & infusions[column].isnull()).sum() for column in ANALYSIS_COLUMNS},
+        "n_infusions": patients.n_infusions.sum(),
+        "n_excluded": (patients.n_infusions - patients.n_analysed).sum(),
+        "n_index_analysed": ibis.ifelse(patients.is_index, patients.n_analysed, 0).sum(),
+        "n_comparison_analysed": ibis.ifelse(patients.is_index, 0, patients.n_analysed).sum(),
+        "n_midazolam": patients.all_midazolam.sum(),
+        "n_ondansetron": patients.all_ondansetron.sum(),
+        "n_premedication_recorded": patients.premedication_recorded.sum(),
+        "first_date": patients.first_date.min(),
+        "last_date": patients.last_date.max(),
+        **{f"missing_{column}": patients[f"missing_{column}"].sum() for column in ANALYSIS_COLUMNS},
     }
 
 

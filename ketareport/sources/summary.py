@@ -27,10 +27,12 @@ def rows_of(expression) -> list[dict[str, Any]]:
 class Summary:
     """Builds one aggregate query of many named measures, run once, read back by name."""
 
-    def __init__(self, table, within=None):
-        """``within``: the rows the groups hold (Table 2: the analysed infusions); other measures may use every row."""
+    def __init__(self, table, within=None, weights=None):
+        """``within``: the rows the groups hold (Table 2: the analysed infusions); other measures may use every row.
+        ``weights``: each row stands for this many (a per-patient count): the groups' sizes are its sums."""
         self.table = table
         self.within = within
+        self.weights = weights
         self.measures: dict[str, Any] = {}
         self.distributions: dict[str, Any] = {}
         if within is None:
@@ -55,6 +57,14 @@ class Summary:
             selected = flags if mask is None else flags & mask
             self.add(f"{name}:{group}:n", selected.sum())
 
+    def total(self, name: str, counts) -> None:
+        """Per group: the sum of ``counts`` (per-row counts of what the rows stand for)."""
+        import ibis
+
+        for group in GROUPS:
+            mask = self.masks[group]
+            self.add(f"{name}:{group}:n", (counts if mask is None else ibis.ifelse(mask, counts, 0)).sum())
+
     def continuous(self, name: str, values) -> None:
         """Count, mean, SD, extremes and quartiles per group: from the value counts (see :func:`distributions`)."""
         self.distributions[name] = values
@@ -73,12 +83,19 @@ class Summary:
                 self.add(f"{prefix}:{key}", value.quantile(q))
 
     def sizes(self) -> None:
+        if self.weights is not None:
+            self.total("size", self.weights)
+            for group in GROUPS:
+                self.measures[f"size:{group}"] = self.measures.pop(f"size:{group}:n")
+            return
         for group in GROUPS:
             mask = self.masks[group]
             self.add(f"size:{group}", self.table.count() if mask is None else mask.sum())
 
-    def run(self) -> dict[str, Any]:
-        self.sizes()
+    def run(self, sizes: bool = True) -> dict[str, Any]:
+        """Every measure by name; ``sizes``: with the groups' sizes (``size:GROUP``)."""
+        if sizes:
+            self.sizes()
         values = {}
         rows = self.table if self.within is None else self.table.filter(self.within)
         counted = distributions(rows, self.distributions)
@@ -87,6 +104,8 @@ class Summary:
                 self.engine_continuous(name, expression)
             else:
                 values.update({f"{name}:{key}": value for key, value in counted[name].items()})
+        if not self.measures:
+            return values
         result = one_row(self.table.aggregate(**{_safe(name): measure for name, measure in self.measures.items()}))
         return values | {name: result[_safe(name)] for name in self.measures}
 
