@@ -26,7 +26,7 @@ def summary_lines(cohort: CohortSummary, relief: ReliefSummary, config: StudyCon
                             for column, count in cohort.excluded_missing_by_column.items() if count)
         counted = sum(cohort.excluded_missing_by_column.values())
         if counted > cohort.n_infusions_excluded:
-            reasons += f"; {counted} in all: an infusion missing more than one item is counted under each"
+            reasons += f"; {counted} in all: an infusion missing several items is counted under each"
         lines.append(f"excluded for missing data: {cohort.n_infusions_excluded} infusions ({reasons})")
     else:
         lines.append("excluded for missing data: none")

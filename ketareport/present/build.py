@@ -137,9 +137,9 @@ def _excluded_by_item(facts: Facts) -> str:
     if not listed or total <= excluded:
         return listed or "none"
     if counts.hides("n_infusions_excluded", excluded) or any(counts.hides(("missing", c), n) for c, n in missing.items()):
-        return f"{listed}; an infusion missing more than one item is counted under each"
+        return f"{listed}; an infusion missing several items is counted under each"
     return (f"{listed}; {format_count(total)} in all, more than the {format_count(excluded)} infusions excluded, "
-            "because an infusion missing more than one item is counted under each")
+            "because an infusion missing several items is counted under each")
 
 
 def _recorded(results) -> Recorded:

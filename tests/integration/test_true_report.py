@@ -315,10 +315,10 @@ def test_trial3_8_exclusions_by_item_say_why_they_add_up_to_more_than_the_total(
     cohort = built.run.results.cohort
     assert cohort.n_infusions_excluded == 2 and sum(cohort.excluded_missing_by_column.values()) == 3
     assert ("(missing, by item: ketamine dose (1), infusion duration (1), VAS before infusion (1); 3 in all, more than "
-            "the 2 infusions excluded, because an infusion missing more than one item is counted under each)") in text
+            "the 2 infusions excluded, because an infusion missing several items is counted under each)") in text
     result = CliRunner().invoke(cli.main, ["check", str(dataset)])
     assert ("excluded for missing data: 2 infusions (1 missing ketamine dose, 1 missing infusion duration, "
-            "1 missing VAS before infusion; 3 in all: an infusion missing more than one item is counted under each)"
+            "1 missing VAS before infusion; 3 in all: an infusion missing several items is counted under each)"
             ) in result.output, result.output
     text, _ = rendered_text(write_csv_dataset(tmp_path / "no-overlap"), tmp_path)
     assert "(missing, by item: infusion duration (1), VAS before infusion (1))" in text
