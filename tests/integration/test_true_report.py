@@ -282,3 +282,24 @@ def test_named_comparison_diagnoses_never_splits_a_tie():
     many = [("a", 5)] + [(name, 1) for name in "bcdef"]
     assert named_comparison_diagnoses(many) == [("a", 5)]
     assert named_comparison_diagnoses([(name, 1) for name in "abcdef"]) == [(name, 1) for name in "abcdef"]
+
+
+SMALL_DIFFERENCE = """\
+infusion_id,patient_id,infusion_date,ketamine_dose_mg,infusion_duration_min,vas_pre,vas_post
+I1,P1,2021-01-02,100,60,8,5
+I2,P2,2021-02-02,100,60,8,4.9
+I3,P3,2021-03-02,100,60,8,4.92
+I4,P4,2021-04-02,100,60,8,4.9
+"""
+TWO_GROUPS = "patient_id,diagnosis\nP1,CRPS\nP2,CRPS\nP3,headache\nP4,headache\n"
+
+
+def test_trial3_7_17_a_difference_that_rounds_to_zero_keeps_its_sign(tmp_path):
+    """The difference is −0.04 cm: printed "0.0 cm" it lost its sign and read as no difference at all."""
+    text, built = rendered_text(write_csv_dataset(tmp_path / "small", patients=TWO_GROUPS, infusions=SMALL_DIFFERENCE),
+                                tmp_path)
+    assert built.run.results.vas.difference.estimate == pytest.approx(-0.04)
+    assert "The difference between groups was −0.040 cm" in text
+    assert " 0.0 cm" not in text
+    table = built.context.tables["vas"]
+    assert any("−0.040" in cell for row in table.rows for cell in row.cells)
