@@ -110,7 +110,9 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="another checkout of ketareport (e.g. `git worktree add` of main), timed in turns with this one")
     arguments = parser.parse_args()
     arguments.work.mkdir(parents=True, exist_ok=True)
-    database = duckdb_file(arguments.work, generate(arguments.work, arguments.infusions))
+    database = arguments.work / f"csv-{arguments.infusions}.duckdb"
+    if not database.is_file():  # the generated CSV files are needed only to make it
+        database = duckdb_file(arguments.work, generate(arguments.work, arguments.infusions))
     n_patients, n_infusions = rows(database)
     print(f"{n_patients:,} patients, {n_infusions:,} infusions ({database.stat().st_size / 2**20:.0f} MB DuckDB file)")
     print(f"{'engine':<28} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'load':>6}   target")

@@ -4,39 +4,51 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .cohort import Cohort
 from .config import AnalysisOptions, StudyConfig
-from .contract import ANALYSIS_COLUMNS, COLUMN_LABELS, index_look_alikes
+from .contract import COLUMN_LABELS, index_look_alikes
+from .results import CohortSummary, ReliefSummary
 
 
-def summary_lines(cohort: Cohort, config: StudyConfig) -> list[str]:
-    """Patients, infusions, exclusions by reason, groups, relief recorded, and missing metadata."""
-    patients, infusions = cohort.patients, cohort.infusions
-    options = cohort.options
-    n_index = int(patients["is_index"].sum())
-    excluded = infusions[infusions["excluded"]]
+def summary_lines(cohort: CohortSummary, relief: ReliefSummary, config: StudyConfig) -> list[str]:
+    """Patients, infusions, exclusions by reason, groups, relief recorded, warnings, missing metadata, and
+    whether the report will be marked DRAFT; from the summaries, so a dataset in a database engine gets the
+    same lines as files."""
+    options = config.analysis
     lines = [
         # Label, then count: "1 other diagnoses" would need the label's plural.
-        f"patients: {len(patients)} ({options.index_label} {n_index}, {options.comparison_label.lower()} {len(patients) - n_index})",
-        f"infusions: {len(infusions)}, of which {len(infusions) - len(excluded)} analysable",
+        f"patients: {cohort.n_patients} ({options.index_label} {cohort.n_index}, "
+        f"{options.comparison_label.lower()} {cohort.n_comparison})",
+        f"infusions: {cohort.n_infusions}, of which {cohort.n_infusions_analyzed} analysable",
     ]
-    if len(excluded):
-        missing = excluded[list(ANALYSIS_COLUMNS)].isna().sum()
-        reasons = ", ".join(f"{count} missing {COLUMN_LABELS[column]}" for column, count in missing.items() if count)
-        lines.append(f"excluded for missing data: {len(excluded)} infusions ({reasons})")
+    if cohort.n_infusions_excluded:
+        reasons = ", ".join(f"{count} missing {COLUMN_LABELS[column]}"
+                            for column, count in cohort.excluded_missing_by_column.items() if count)
+        lines.append(f"excluded for missing data: {cohort.n_infusions_excluded} infusions ({reasons})")
     else:
         lines.append("excluded for missing data: none")
-    analysed = int((patients["n_infusions_analyzed"] > 0).sum())
-    lines.append(f"patients with an analysable infusion: {analysed} of {len(patients)}")
-    counts = patients["diagnosis"].value_counts(sort=True)
-    lines.append("diagnoses: " + ", ".join(f"{cohort.diagnosis_labels[key]} {count}" for key, count in counts.items()))
-    recorded = patients["relief_duration_days"].notna()
-    ongoing = int((recorded & patients["relief_ongoing"]).sum())
-    lines.append(f"relief duration recorded: {int(recorded.sum())} patients ({ongoing} with relief ongoing at last contact)")
-    lines.extend(f"warning: {warning}" for warning in warnings_of(cohort))
+    lines.append(f"patients with an analysable infusion: {cohort.n_patients_analyzed} of {cohort.n_patients}")
+    lines.append("diagnoses: " + ", ".join(f"{cohort.diagnosis_labels[key]} {count}" for key, count in cohort.diagnoses.items()))
+    lines.append(f"relief duration recorded: {relief.n_recorded} patients ({relief.n_censored} with relief ongoing at last contact)")
+    lines.extend(f"warning: {warning}" for warning in cohort_warnings(cohort.diagnoses, cohort.diagnosis_labels, options))
     missing_metadata = config.missing_metadata()
     lines.append("study.yml: complete" if not missing_metadata else f"study.yml lacks: {'; '.join(missing_metadata)}")
+    lines.append(draft_status(config))
     return lines
+
+
+def draft_status(config: StudyConfig) -> str:
+    """Whether the rendered report will be a draft (DRAFT across every PDF page), and what would make it final.
+
+    Final only with ``report.status: final`` and nothing a submission needs
+    missing, as :func:`ketareport.present.control.document_control` decides.
+    """
+    status, missing = config.report.status, config.missing_metadata()
+    if status == "final" and not missing:
+        return "report.status: final — the report will be final (no DRAFT mark)"
+    if status == "final":
+        return "report.status: final, but the report will be a draft (DRAFT on every PDF page) until study.yml has what it lacks"
+    needs = "set report.status: final in study.yml" + (" and add what it lacks" if missing else "")
+    return f"report.status: {status} — the report will be a draft (DRAFT on every PDF page); {needs} for the version to submit"
 
 
 def cohort_warnings(diagnoses: Mapping[str, int], labels: Mapping[str, str], options: AnalysisOptions) -> list[str]:
@@ -58,9 +70,3 @@ def cohort_warnings(diagnoses: Mapping[str, int], labels: Mapping[str, str], opt
             f"(study.yml analysis.index_diagnosis); recode the data if they belong to it"
         )
     return warnings
-
-
-def warnings_of(cohort: Cohort) -> list[str]:
-    """:func:`cohort_warnings` of a cohort read from files."""
-    counts = cohort.patients["diagnosis"].value_counts(sort=True)
-    return cohort_warnings({str(key): int(n) for key, n in counts.items()}, cohort.diagnosis_labels, cohort.options)

@@ -23,8 +23,8 @@ import click
 
 from . import __version__
 from .console import (
-    KetareportGroup, check_source_date_epoch, dataset_options, engine_option, global_options, imports_without_gc, listing,
-    progress, run_program,
+    KetareportGroup, check_source_date_epoch, checked_summary, dataset_options, engine_option, global_options,
+    imports_without_gc, listing, progress, run_program,
 )
 from .errors import VerificationMismatch
 
@@ -272,26 +272,28 @@ def init(folder: Path) -> None:
 
 
 @main.command()
-@click.argument("dataset", type=click.Path(path_type=Path))
+@click.argument("dataset", type=click.Path())  # text: a database URL keeps its "//"
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Study configuration (YAML). Default: study.yml beside or inside DATASET, else built-in defaults.")
-def check(dataset: Path, config_path: Path | None) -> None:
+@engine_option
+def check(dataset: str, config_path: Path | None, engine: str | None) -> None:
     """Validate DATASET and summarise it, writing nothing.
 
     Prints the patients, the infusions, the exclusions by reason, the groups
     and how many patients have a relief duration recorded, then what
-    study.yml lacks for a submission. Invalid input, or nothing left to
-    analyse, exits with status 2 and lists every problem.
+    study.yml lacks for a submission and whether the report will be a draft.
+    Invalid input, or nothing left to analyse, exits with status 2 and lists
+    every problem. DATASET may also be a database, as for `analyze`: the
+    rules are checked and the counts made where the data are.
 
     \b
-    Example:
+    Examples:
       ketareport check data/demo
+      ketareport check study.duckdb --config study.yml
     """
-    from .pipeline import prepare_cohort
     from .check import summary_lines
 
-    prepared = prepare_cohort(dataset, config_path, progress=progress)
-    for line in summary_lines(prepared.cohort, prepared.config):
+    for line in summary_lines(*checked_summary(dataset, config_path, engine)):
         click.echo(line)
 
 
@@ -326,7 +328,6 @@ def import_redcap(records: Path, dictionary: Path, out_dir: Path, field_map: tup
 
     check_writable(out_dir)
     from .redcap import import_redcap as read_export, write_import
-
 
     mapping = {}
     for entry in field_map:

@@ -133,7 +133,7 @@ def listing(items: tuple[str, ...] | list[str]) -> str:
 
 
 def engine_option(command):
-    """--engine, shared by the commands that analyse a dataset (analyze, render, verify)."""
+    """--engine, shared by the commands that read a dataset (analyze, render, verify, check)."""
     return click.option(
         "--engine", type=click.Choice(["duckdb", "postgres", "spark"]), default=None,
         help="Check and analyse DATASET in this database engine (default: the engine DATASET names — "
@@ -141,6 +141,33 @@ def engine_option(command):
              "is a folder of patients/infusions Parquet or CSV files, or tables of the session's catalog "
              "named in study.yml (data.patients, data.infusions); data.spark_master picks a cluster.",
     )(command)
+
+
+def checked_summary(dataset: str, config_path: Path | None, engine: str | None):
+    """What ``check`` prints from: the cohort's summary, its relief summary and the configuration.
+
+    Files are read, validated and made into the cohort, with no statistics;
+    a dataset in a database engine (as :func:`ketareport.pipeline.run_analysis`
+    decides) is checked and aggregated there, and only its summaries come back.
+    Raises the same errors as ``analyze``, listing every problem.
+    """
+    import os
+
+    from .pipeline import infusion_date_limits, prepare_cohort, resolve_config
+    from .sources import engine_for
+
+    config = resolve_config(Path(dataset), config_path)
+    database = engine_for(os.fspath(dataset), engine or config.data.engine)
+    if database is None:
+        from .analyze import relief, summarise_cohort
+
+        prepared = prepare_cohort(Path(dataset), config_path, progress=progress, config=config)
+        return summarise_cohort(prepared.cohort), relief(prepared.cohort.patients, config.analysis), config
+    from .sources.run import run_source_analysis
+
+    run = run_source_analysis(os.fspath(dataset), database, config, infusion_date_limits(config), command=None,
+                              progress=progress)
+    return run.results.cohort, run.results.relief, config
 
 
 def dataset_options(command):

@@ -105,6 +105,30 @@ def test_check_errors_properly_on_an_invalid_config(tmp_path):
     assert result.exit_code == 2 and "analysis.relief.thresholds[1].days is missing" in result.output
 
 
+COMPLETE_STUDY = ("study: {title: A study, authors: [{name: A. Author}], review_board: Approved by the board,"
+                  " period: {start: 2005-01-01, end: 2008-12-31}}\n")
+
+
+@pytest.mark.parametrize("report, line", [
+    ("", "study.yml: complete\nreport.status: draft — the report will be a draft (DRAFT on every PDF page); "
+         "set report.status: final in study.yml for the version to submit"),
+    ("report: {status: final}\n", "study.yml: complete\nreport.status: final — the report will be final (no DRAFT mark)"),
+])
+def test_check_says_whether_the_report_will_be_a_draft(tmp_path, report, line):
+    dataset = write_csv_dataset(tmp_path / "data")
+    (dataset / "study.yml").write_text(COMPLETE_STUDY + report)
+    result = run("check", dataset)
+    assert result.exit_code == 0 and line in result.output, result.output
+
+
+def test_check_says_a_final_status_is_a_draft_while_metadata_is_missing(tmp_path):
+    dataset = write_csv_dataset(tmp_path / "data")
+    (dataset / "study.yml").write_text("study: {title: A study}\nreport: {status: final}\n")
+    result = run("check", dataset)
+    assert ("report.status: final, but the report will be a draft (DRAFT on every PDF page) until study.yml has "
+            "what it lacks") in result.output, result.output
+
+
 # ----------------------------------------------- nothing to analyse (exit 2) --
 
 @pytest.mark.parametrize("command", ["analyze", "render", "check"])

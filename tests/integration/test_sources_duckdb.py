@@ -227,3 +227,34 @@ def test_table_1_counts_patients_with_no_age_in_the_engine_as_on_the_file_path(t
     missing = rows.index(("Age, years", "Not recorded"))
     assert rows[missing - 1] == ("Age, years", "Mean (SD)")
     assert actual.patient_characteristics.rows[missing].cells["all"].n == 2
+
+
+def check_output(*arguments) -> tuple[int, str, str]:
+    """``ketareport check`` in-process: its exit status, stdout, and stderr."""
+    from click.testing import CliRunner
+
+    from ketareport import cli
+
+    result = CliRunner().invoke(cli.main, ["check", *map(str, arguments)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_check_of_a_duckdb_file_prints_the_lines_of_its_csv_form(tmp_path):
+    dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV.replace("P3,Back Pain", "P3,CRPS type I"))
+    database = csv_into_duckdb(dataset, tmp_path / "study.duckdb", typed=True)
+    from_files, from_duckdb = check_output(dataset), check_output(database)
+    assert from_files[0] == from_duckdb[0] == 0, from_duckdb
+    assert from_duckdb[1] == from_files[1]
+    assert "warning: 1 patient has the diagnosis 'CRPS type I'" in from_duckdb[1]
+    assert "analysing in DuckDB" in from_duckdb[2]
+    assert check_output(f"duckdb://{database}")[1] == from_files[1]
+    assert check_output(database, "--engine", "duckdb")[1] == from_files[1]
+
+
+def test_check_of_a_duckdb_file_lists_the_csv_problems_and_writes_nothing(tmp_path):
+    dataset = bad_dataset(tmp_path / "bad")
+    database = csv_into_duckdb(dataset, tmp_path / "bad.duckdb")
+    before = sorted(tmp_path.rglob("*"))
+    status, _, errors = check_output(database)
+    assert status == 2 and "infusions infusion_id 'I1', column vas_pre: 11 is outside 0 to 10" in errors, errors
+    assert "Nothing was written." in errors and sorted(tmp_path.rglob("*")) == before

@@ -67,3 +67,13 @@ def test_the_data_digest_is_of_the_rows_whatever_their_order(postgres, tmp_path)
     assert len(digests["as written"]) == 64 and int(digests["as written"], 16)
     assert digests["reversed"] == digests["as written"]
     assert digests["one cell changed"] != digests["as written"]
+
+
+def test_check_of_a_postgresql_url_prints_the_lines_of_its_csv_form(postgres, tmp_path):
+    from .test_sources_duckdb import check_output
+
+    dataset = write_csv_dataset(tmp_path / "data")
+    url = postgres.load_csv(dataset)
+    from_files, from_server = check_output(dataset), check_output(url)
+    assert from_files[0] == from_server[0] == 0, from_server
+    assert from_server[1] == from_files[1] and "patients: 6 (CRPS 3, other diagnoses 3)" in from_server[1]
