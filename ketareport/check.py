@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from .config import AnalysisOptions, StudyConfig
 from .contract import COLUMN_LABELS, index_look_alikes
+from .errors import CohortNotAsMeant
 from .results import CohortSummary, ReliefSummary
 
 
@@ -70,3 +71,16 @@ def cohort_warnings(diagnoses: Mapping[str, int], labels: Mapping[str, str], opt
             f"(study.yml analysis.index_diagnosis); recode the data if they belong to it"
         )
     return warnings
+
+
+def refuse_a_warned_cohort(cohort: CohortSummary, options: AnalysisOptions) -> None:
+    """``render --strict``: a cohort :func:`cohort_warnings` warns about is not submitted (exit status 2).
+
+    An empty index group, or diagnoses resembling the index one in the
+    comparison group, would make the report compare groups the study did
+    not mean to compare.
+    """
+    warnings = cohort_warnings(cohort.diagnoses, cohort.diagnosis_labels, options)
+    if warnings:
+        raise CohortNotAsMeant("--strict: the cohort is probably not the one meant (recode the data or set "
+                               "analysis.index_diagnosis):" + "".join(f"\n  - {warning}" for warning in warnings))

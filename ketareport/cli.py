@@ -9,7 +9,7 @@ traceback of an unexpected error) and ``--quiet`` (no progress messages).
   0  success
   1  an unexpected error, or R / Quarto failing (a message, not a traceback, unless --debug)
   2  invalid dataset, configuration or output folder, nothing to analyse,
-     (render --strict) missing metadata, or a folder publish / diff cannot use:
+     (render --strict) missing metadata or a cohort warning, or a folder publish / diff cannot use:
      every problem listed, nothing written
   3  verify: Python and R disagree
   4  verify: R or an R package is missing
@@ -24,7 +24,7 @@ import click
 from . import __version__
 from .console import (
     KetareportGroup, check_source_date_epoch, checked_summary, dataset_options, engine_option, global_options,
-    imports_without_gc, listing, progress, run_program,
+    imports_without_gc, progress, run_program, say_draft_or_refuse,
 )
 from .errors import VerificationMismatch
 
@@ -99,8 +99,10 @@ def analyze(dataset: str, out_dir: Path, config_path: Path | None, engine: str |
               help="Also write a ready-to-render Quarto project to OUT/quarto/ (and run `quarto render` "
                    "there when the quarto command is installed).")
 @click.option("--strict", is_flag=True,
-              help="Stop (exit status 2, nothing written) when study.yml lacks what a submission needs: "
-                   "title, authors, review-board statement, study period. Without it the report is marked as a draft.")
+              help="Submission mode: stop (exit status 2, nothing written) when study.yml lacks what a submission "
+                   "needs (title, authors, review-board statement, study period) or when a cohort warning fires (no "
+                   "patient with the index diagnosis, or diagnoses resembling it in the comparison group). Without "
+                   "it the report is then a draft, and the warnings go to stderr.")
 @click.option("--suppress-below", type=click.IntRange(min=2), default=None, metavar="N",
               help="Small-cell protection in the report (HTML, PDF, Quarto variables): counts from 1 to N-1 print "
                    "as \"<N\", their percentages hidden (overrides report.suppress_below; see docs/suppression.md). "
@@ -118,7 +120,8 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     verification.csv as attachments. Progress goes to stderr, the paths
     written to stdout. With SOURCE_DATE_EPOCH set, the same inputs give
     byte-identical files, in any OUT. What study.yml lacks for a submission is listed
-    on stderr (the report is then a draft); --strict stops instead.
+    on stderr (the report is then a draft), and so is what the cohort probably
+    does not mean (an empty index group); --strict stops instead.
 
     DATASET may also be a database, as for `analyze`: the report is the one the same
     rows give from files but for the lines naming the source (never a password); the
@@ -140,18 +143,16 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     import tempfile
 
     from . import report as manuscript
-    from .errors import MissingMetadata
+    from .check import refuse_a_warned_cohort
     from .pipeline import resolve_config, run_analysis
 
-    missing = resolve_config(dataset, config_path).missing_metadata()
-    if missing and strict:
-        raise MissingMetadata(f"--strict: the study configuration lacks {listing(missing)}")
-    if missing:
-        click.echo(f"ketareport: draft, not for submission: missing {listing(missing)}", err=True)
+    say_draft_or_refuse(resolve_config(dataset, config_path), strict)
     from .present.suppress import with_threshold
 
     run = with_threshold(run_analysis(dataset, config_path, progress=progress, engine=engine, report=True,
                                       cross_check=cross_check), suppress_below)
+    if strict:
+        refuse_a_warned_cohort(run.results.cohort, run.config.analysis)
     verification = None
     if cross_check:
         from .verify import cross_check as run_cross_check

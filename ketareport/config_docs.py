@@ -97,9 +97,10 @@ def configuration_markdown() -> str:
         "every option; the report's appendix prints the configuration actually used,",
         "itself a valid `study.yml`.",
         "",
-        "A report is a draft (`ketareport render` says what is missing; `--strict`",
-        "stops instead) until the configuration gives `study.title`, `study.authors`,",
-        "`study.review_board` and `study.period`.",
+        "A report is a draft, DRAFT across every PDF page (`ketareport render` says what is",
+        "missing; `--strict` stops instead), until the configuration gives `study.title`,",
+        "`study.authors`, `study.review_board` and `study.period`, and `report.status: final`",
+        "(the default is `draft`; `ketareport check` says which the render will be).",
     ]
     for entry in schema_entries():
         if entry.depth == 0:

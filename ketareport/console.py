@@ -132,6 +132,21 @@ def listing(items: tuple[str, ...] | list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def say_draft_or_refuse(config, strict: bool) -> None:
+    """``render``: what study.yml lacks for a submission stops ``--strict``, else is said on stderr, as is a
+    report left at ``report.status: draft``: either makes the report a draft (DRAFT on every PDF page)."""
+    from .errors import MissingMetadata
+
+    missing = config.missing_metadata()
+    if missing and strict:
+        raise MissingMetadata(f"--strict: the study configuration lacks {listing(missing)}")
+    if missing:
+        click.echo(f"ketareport: draft, not for submission: missing {listing(missing)}", err=True)
+    elif config.report.status != "final":
+        click.echo(f"ketareport: draft: study.yml has report.status: {config.report.status} "
+                   "(set report.status: final for the version to submit)", err=True)
+
+
 def engine_option(command):
     """--engine, shared by the commands that read a dataset (analyze, render, verify, check)."""
     return click.option(

@@ -4,8 +4,8 @@ The engine raises these; only the command line turns them into messages and
 exit codes (one handler, :class:`ketareport.console.KetareportGroup`):
 
   1  an unexpected error, or R / Quarto failing
-  2  invalid dataset, configuration or output folder; nothing to analyse; missing metadata under --strict;
-     a folder that cannot be published or compared as asked
+  2  invalid dataset, configuration or output folder; nothing to analyse; missing metadata or a cohort
+     warning under --strict; a folder that cannot be published or compared as asked
   3  verify: Python and R disagree
   4  verify: R or an R package is missing
 """
@@ -113,6 +113,12 @@ class WouldOverwrite(KetareportError):
 
 class MissingMetadata(KetareportError):
     """``render --strict``: study.yml lacks what a submitted manuscript needs."""
+
+    exit_code = EXIT_INVALID_INPUT
+
+
+class CohortNotAsMeant(KetareportError):
+    """``render --strict``: the cohort is valid but probably not the one meant (:func:`ketareport.check.cohort_warnings`)."""
 
     exit_code = EXIT_INVALID_INPUT
 

@@ -65,10 +65,10 @@ def gather_facts(run: AnalysisRun) -> Facts:
     config, results = run.config, run.results
     options, cohort, vas = config.analysis, results.cohort, results.vas
     index_label, comparison_label = options.index_label, options.comparison_label
-    comparison_diagnoses = [
+    comparison_diagnoses = named_comparison_diagnoses([
         (cohort.diagnosis_labels[label], count) for label, count in cohort.diagnoses.items()
         if label not in (options.index_diagnosis, "other")
-    ][:2]
+    ])
     estimates = {
         "overall": formatted_estimate("All patients", vas.overall),
         "index": formatted_estimate(sentence_start(index_label), vas.index),
@@ -103,6 +103,28 @@ def gather_facts(run: AnalysisRun) -> Facts:
         counts=counts,
         withheld=withheld,
     )
+
+
+NAMED_DIAGNOSES = 2
+"""The comparison group's diagnoses the cohort sentence names: the two most frequent, and any tied with the second."""
+NAMED_DIAGNOSES_WITH_TIES = 4
+"""At most this many names when a tie is included; a longer tie is left out (unless nothing is more frequent)."""
+
+
+def named_comparison_diagnoses(ranked: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The most frequent diagnoses of ``ranked`` (most frequent first), never choosing arbitrarily within a tie.
+
+    Naming one of two diagnoses with the same count would fold the other into "other diagnoses" by an
+    invisible rule, so a tie at the cut is named whole, or, when that makes the list long, left out whole.
+    """
+    if len(ranked) <= NAMED_DIAGNOSES:
+        return ranked
+    cut = ranked[NAMED_DIAGNOSES - 1][1]
+    tied_through = [item for item in ranked if item[1] >= cut]
+    if len(tied_through) <= NAMED_DIAGNOSES_WITH_TIES:
+        return tied_through
+    above = [item for item in ranked if item[1] > cut]
+    return above or tied_through
 
 
 def _recorded(results) -> Recorded:

@@ -74,7 +74,8 @@ class Facts:
     side_effects: SideEffects
     period: Period
     comparison_diagnoses: list[tuple[str, int]]
-    """The two most frequent specific diagnoses of the comparison group: (display label, patients)."""
+    """The two most frequent specific diagnoses of the comparison group, with any tied with the second
+    (see :func:`.build.named_comparison_diagnoses`): (display label, patients)."""
     n_diagnoses: int
     """Distinct diagnoses among the patients."""
     recorded: Recorded

@@ -1,7 +1,8 @@
 """Number formats: every number of the report becomes a string here, one way.
 
-Means to one decimal, SEs to two, P as ``< 0.001`` or three decimals,
-percentages whole, a true minus sign, no-break spaces inside relations. The
+Means to one decimal, SEs to two (a nonzero estimate, SE or bound that
+would round to zero gets two significant digits), P as ``< 0.001`` or three
+decimals, percentages whole, a true minus sign, no-break spaces inside relations. The
 context builder, the figures and the Quarto project all format through these
 functions, so a number prints the same everywhere.
 """
@@ -37,12 +38,33 @@ def format_number(value: float | None, decimals: int) -> str:
     return text
 
 
+NONZERO_MAX_DECIMALS = 4
+"""How far :func:`format_nonzero` extends a value that rounds to zero; smaller values (float noise) print as zero."""
+
+
+def format_nonzero(value: float | None, decimals: int) -> str:
+    """Like :func:`format_number`, but a value that is not 0 never prints as ``0.0`` (losing its sign and meaning).
+
+    A nonzero value that rounds to zero at ``decimals`` gets two significant digits (at most
+    ``NONZERO_MAX_DECIMALS`` decimals): an upper bound of 0.0388 prints ``0.039``, −0.046 prints
+    ``−0.046``, −0.0009 prints ``−0.0009``; exactly 0 (and anything below 0.00005) prints ``0.0``.
+    """
+    text = format_number(value, decimals)
+    if text == MISSING or value == 0 or float(text.replace(MINUS, "-")) != 0:
+        return text
+    wanted = min(NONZERO_MAX_DECIMALS, max(decimals + 1, 1 - math.floor(math.log10(abs(value)))))
+    extended = format_number(value, wanted)
+    return text if float(extended.replace(MINUS, "-")) == 0 else extended
+
+
 def format_mean(value: float | None) -> str:
-    return format_number(value, 1)
+    """An estimate or mean: one decimal (:func:`format_nonzero`)."""
+    return format_nonzero(value, 1)
 
 
 def format_se(value: float | None) -> str:
-    return format_number(value, 2)
+    """A standard error (or variance): two decimals (:func:`format_nonzero`)."""
+    return format_nonzero(value, 2)
 
 
 def format_statistic(value: float | None) -> str:
@@ -114,7 +136,7 @@ def format_interval(low: float | None, high: float | None, decimals: int = 1) ->
     """``4.5 to 6.9`` (words, not a dash, because bounds may be negative)."""
     if low is None or high is None:
         return MISSING
-    return f"{format_number(low, decimals)} to {format_number(high, decimals)}"
+    return f"{format_nonzero(low, decimals)} to {format_nonzero(high, decimals)}"
 
 
 def format_level(level: float | None) -> str:

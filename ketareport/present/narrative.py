@@ -21,9 +21,12 @@ report's Methods and docs/methods.md ("Reporting rules"):
   single patient: no test"; a group whose patients all have the same
   reduction (SE 0) says so, with no test; an empty group is named as empty.
 * *Comparison group*: the abstract names the two most frequent specific
-  diagnoses of the comparison group with their counts.
+  diagnoses of the comparison group with their counts, and any tied with the
+  second (a tie is never split by an invisible rule).
 * *Premedication*: "all patients were pretreated with midazolam and
-  ondansetron" only when every infusion records both; otherwise the counts.
+  ondansetron" only when every infusion records both and every patient had an
+  analysed infusion; "every infusion reviewed was preceded by ..." when every
+  infusion records both but some patient had none analysed; otherwise the counts.
 * *Side effects*: "infrequent" when fewer than 20% of analysed infusions
   record any side effect, otherwise "common"; the most frequent is named.
 * *Relief*: each threshold's probability with its interval (method and level
@@ -60,7 +63,7 @@ def _with_percent(f: Facts, name, n: int, percent: float | None) -> str:
 # ------------------------------------------------------------------ cohort --
 
 def _comparison_detail(f: Facts) -> str:
-    """The two most frequent diagnoses of the comparison group, and how many had any other, so the list is complete."""
+    """The comparison group's most frequent diagnoses (ties named whole), and how many had any other, so the list is complete."""
     c, counts = f.cohort, f.counts
     parts = [f"{counts.text(('diagnosis', label.lower()), count, words=True)} had {label}"
              for label, count in f.comparison_diagnoses]
@@ -115,7 +118,10 @@ def premedication(f: Facts) -> str:
     """
     c, counts = f.cohort, f.counts
     if c.all_premedicated:
-        return "All patients were pretreated with midazolam and ondansetron."
+        # "All patients" only when every patient had an analysed infusion: a patient without an infusion was not pretreated.
+        if c.n_patients_not_analyzed == 0:
+            return "All patients were pretreated with midazolam and ondansetron."
+        return "Every infusion reviewed was preceded by midazolam and ondansetron."
     if c.n_infusions_midazolam == c.n_infusions_ondansetron == 0 and c.n_infusions_premedication_recorded == 0:
         return "Premedication with midazolam or ondansetron was not recorded."
     if counts.hides("n_infusions", c.n_infusions):

@@ -182,6 +182,27 @@ def test_render_strict_errors_properly_on_missing_metadata(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("patients, warning", [
+    (PATIENTS_CSV.replace("CRPS,", "CRPS type I,").replace("crps,", "crps type I,"),
+     "no patient has the index diagnosis 'crps' (study.yml analysis.index_diagnosis): the index group (CRPS) is empty"),
+    (PATIENTS_CSV.replace("P3,Back Pain", "P3,CRPS type II"),
+     "1 patient has the diagnosis 'CRPS type II', which is in the comparison group"),
+])
+def test_render_strict_stops_on_a_cohort_warning(tmp_path, patients, warning):
+    dataset = write_csv_dataset(tmp_path / "data", patients)
+    (dataset / "study.yml").write_text(COMPLETE_STUDY)
+    result = run("--quiet", "render", dataset, "--out", tmp_path / "out", "--strict")
+    assert result.exit_code == 2, result.output
+    assert "ketareport: --strict: the cohort is probably not the one meant" in result.output
+    assert f"\n  - {warning}" in result.output
+    assert "Nothing was written." in result.output and not (tmp_path / "out").exists()
+
+
+def test_render_strict_help_names_the_cohort_warnings():
+    text = " ".join(run("render", "--help").output.split())
+    assert "when a cohort warning fires (no patient with the index diagnosis, or diagnoses resembling it" in text
+
+
 # ------------------------------------------------------ global options --
 
 def test_quiet_silences_progress_before_or_after_the_command(tmp_path):

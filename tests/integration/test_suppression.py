@@ -351,7 +351,7 @@ def test_the_comparison_patients_with_other_diagnoses_hide_when_few(tmp_path):
 
     folder = tmp_path / "data"
     folder.mkdir()
-    diagnoses = ["crps"] * 6 + ["headache"] * 4 + ["migraine", "back pain"]
+    diagnoses = ["crps"] * 6 + ["headache"] * 4 + ["migraine"] * 2 + ["back pain"]  # no tie at the second name
     (folder / "patients.csv").write_text("patient_id,diagnosis\n" + "".join(
         f"P{number},{diagnosis}\n" for number, diagnosis in enumerate(diagnoses)))
     (folder / "infusions.csv").write_text(

@@ -239,3 +239,67 @@ def test_patients_without_any_infusion_are_not_said_to_undergo_infusions(tmp_pat
     assert "We identified 6 patients and 9 outpatient ketamine infusions." in text
     assert "undergoing" not in text
     assert "We excluded 2 infusions because of missing data; one patient had no analysed infusion." in text
+
+
+def test_trial3_16_premedication_of_every_infusion_not_of_patients_without_one(tmp_path):
+    """Every infusion records both drugs, but one patient had no infusion: "all patients were pretreated" is false."""
+    without_infusion = PATIENTS_CSV + "P7,headache,F,50,,,\n"
+    text, built = rendered_text(write_csv_dataset(tmp_path / "no-infusion", patients=without_infusion), tmp_path)
+    cohort = built.run.results.cohort
+    assert cohort.all_premedicated and cohort.n_patients_not_analyzed == 1
+    assert "All patients were pretreated" not in text
+    assert "Every infusion reviewed was preceded by midazolam and ondansetron." in text
+    text, _ = rendered_text(write_csv_dataset(tmp_path / "every-patient"), tmp_path)
+    assert "All patients were pretreated with midazolam and ondansetron." in text
+
+
+TIED_DIAGNOSES = """\
+patient_id,diagnosis
+P1,CRPS
+P2,headache
+P3,headache
+P4,back pain
+P5,neuralgia
+P6,CRPS
+"""
+
+
+def test_trial3_11_a_tie_among_the_named_diagnoses_is_named_whole(tmp_path):
+    """Back pain and neuralgia both have one patient: naming one and folding the other into "other" is arbitrary."""
+    text, built = rendered_text(write_csv_dataset(tmp_path / "tie", patients=TIED_DIAGNOSES, infusions=RISING), tmp_path)
+    diagnoses = built.run.results.cohort.diagnoses
+    assert diagnoses["back_pain"] == diagnoses["neuralgia"] == 1
+    sentence = re.search(r"Of the remaining [^.]*\.", text).group(0)
+    assert "two had headache" in sentence and "one had back pain" in sentence and "one had neuralgia" in sentence
+    assert "other diagnos" not in sentence and "another diagnosis" not in sentence
+
+
+def test_named_comparison_diagnoses_never_splits_a_tie():
+    from ketareport.present.build import named_comparison_diagnoses
+
+    assert named_comparison_diagnoses([("a", 5), ("b", 3), ("c", 2)]) == [("a", 5), ("b", 3)]
+    assert named_comparison_diagnoses([("a", 5), ("b", 3), ("c", 3)]) == [("a", 5), ("b", 3), ("c", 3)]
+    many = [("a", 5)] + [(name, 1) for name in "bcdef"]
+    assert named_comparison_diagnoses(many) == [("a", 5)]
+    assert named_comparison_diagnoses([(name, 1) for name in "abcdef"]) == [(name, 1) for name in "abcdef"]
+
+
+SMALL_DIFFERENCE = """\
+infusion_id,patient_id,infusion_date,ketamine_dose_mg,infusion_duration_min,vas_pre,vas_post
+I1,P1,2021-01-02,100,60,8,5
+I2,P2,2021-02-02,100,60,8,4.9
+I3,P3,2021-03-02,100,60,8,4.92
+I4,P4,2021-04-02,100,60,8,4.9
+"""
+TWO_GROUPS = "patient_id,diagnosis\nP1,CRPS\nP2,CRPS\nP3,headache\nP4,headache\n"
+
+
+def test_trial3_7_17_a_difference_that_rounds_to_zero_keeps_its_sign(tmp_path):
+    """The difference is −0.04 cm: printed "0.0 cm" it lost its sign and read as no difference at all."""
+    text, built = rendered_text(write_csv_dataset(tmp_path / "small", patients=TWO_GROUPS, infusions=SMALL_DIFFERENCE),
+                                tmp_path)
+    assert built.run.results.vas.difference.estimate == pytest.approx(-0.04)
+    assert "The difference between groups was −0.040 cm" in text
+    assert " 0.0 cm" not in text
+    table = built.context.tables["vas"]
+    assert any("−0.040" in cell for row in table.rows for cell in row.cells)

@@ -169,10 +169,12 @@ def allowed_numbers(results: dict) -> set[str]:
             add_count(value)
     for value in cohort["diagnoses"].values():
         add_count(value)
-    # The abstract names the comparison group's two most frequent specific diagnoses and counts the rest.
+    # The abstract names the comparison group's most frequent specific diagnoses (two, or more when tied) and
+    # counts the rest: the rest after any number of them named.
     index = results["config"]["analysis"]["index_diagnosis"]
-    specific = [n for label, n in cohort["diagnoses"].items() if label not in (index, "other")][:2]
-    add_count(cohort["n_comparison"] - sum(specific))
+    specific = [n for label, n in cohort["diagnoses"].items() if label not in (index, "other")]
+    for named in range(len(specific) + 1):
+        add_count(cohort["n_comparison"] - sum(specific[:named]))
     for value in [cohort["index_percent"], cohort["comparison_percent"], *cohort["diagnoses_percent"].values()]:
         if value is not None:
             allowed.add(format_percent(value).rstrip("%").lstrip("<>"))

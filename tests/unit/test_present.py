@@ -12,10 +12,26 @@ from ketareport.results import ContinuousCell
 
 
 @pytest.mark.parametrize("value, expected", [
-    (5.8617, "5.9"), (-0.04, "0.0"), (-0.06, "−0.1"), (None, "–"), (float("nan"), "–"), (7.25, "7.2"),
+    (5.8617, "5.9"), (-0.06, "−0.1"), (None, "–"), (float("nan"), "–"), (7.25, "7.2"), (0.0, "0.0"), (-0.0, "0.0"),
 ])
 def test_mean_one_decimal_true_minus_never_negative_zero(value, expected):
     assert format_mean(value) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    (-0.046, "−0.046"), (0.0388, "0.039"), (-0.0009, "−0.0009"), (-0.04, "−0.040"), (0.04999, "0.050"),
+    (1e-16, "0.0"), (-4e-05, "0.0"),  # below the last decimal shown (float noise) a value is zero
+])
+def test_a_nonzero_estimate_never_prints_as_zero(value, expected):
+    """Trial3 #7/#17: a CI "−1.0 to 0.0" for an upper bound of 0.039 (not significant) and of −0.0009 (significant)."""
+    assert format_mean(value) == expected
+
+
+def test_a_bound_that_rounds_to_zero_keeps_its_sign_and_the_se_too():
+    assert format_interval(-1.0412, 0.0388) == "−1.0 to 0.039"
+    assert format_interval(-0.7495, -0.0009) == "−0.7 to −0.0009"
+    assert format_interval(-0.7, 0.0) == "−0.7 to 0.0"
+    assert format_se(0.004) == "0.0040" and format_se(0.0) == "0.00"
 
 
 def test_se_two_decimals():
