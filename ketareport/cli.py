@@ -7,7 +7,7 @@ messages once, for every command, and gives every command ``--debug`` (the
 traceback of an unexpected error) and ``--quiet`` (no progress messages).
 
   0  success
-  1  an unexpected error, or R / Quarto failing (a message, not a traceback, unless --debug)
+  1  an unexpected error, R / Quarto failing, or a database locked by another process (run again)
   2  invalid dataset, configuration or output folder, nothing to analyse,
      (render --strict) missing metadata or a cohort warning, or a folder publish / diff cannot use:
      every problem listed, nothing written

@@ -3,7 +3,7 @@
 The engine raises these; only the command line turns them into messages and
 exit codes (one handler, :class:`ketareport.console.KetareportGroup`):
 
-  1  an unexpected error, or R / Quarto failing
+  1  an unexpected error, R / Quarto failing, or a database locked by another process (run again later)
   2  invalid dataset, configuration or output folder; nothing to analyse; missing metadata or a cohort
      warning under --strict; a folder that cannot be published or compared as asked
   3  verify: Python and R disagree
@@ -145,6 +145,11 @@ class VerificationMismatch(KetareportError):
     """The R cross-check disagrees with the Python analysis."""
 
     exit_code = EXIT_DISAGREEMENT
+
+
+class SourceInUse(KetareportError):
+    """The database is locked by another process (a DuckDB file open for writing): not a data problem; run again
+    once it is released."""
 
 
 class RFailed(KetareportError):

@@ -7,12 +7,13 @@ with the contract's column names, so every later query is written once.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import DatasetInvalid, Problem
+from ..errors import DatasetInvalid, Problem, SourceInUse
 from ..contract import INFUSION_COLUMNS, PATIENT_COLUMNS
 from . import SourceSpec
 
@@ -117,7 +118,7 @@ def _connect(spec: SourceSpec) -> tuple[Any, str, dict[str, str], Any]:
         if spec.engine == "spark":
             backend, views = _connect_spark(spec)
             return backend, f"Spark ({spec.spark_master})", views, None
-    except DatasetInvalid:
+    except (DatasetInvalid, SourceInUse):
         raise
     except ImportError as error:
         extra = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}[spec.engine]
@@ -150,11 +151,24 @@ def _connect_duckdb(location: str):
     import ibis
 
     path = location.removeprefix("duckdb://")
+    if Path(path).is_dir():
+        raise DatasetInvalid([Problem(path, "is a folder, not a DuckDB database file: --engine duckdb reads a .duckdb "
+                                            "file; a folder of CSV, Parquet, Excel or R files is read without --engine")])
     if not Path(path).is_file():
-        raise DatasetInvalid([Problem(path, "does not exist (a DuckDB database file)")])
+        raise DatasetInvalid([Problem(path, "does not exist: a DuckDB database file was expected there")])
     work = tempfile.TemporaryDirectory(prefix="ketareport-duckdb-")
     backend = ibis.duckdb.connect(str(Path(work.name) / "work.duckdb"), memory_limit=DUCKDB_MEMORY_LIMIT, temp_directory=work.name)
-    backend.raw_sql(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS {DUCKDB_CATALOG} (READ_ONLY)")
+    try:
+        backend.raw_sql(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS {DUCKDB_CATALOG} (READ_ONLY)")
+    except Exception as error:
+        backend.disconnect()
+        work.cleanup()
+        if "Could not set lock" in str(error):  # DuckDB's IOException of a file another process holds open for writing
+            holder = re.search(r"lock is held in (.*) \(PID (\d+)\)", str(error))
+            by = f" (PID {holder[2]}: {holder[1]})" if holder else ""
+            raise SourceInUse(f"{path} is in use: another process{by} holds the DuckDB file open for writing; "
+                              "nothing was read or written; run again once it is closed") from error
+        raise
     # The kept tables' row order is never read: without keeping it DuckDB fills them in parallel, in less memory.
     backend.raw_sql("SET preserve_insertion_order = false")
     return backend, work

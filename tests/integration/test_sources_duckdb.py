@@ -258,3 +258,24 @@ def test_check_of_a_duckdb_file_lists_the_csv_problems_and_writes_nothing(tmp_pa
     status, _, errors = check_output(database)
     assert status == 2 and "infusions infusion_id 'I1', column vas_pre: 11 is outside 0 to 10" in errors, errors
     assert "Nothing was written." in errors and sorted(tmp_path.rglob("*")) == before
+
+
+def test_a_folder_given_as_a_duckdb_file_is_said_to_be_a_folder(tmp_path):
+    dataset = write_csv_dataset(tmp_path / "data")
+    status, _, errors = check_output(dataset, "--engine", "duckdb")
+    assert status == 2 and f"{dataset}: is a folder, not a DuckDB database file: --engine duckdb reads a .duckdb file" in errors
+
+
+def test_a_duckdb_file_locked_by_another_process_is_an_error_to_retry_not_a_data_problem(tmp_path):
+    database = csv_into_duckdb(write_csv_dataset(tmp_path / "data"), tmp_path / "study.duckdb")
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('open', flush=True); sys.stdin.read()",
+                               str(database)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        status, _, errors = check_output(database)
+    finally:
+        holder.communicate("")
+    assert status == 1, errors
+    assert f"ketareport: {database} is in use: another process (PID {holder.pid}:" in errors
+    assert "run again once it is closed" in errors and "problem" not in errors
+    assert check_output(database)[0] == 0  # released: the same command now works
