@@ -86,8 +86,8 @@ class _Column:
                 self.text, self.missing = table[f"text__{name}"], table[f"missing__{name}"]
                 if f"edged__{name}" in table.columns:
                     self.edged = table[f"edged__{name}"]
-            elif self.dtype.is_floating():
-                self.missing = self.missing | self.raw.isnan()
+            elif self.dtype.is_floating() or self.dtype.is_decimal():  # PostgreSQL's NUMERIC holds 'NaN' too
+                self.missing = self.missing | self.raw.cast("float64").isnan()
         else:
             self.raw = ibis.null("string")
             self.dtype = self.raw.type()
@@ -152,8 +152,8 @@ class _TableRules:
         if column.dtype.is_integer():
             value, parsed = column.raw.cast("float64"), ~column.missing
         elif column.dtype.is_numeric():
-            value = column.raw.cast("float64")
-            unparsable = column.raw.isinf() & ~column.missing
+            value = column.raw.cast("float64")  # a DECIMAL (NUMERIC) column too: it has no isinf of its own
+            unparsable = value.isinf() & ~column.missing
             self.rule(column, unparsable, lambda v: f"{v!r} is not a number")
             parsed = ~column.missing & ~unparsable
         else:

@@ -279,3 +279,30 @@ def test_a_duckdb_file_locked_by_another_process_is_an_error_to_retry_not_a_data
     assert f"ketareport: {database} is in use: another process (PID {holder.pid}:" in errors
     assert "run again once it is closed" in errors and "problem" not in errors
     assert check_output(database)[0] == 0  # released: the same command now works
+
+
+def test_sql_types_of_the_data_dictionary_s_database_section_equal_the_file_path(tmp_path):
+    """docs/data-dictionary.md: DECIMAL numbers, TIMESTAMP dates (time of day ignored), 0/1 INTEGER yes/no, NaN missing."""
+    import duckdb
+
+    dataset = write_csv_dataset(tmp_path / "data")
+    database = csv_into_duckdb(dataset, tmp_path / "study.duckdb", typed=True)
+    connection = duckdb.connect(str(database))
+    try:
+        for statement in (
+            "ALTER TABLE infusions ALTER infusion_date TYPE TIMESTAMP USING CAST(infusion_date AS TIMESTAMP) + INTERVAL 8 HOUR",
+            "ALTER TABLE infusions ALTER ketamine_dose_mg TYPE DECIMAL(10, 2)",
+            "ALTER TABLE infusions ALTER midazolam TYPE INTEGER "
+            "USING CASE WHEN lower(CAST(midazolam AS VARCHAR)) IN ('true', 'yes', '1') THEN 1 ELSE 0 END",
+            "ALTER TABLE infusions ALTER vas_pre TYPE DOUBLE "
+            "USING CASE WHEN CAST(vas_pre AS VARCHAR) = 'NA' THEN 'NaN'::DOUBLE ELSE CAST(vas_pre AS DOUBLE) END",
+        ):
+            connection.execute(statement)
+        types = dict(connection.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                        "WHERE table_name = 'infusions'").fetchall())
+        assert connection.execute("SELECT count(*) FROM infusions WHERE isnan(vas_pre)").fetchone()[0] == 1
+    finally:
+        connection.close()
+    assert types["ketamine_dose_mg"].startswith("DECIMAL") and types["infusion_date"] == "TIMESTAMP"
+    assert types["midazolam"] == "INTEGER"
+    assert_same_results(run_analysis(dataset).results, run_analysis(database).results)
