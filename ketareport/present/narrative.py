@@ -19,7 +19,9 @@ report's Methods and docs/methods.md ("Reporting rules"):
   smaller in the index group by its sign.
 * *Untestable groups*: a group of one patient is reported by its mean, "a
   single patient: no test"; a group whose patients all have the same
-  reduction (SE 0) says so, with no test; an empty group is named as empty.
+  reduction (SE 0) says so, with no test; an empty group is named as empty
+  (an empty index group as "no patient's diagnosis was recorded as" its label,
+  naming the study.yml setting: it may be a coding, not a clinical, fact).
 * *Comparison group*: the abstract names the two most frequent specific
   diagnoses of the comparison group with their counts, and any tied with the
   second (a tie is never split by an invisible rule).
@@ -74,6 +76,16 @@ def _comparison_detail(f: Facts) -> str:
     return format_series(parts) if parts else ""
 
 
+def _no_index_recorded(f: Facts) -> str:
+    """An empty index group, as literally as the data allow: no diagnosis was recorded as the configured label.
+
+    Not "no patient had CRPS": with the default ``crps`` a clinic's "CRPS type I" falls in the comparison
+    group, and the report would deny a diagnosis it lists a sentence later.
+    """
+    return (f"No patient's diagnosis was recorded as {f.index_label}, the index diagnosis "
+            f"(analysis.index_diagnosis: {f.cohort.index_diagnosis} in study.yml)")
+
+
 def cohort_sentence(f: Facts) -> str:
     """Patients, infusions, exclusions and the two groups."""
     c, counts = f.cohort, f.counts
@@ -86,7 +98,7 @@ def cohort_sentence(f: Facts) -> str:
         exclusions = (f"We excluded {counts.text('n_infusions_excluded', c.n_infusions_excluded, 'infusion')} because "
                       "of missing data" + (f"; {left} had no analysed infusion. " if k else ". "))
     if c.n_index == 0:
-        index = f"No patient had a diagnosis of {f.index_name}."
+        index = f"{_no_index_recorded(f)}."
     else:
         index = f"Among our patients, {_with_percent(f, 'n_index', c.n_index, c.index_percent)} had a diagnosis of {f.index_name}."
     detail = _comparison_detail(f)
@@ -234,7 +246,8 @@ def group_reductions(f: Facts) -> str:
     ):
         if estimate.estimate is None:
             parts.append(
-                f"no analysed patient had {f.index_label}" if key == "index" else "no analysed patient had another diagnosis"
+                ("n" + _no_index_recorded(f)[1:] if f.cohort.n_index == 0 else f"no analysed patient had {f.index_label}")
+                if key == "index" else "no analysed patient had another diagnosis"
             )
         elif key in f.withheld.few:
             parts.append(opening.replace(" was", " is") + f" {_not_shown(f)}")
@@ -306,7 +319,8 @@ def conclusion_reduction(f: Facts) -> str:
 def conclusion_difference(f: Facts) -> str:
     difference, e = f.vas.difference, f.estimates["difference"]
     if f.vas.index.n == 0:
-        return f"No analysed patient had {f.index_label}, so the groups could not be compared."
+        who = _no_index_recorded(f) if f.cohort.n_index == 0 else f"No analysed patient had {f.index_label}"
+        return f"{who}, so the groups could not be compared."
     if f.vas.comparison.n == 0:
         return "No analysed patient had another diagnosis, so the groups could not be compared."
     if "difference" in f.withheld.few:

@@ -322,3 +322,26 @@ def test_trial3_8_exclusions_by_item_say_why_they_add_up_to_more_than_the_total(
             ) in result.output, result.output
     text, _ = rendered_text(write_csv_dataset(tmp_path / "no-overlap"), tmp_path)
     assert "(missing, by item: infusion duration (1), VAS before infusion (1))" in text
+
+
+CRPS_SUBTYPES = """\
+patient_id,diagnosis
+P1,CRPS type I
+P2,CRPS type I
+P3,CRPS type II
+P4,headache
+P5,headache
+P6,back pain
+"""
+
+
+def test_trial3_5_an_empty_index_group_does_not_deny_a_diagnosis_the_data_hold(tmp_path):
+    """Default index 'crps', data 'CRPS type I/II': "No patient had a diagnosis of CRPS" beside "2 had CRPS type I"."""
+    text, built = rendered_text(write_csv_dataset(tmp_path / "subtypes", patients=CRPS_SUBTYPES, infusions=RISING), tmp_path)
+    cohort = built.run.results.cohort
+    assert cohort.n_index == 0 and cohort.index_diagnosis == "crps" and cohort.diagnoses["crps_type_i"] == 2
+    assert "No patient had a diagnosis of" not in text and "No analysed patient had CRPS" not in text
+    assert ("No patient's diagnosis was recorded as CRPS, the index diagnosis (analysis.index_diagnosis: crps in "
+            "study.yml). All 6 patients had other diagnoses: two had CRPS type I, two had headache") in text
+    assert ("No patient's diagnosis was recorded as CRPS, the index diagnosis (analysis.index_diagnosis: crps in "
+            "study.yml), so the groups could not be compared.") in text
