@@ -20,8 +20,9 @@ report's Methods and docs/methods.md ("Reporting rules"):
 * *Untestable groups*: a group of one patient is reported by its mean, "a
   single patient: no test"; a group whose patients all have the same
   reduction (SE 0) says so, with no test; an empty group is named as empty
-  (an empty index group as "no patient's diagnosis was recorded as" its label,
-  naming the study.yml setting: it may be a coding, not a clinical, fact).
+  (an empty index group beside diagnoses resembling it, as "CRPS type I" for
+  ``crps``, as "no patient's diagnosis was recorded as" its label, naming the
+  study.yml setting: a coding, not a clinical, fact).
 * *Comparison group*: the abstract names the two most frequent specific
   diagnoses of the comparison group with their counts, and any tied with the
   second (a tie is never split by an invisible rule).
@@ -48,6 +49,7 @@ report's Methods and docs/methods.md ("Reporting rules"):
 
 from __future__ import annotations
 
+from ..contract import index_look_alikes
 from ..results import Estimate
 from .context import FormattedEstimate
 from .facts import Facts, significant
@@ -76,8 +78,14 @@ def _comparison_detail(f: Facts) -> str:
     return format_series(parts) if parts else ""
 
 
+def _index_look_alikes(f: Facts) -> bool:
+    """No patient is in the index group, but some have a diagnosis resembling it ("CRPS type I" for ``crps``)."""
+    return f.cohort.n_index == 0 and bool(index_look_alikes(f.cohort.diagnoses, f.cohort.index_diagnosis))
+
+
 def _no_index_recorded(f: Facts) -> str:
-    """An empty index group, as literally as the data allow: no diagnosis was recorded as the configured label.
+    """An empty index group beside look-alike diagnoses, as literally as the data allow: no diagnosis was recorded
+    as the configured label.
 
     Not "no patient had CRPS": with the default ``crps`` a clinic's "CRPS type I" falls in the comparison
     group, and the report would deny a diagnosis it lists a sentence later.
@@ -98,7 +106,7 @@ def cohort_sentence(f: Facts) -> str:
         exclusions = (f"We excluded {counts.text('n_infusions_excluded', c.n_infusions_excluded, 'infusion')} because "
                       "of missing data" + (f"; {left} had no analysed infusion. " if k else ". "))
     if c.n_index == 0:
-        index = f"{_no_index_recorded(f)}."
+        index = f"{_no_index_recorded(f)}." if _index_look_alikes(f) else f"No patient had a diagnosis of {f.index_name}."
     else:
         index = f"Among our patients, {_with_percent(f, 'n_index', c.n_index, c.index_percent)} had a diagnosis of {f.index_name}."
     detail = _comparison_detail(f)
@@ -246,7 +254,7 @@ def group_reductions(f: Facts) -> str:
     ):
         if estimate.estimate is None:
             parts.append(
-                ("n" + _no_index_recorded(f)[1:] if f.cohort.n_index == 0 else f"no analysed patient had {f.index_label}")
+                ("n" + _no_index_recorded(f)[1:] if _index_look_alikes(f) else f"no analysed patient had {f.index_label}")
                 if key == "index" else "no analysed patient had another diagnosis"
             )
         elif key in f.withheld.few:
@@ -319,7 +327,7 @@ def conclusion_reduction(f: Facts) -> str:
 def conclusion_difference(f: Facts) -> str:
     difference, e = f.vas.difference, f.estimates["difference"]
     if f.vas.index.n == 0:
-        who = _no_index_recorded(f) if f.cohort.n_index == 0 else f"No analysed patient had {f.index_label}"
+        who = _no_index_recorded(f) if _index_look_alikes(f) else f"No analysed patient had {f.index_label}"
         return f"{who}, so the groups could not be compared."
     if f.vas.comparison.n == 0:
         return "No analysed patient had another diagnosis, so the groups could not be compared."
