@@ -50,6 +50,7 @@ def summarise_cohort(cohort: Cohort) -> CohortSummary:
         n_infusions_analyzed=int((~infusions["excluded"]).sum()),
         n_patients_analyzed=int(analysed.sum()),
         n_patients_not_analyzed=int((~analysed).sum()),
+        n_patients_without_infusions=int((patients["n_infusions"] == 0).sum()),
         diagnoses={str(k): int(v) for k, v in diagnoses.items()},
         diagnoses_percent={str(k): float(v) for k, v in percent.items()},
         diagnosis_labels={str(k): cohort.diagnosis_labels[k] for k in diagnoses.index},

@@ -24,6 +24,9 @@ def summary_lines(cohort: CohortSummary, relief: ReliefSummary, config: StudyCon
     if cohort.n_infusions_excluded:
         reasons = ", ".join(f"{count} missing {COLUMN_LABELS[column]}"
                             for column, count in cohort.excluded_missing_by_column.items() if count)
+        counted = sum(cohort.excluded_missing_by_column.values())
+        if counted > cohort.n_infusions_excluded:
+            reasons += f"; {counted} in all: an infusion missing several items is counted under each"
         lines.append(f"excluded for missing data: {cohort.n_infusions_excluded} infusions ({reasons})")
     else:
         lines.append("excluded for missing data: none")

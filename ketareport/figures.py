@@ -116,21 +116,33 @@ def _flow(run: AnalysisRun, count: CountText) -> str:
         return ", ".join(count(name, getattr(cohort, name), "infusion" if "infusions" in name else "patient") for name in names)
     missing = [f"{ANALYSIS_COLUMN_LABELS[column]} missing: {count(('missing', column), n)}"
                for column, n in cohort.excluded_missing_by_column.items() if n]
-    if cohort.n_patients_not_analyzed:
+    if sum(cohort.excluded_missing_by_column.values()) > cohort.n_infusions_excluded:
+        missing.append("(some infusions miss several items)")
+    if cohort.n_patients_lost_to_exclusions:
         # Their infusions are all among the excluded: the patients leave the VAS analysis with them.
-        missing += ["patients left with no", f"analysed infusion: {count('n_patients_not_analyzed', cohort.n_patients_not_analyzed)}"]
-    identified = ["Infusions identified", counts("n_infusions", "n_patients")]
+        missing += ["patients left with no", "analysed infusion: "
+                    + count("n_patients_lost_to_exclusions", cohort.n_patients_lost_to_exclusions)]
+    # Patients without any infusion row are counted from the patients table, apart from the exclusions.
+    no_infusion = (["No infusion recorded",
+                    count("n_patients_without_infusions", cohort.n_patients_without_infusions, "patient")]
+                   if cohort.n_patients_without_infusions else [])
+    identified = (["Identified", counts("n_patients", "n_infusions")] if no_infusion
+                  else ["Infusions identified", counts("n_infusions", "n_patients")])
     excluded = ["Excluded for missing data", count("n_infusions_excluded", cohort.n_infusions_excluded, "infusion"), *missing]
     analysed = ["Infusions analysed", counts("n_infusions_analyzed", "n_patients_analyzed")]
     index = [options.index_label, counts("n_index_analyzed", "n_index_infusions_analyzed")]
     comparison = [options.comparison_label, counts("n_comparison_analyzed", "n_comparison_infusions_analyzed")]
 
-    # The main column on the left third, the exclusions to its right; the two groups below.
+    # The main column on the left third, the exclusions to its right, one below the other; the two groups below.
     main = 0.32 * FLOW_WIDTH
     top = _Box(main, 2, _box_width(identified, 0.5 * FLOW_WIDTH), tuple(identified))
-    side_width = _box_width(excluded, 0.42 * FLOW_WIDTH)
-    side = _Box(main + 0.25 * FLOW_WIDTH + side_width / 2, top.bottom + FLOW_GAP, side_width, tuple(excluded))
-    middle = _Box(main, max(side.bottom + FLOW_GAP, top.bottom + 4 * FLOW_GAP), _box_width(analysed, 0.5 * FLOW_WIDTH),
+    sides, side_top = [], top.bottom + FLOW_GAP
+    for lines in (no_infusion, excluded):
+        if lines:
+            width = _box_width(lines, 0.42 * FLOW_WIDTH)
+            sides.append(_Box(main + 0.25 * FLOW_WIDTH + width / 2, side_top, width, tuple(lines)))
+            side_top = sides[-1].bottom + FLOW_GAP
+    middle = _Box(main, max(side_top, top.bottom + 4 * FLOW_GAP), _box_width(analysed, 0.5 * FLOW_WIDTH),
                   tuple(analysed))
     left_width = _box_width(index, 0.3 * FLOW_WIDTH)
     left = _Box(max(0.18 * FLOW_WIDTH, left_width / 2 + 2), middle.bottom + 4 * FLOW_GAP, left_width, tuple(index))
@@ -138,10 +150,11 @@ def _flow(run: AnalysisRun, count: CountText) -> str:
     right = _Box(max(0.53 * FLOW_WIDTH, left.right + 2 * FLOW_GAP + right_width / 2), left.top, right_width,
                  tuple(comparison))
     canvas = Canvas(FLOW_WIDTH, right.bottom + 2)
-    for box in (top, side, middle, left, right):
+    for box in (top, *sides, middle, left, right):
         box.draw(canvas)
     canvas.arrow((main, top.bottom), (main, middle.top))
-    canvas.arrow((main, side.top + side.height / 2), (side.left, side.top + side.height / 2))
+    for side in sides:
+        canvas.arrow((main, side.top + side.height / 2), (side.left, side.top + side.height / 2))
     canvas.arrow((main - 0.07 * FLOW_WIDTH, middle.bottom), (left.centre + 0.01 * FLOW_WIDTH, left.top))
     canvas.arrow((main + 0.07 * FLOW_WIDTH, middle.bottom), (right.centre - 0.02 * FLOW_WIDTH, right.top))
     return canvas.svg()

@@ -50,6 +50,10 @@ class CohortSummary:
     n_infusions_analyzed: int
     n_patients_analyzed: int
     n_patients_not_analyzed: int
+    """Patients without an analysed infusion: those with no infusion recorded and those whose every infusion
+    was excluded for missing data."""
+    n_patients_without_infusions: int
+    """Patients in the patients table with no row in the infusions table (among ``n_patients_not_analyzed``)."""
     diagnoses: dict[str, int]
     """Normalised diagnosis label -> number of patients (all patients), most frequent first."""
     diagnoses_percent: dict[str, float]
@@ -79,6 +83,11 @@ class CohortSummary:
     last_infusion_date: str | None
     side_effects_recorded: bool = True
     """Any infusion has a side-effect entry (``none`` included); False when the column is absent or blank."""
+
+    @property
+    def n_patients_lost_to_exclusions(self) -> int:
+        """Patients with infusions recorded, every one of them excluded for missing data."""
+        return self.n_patients_not_analyzed - self.n_patients_without_infusions
 
 
 @dataclass(frozen=True)

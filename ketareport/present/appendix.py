@@ -31,11 +31,18 @@ def appendix(run: AnalysisRun, verification: VerificationReport | None) -> Appen
         table, r_versions = None, []
     else:
         agreeing = len(verification.rows) - verification.n_disagreeing
+        # Under small-cell protection the comparison (exact n and x of every estimate) is neither shown, nor
+        # written, nor attached (suppress.py, report.data_files): the sentence says so.
+        suppressed = bool(run.config.report.suppress_below)
         summary = (
             f"Every reported estimate was recomputed by an independent R program (reproduce.R). "
             f"{agreeing} of {len(verification.rows)} quantities agree within tolerance"
-            + ("." if verification.all_agree else f"; {verification.n_disagreeing} DISAGREE (marked below).")
-            + " The comparison is also written as verification.csv beside this report, and attached to the PDF."
+            + ("." if verification.all_agree else
+               f"; {verification.n_disagreeing} DISAGREE{'.' if suppressed else ' (marked below).'}")
+            + (" Under small-cell protection the quantity-by-quantity comparison, which gives counts exactly, is not "
+               "printed, written beside this report or attached to the PDF; “ketareport verify DATASET” writes it "
+               "as verification.csv for the analyst." if suppressed else
+               " The comparison is also written as verification.csv beside this report, and attached to the PDF.")
         )
         table = Table(
             "tbl-verification", 6,

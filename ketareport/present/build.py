@@ -127,6 +127,21 @@ def named_comparison_diagnoses(ranked: list[tuple[str, int]]) -> list[tuple[str,
     return above or tied_through
 
 
+def _excluded_by_item(facts: Facts) -> str:
+    """``ketamine dose (12), VAS after infusion (49)``, and why these add up to more than the infusions excluded
+    when they do (an infusion missing two items is counted under both)."""
+    cohort, counts = facts.cohort, facts.counts
+    missing = {column: n for column, n in cohort.excluded_missing_by_column.items() if n}
+    listed = ", ".join(f"{ANALYSIS_COLUMN_LABELS[column]} ({counts(('missing', column), n)})" for column, n in missing.items())
+    total, excluded = sum(missing.values()), cohort.n_infusions_excluded
+    if not listed or total <= excluded:
+        return listed or "none"
+    if counts.hides("n_infusions_excluded", excluded) or any(counts.hides(("missing", c), n) for c, n in missing.items()):
+        return f"{listed}; an infusion missing several items is counted under each"
+    return (f"{listed}; {format_count(total)} in all, more than the {format_count(excluded)} infusions excluded, "
+            "because an infusion missing several items is counted under each")
+
+
 def _recorded(results) -> Recorded:
     """Which optional items hold a value, read from the descriptive tables and the cohort counts."""
     rows = results.patient_characteristics.rows
@@ -246,10 +261,7 @@ def phrases(run: AnalysisRun, facts: Facts) -> dict[str, str]:
         "period_and_place": period + (f" at {study.institution}" if study.institution else ""),
         "review_board": (study.review_board + "." if study.review_board else
                          "The study configuration does not state a review-board approval."),
-        "excluded_by_item": ", ".join(
-            f"{ANALYSIS_COLUMN_LABELS[column]} ({facts.counts(('missing', column), count)})"
-            for column, count in cohort.excluded_missing_by_column.items() if count
-        ) or "none",
+        "excluded_by_item": _excluded_by_item(facts),
         "thresholds": "; ".join(f"{t.label.lower()}, a duration {no_break(t.rule)}" for t in options.relief_thresholds),
         "pain_population": (
             "various chronic intractable pain syndromes" if facts.n_diagnoses > 1 else "chronic intractable pain"

@@ -26,12 +26,16 @@ def _flow_alt(facts: Facts) -> str:
     def counted(name: str, noun: str) -> str:
         return count(name, getattr(cohort, name), noun)
 
+    identified = (f"{counted('n_patients', 'patient')} and {counted('n_infusions', 'infusion')} identified; "
+                  f"{counted('n_patients_without_infusions', 'patient')} with no infusion recorded; "
+                  if cohort.n_patients_without_infusions else
+                  f"{counted('n_infusions', 'infusion')} in {counted('n_patients', 'patient')} identified; ")
     excluded = (f"{counted('n_infusions_excluded', 'infusion')} excluded for missing data" if cohort.n_infusions_excluded
                 else "no infusion excluded for missing data")
-    left = (f" ({counted('n_patients_not_analyzed', 'patient')} left with no analysed infusion); "
-            if cohort.n_patients_not_analyzed else "; ")
+    left = (f" ({counted('n_patients_lost_to_exclusions', 'patient')} left with no analysed infusion); "
+            if cohort.n_patients_lost_to_exclusions else "; ")
     return (
-        f"Flow diagram: {counted('n_infusions', 'infusion')} in {counted('n_patients', 'patient')} identified; "
+        f"Flow diagram: {identified}"
         f"{excluded}{left}{counted('n_infusions_analyzed', 'infusion')} in {counted('n_patients_analyzed', 'patient')} "
         f"analysed ({count('n_index_analyzed', cohort.n_index_analyzed)} {facts.index_label}, "
         f"{count('n_comparison_analyzed', cohort.n_comparison_analyzed)} {facts.comparison_label.lower()})."

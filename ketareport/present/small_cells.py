@@ -165,7 +165,8 @@ def _characteristics_system(table: CharacteristicsTable, threshold: int
 COHORT_COUNTS = (
     "n_patients", "n_index", "n_comparison", "n_infusions", "n_infusions_excluded", "n_infusions_analyzed",
     "n_patients_analyzed", "n_patients_not_analyzed", "n_index_analyzed", "n_comparison_analyzed",
-    "n_index_infusions_analyzed", "n_comparison_infusions_analyzed",
+    "n_index_infusions_analyzed", "n_comparison_infusions_analyzed", "n_patients_without_infusions",
+    "n_patients_lost_to_exclusions",
 )
 """The cohort's counts that the prose, Figure 1 and Tables 1 to 3 print."""
 SAME_CELL = {
@@ -211,6 +212,26 @@ def _equation(*terms: tuple[Cell, int]) -> Equation:
     return {cell: coefficient for cell, coefficient in equation.items() if coefficient}
 
 
+def _cohort_cells(cohort) -> tuple[dict[str, Cell], list[Equation]]:
+    """Each cohort count's cell (a count printed twice, or equal to another, is one cell), and the equation
+    splitting the patients not analysed into those with no infusion and those whose infusions were all excluded."""
+    cell = {name: SAME_CELL.get(name, name) for name in COHORT_COUNTS}
+    # Nothing left out: the analysed are all identified, one number printed twice (a cohort total, never hidden).
+    if not cohort.n_patients_not_analyzed:
+        cell["n_patients_analyzed"] = cell["n_patients"]
+    if not cohort.n_infusions_excluded:
+        cell["n_infusions"] = cell["n_infusions_analyzed"]
+    # Not analysed = no infusion recorded + every infusion excluded (Figure 1); one of them alone is the same number.
+    if not cohort.n_patients_without_infusions:
+        cell["n_patients_lost_to_exclusions"] = cell["n_patients_not_analyzed"]
+    elif not cohort.n_patients_lost_to_exclusions:
+        cell["n_patients_without_infusions"] = cell["n_patients_not_analyzed"]
+    else:
+        return cell, [{cell["n_patients_not_analyzed"]: 1, cell["n_patients_without_infusions"]: -1,
+                       cell["n_patients_lost_to_exclusions"]: -1}]
+    return cell, []
+
+
 def report_suppression(results, threshold: int) -> ReportSuppression:
     """Rules 1 to 3 on the whole report's printed counts (docs/suppression.md)."""
     cohort, relief = results.cohort, results.relief
@@ -223,12 +244,8 @@ def report_suppression(results, threshold: int) -> ReportSuppression:
         values |= {(name, cell): n for cell, n in table_values.items()}
         equations += [{(name, cell): c for cell, c in equation.items()} for equation in table_equations]
         unprinted |= {(name, cell) for cell in complements}
-    cell = {name: SAME_CELL.get(name, name) for name in COHORT_COUNTS}
-    # Nothing left out: the analysed are all identified, one number printed twice (a cohort total, never hidden).
-    if not cohort.n_patients_not_analyzed:
-        cell["n_patients_analyzed"] = cell["n_patients"]
-    if not cohort.n_infusions_excluded:
-        cell["n_infusions"] = cell["n_infusions_analyzed"]
+    cell, not_analysed = _cohort_cells(cohort)
+    equations += not_analysed
     for name in COHORT_COUNTS:
         values[cell[name]] = getattr(cohort, name)
     # Patients without an analysed infusion, by group: never printed, but they link Table 1 to the analysed.

@@ -35,6 +35,7 @@ def infusion_measures(patients) -> dict[str, Any]:
     return {
         "n_infusions": patients.n_infusions.sum(),
         "n_excluded": (patients.n_infusions - patients.n_analysed).sum(),
+        "n_patients_without_infusions": (patients.n_infusions == 0).sum(),
         "n_index_analysed": ibis.ifelse(patients.is_index, patients.n_analysed, 0).sum(),
         "n_comparison_analysed": ibis.ifelse(patients.is_index, 0, patients.n_analysed).sum(),
         "n_midazolam": patients.all_midazolam.sum(),
@@ -86,6 +87,7 @@ def cohort_summary(patients: dict, infusions: dict, by_diagnosis: LabelCounts, p
         n_infusions_analyzed=n_infusions - int(infusions["n_excluded"]),
         n_patients_analyzed=n_analysed_patients,
         n_patients_not_analyzed=n_patients - n_analysed_patients,
+        n_patients_without_infusions=int(infusions["n_patients_without_infusions"] or 0),
         diagnoses=dict(ordered),
         diagnoses_percent={label: 100.0 * n / n_patients for label, n in ordered},
         diagnosis_labels={label: printed[label] for label, _ in ordered},

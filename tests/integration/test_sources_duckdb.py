@@ -68,6 +68,16 @@ def test_small_dataset_edge_cases_equal_the_file_path(tmp_path):
     assert_same_results(run_analysis(dataset).results, run_analysis(database).results)
 
 
+def test_patients_without_any_infusion_are_counted_as_on_the_file_path(tmp_path):
+    """A patient with no infusion row (P7) apart from one whose infusions are all excluded (P6): Figure 1's counts."""
+    infusions = with_cell(INFUSIONS_CSV, 9, "vas_post", "")
+    dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV + "P7,headache,F,50,,,\n", infusions)
+    expected = run_analysis(dataset).results
+    actual = run_analysis(csv_into_duckdb(dataset, tmp_path / "study.duckdb")).results
+    assert (expected.cohort.n_patients_without_infusions, expected.cohort.n_patients_lost_to_exclusions) == (1, 1)
+    assert_same_results(expected, actual)
+
+
 def test_bad_data_in_duckdb_gives_the_csv_problems(tmp_path):
     dataset = bad_dataset(tmp_path / "bad")
     database = csv_into_duckdb(dataset, tmp_path / "bad.duckdb")

@@ -303,3 +303,22 @@ def test_trial3_7_17_a_difference_that_rounds_to_zero_keeps_its_sign(tmp_path):
     assert " 0.0 cm" not in text
     table = built.context.tables["vas"]
     assert any("−0.040" in cell for row in table.rows for cell in row.cells)
+
+
+def test_trial3_8_exclusions_by_item_say_why_they_add_up_to_more_than_the_total(tmp_path):
+    """I10 misses its dose and its VAS before: 3 missing items over 2 excluded infusions, which a reviewer queries."""
+    from ..datasets import with_cell
+
+    infusions = with_cell(INFUSIONS_CSV, 10, "ketamine_dose_mg", "")
+    dataset = write_csv_dataset(tmp_path / "overlap", infusions=infusions)
+    text, built = rendered_text(dataset, tmp_path)
+    cohort = built.run.results.cohort
+    assert cohort.n_infusions_excluded == 2 and sum(cohort.excluded_missing_by_column.values()) == 3
+    assert ("(missing, by item: ketamine dose (1), infusion duration (1), VAS before infusion (1); 3 in all, more than "
+            "the 2 infusions excluded, because an infusion missing several items is counted under each)") in text
+    result = CliRunner().invoke(cli.main, ["check", str(dataset)])
+    assert ("excluded for missing data: 2 infusions (1 missing ketamine dose, 1 missing infusion duration, "
+            "1 missing VAS before infusion; 3 in all: an infusion missing several items is counted under each)"
+            ) in result.output, result.output
+    text, _ = rendered_text(write_csv_dataset(tmp_path / "no-overlap"), tmp_path)
+    assert "(missing, by item: infusion duration (1), VAS before infusion (1))" in text

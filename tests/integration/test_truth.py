@@ -175,6 +175,8 @@ def allowed_numbers(results: dict) -> set[str]:
     specific = [n for label, n in cohort["diagnoses"].items() if label not in (index, "other")]
     for named in range(len(specific) + 1):
         add_count(cohort["n_comparison"] - sum(specific[:named]))
+    # The exclusions by item, when they add up to more than the infusions excluded, give their sum.
+    add_count(sum(cohort["excluded_missing_by_column"].values()))
     for value in [cohort["index_percent"], cohort["comparison_percent"], *cohort["diagnoses_percent"].values()]:
         if value is not None:
             allowed.add(format_percent(value).rstrip("%").lstrip("<>"))

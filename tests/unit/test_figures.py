@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import html
+import io
 import re
 
 import pytest
 
 from ketareport.figures import POINTS_UP_TO, render_figures, vas_display
 from ketareport.pipeline import run_analysis
-from ketareport.present.formats import format_count, format_mean
+from ketareport.present.formats import format_count, format_mean, plural
 
-from ..datasets import write_csv_dataset
+from ..datasets import INFUSIONS_CSV, PATIENTS_CSV, with_cell, write_csv_dataset
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +104,67 @@ def test_figure_2_axis_spans_every_interval(run):
         top, bottom = sorted(float(y) for y in ends)
         assert 0 <= top < bottom <= bottom_axis < height
     assert ">\u22122.5<" in svg and ">12.5<" in svg  # ticks every 2.5 cm, as far as the interval reaches
+
+
+# Patients with no infusion row, apart from the patients whose every infusion was excluded (trial 3, finding 6).
+NO_INFUSION_PATIENTS = PATIENTS_CSV + "P7,headache,F,50,,,\n"
+"""P7 has no infusion; P6 (I9 and I10) loses both infusions, I9 missing two items."""
+LOST_INFUSIONS = with_cell(with_cell(INFUSIONS_CSV, 9, "ketamine_dose_mg", ""), 9, "vas_post", "")
+
+
+@pytest.fixture(scope="module")
+def run_without_infusions(tmp_path_factory):
+    dataset = write_csv_dataset(tmp_path_factory.mktemp("no-infusion") / "data", NO_INFUSION_PATIENTS, LOST_INFUSIONS)
+    return run_analysis(dataset)
+
+
+def test_patients_without_any_infusion_are_counted_apart_from_the_exclusions(run_without_infusions):
+    import pandas as pd
+
+    patients, infusions = (pd.read_csv(io.StringIO(text), dtype=str) for text in (NO_INFUSION_PATIENTS, LOST_INFUSIONS))
+    without = set(patients["patient_id"]) - set(infusions["patient_id"])
+    cohort = run_without_infusions.results.cohort
+    assert cohort.n_patients_without_infusions == len(without) >= 1
+    assert cohort.n_patients_lost_to_exclusions == cohort.n_patients_not_analyzed - len(without) >= 1
+    words = texts(render_figures(run_without_infusions)["flow"])
+    assert (f"Identified {plural(cohort.n_patients, 'patient')}, {plural(cohort.n_infusions, 'infusion')} "
+            f"No infusion recorded {plural(len(without), 'patient')} Excluded for missing data") in words
+    # The exclusion box counts only the patients the exclusions left without an analysed infusion.
+    assert f"patients left with no analysed infusion: {format_count(cohort.n_patients_lost_to_exclusions)}" in words
+    assert f"analysed infusion: {format_count(cohort.n_patients_not_analyzed)}" not in words
+    assert sum(cohort.excluded_missing_by_column.values()) > cohort.n_infusions_excluded
+    assert "(some infusions miss several items)" in words
+
+
+def test_flow_alt_text_separates_patients_without_infusions(run_without_infusions):
+    from ketareport.present.build import build_context
+
+    cohort = run_without_infusions.results.cohort
+    alt = build_context(run_without_infusions).figures["flow"].alt
+    assert (f"{plural(cohort.n_patients, 'patient')} and {plural(cohort.n_infusions, 'infusion')} identified; "
+            f"{plural(cohort.n_patients_without_infusions, 'patient')} with no infusion recorded; "
+            f"{plural(cohort.n_infusions_excluded, 'infusion')} excluded for missing data "
+            f"({plural(cohort.n_patients_lost_to_exclusions, 'patient')} left with no analysed infusion)") in alt
+
+
+def test_flow_without_such_patients_keeps_one_identified_box(run, figures):
+    assert run.results.cohort.n_patients_without_infusions == 0
+    words = texts(figures["flow"])
+    assert "No infusion recorded" not in words and "some infusions miss" not in words
+    assert words.startswith("Infusions identified")
+
+
+def test_patients_without_infusions_print_through_small_cell_suppression(run_without_infusions):
+    from ketareport.present.small_cells import report_suppression, suppressed_count
+    from ketareport.present.suppress import figures_as_protected, with_threshold
+
+    threshold = 3
+    protected = with_threshold(run_without_infusions, threshold)
+    decisions = report_suppression(protected.results, threshold)
+    # One patient without infusions and one who lost them: both small, each hidden as the others are.
+    assert decisions.counts["n_patients_without_infusions"] == suppressed_count(threshold)
+    assert decisions.counts["n_patients_lost_to_exclusions"] == suppressed_count(threshold)
+    masked, protection = figures_as_protected(protected)
+    words = html.unescape(texts(render_figures(masked, **protection)["flow"]))
+    assert f"No infusion recorded {suppressed_count(threshold)} patients" in words
+    assert f"analysed infusion: {suppressed_count(threshold)}" in words
