@@ -35,6 +35,9 @@ class SourceTable:
     """Contract column -> the source's own column name (for messages)."""
     duplicated: tuple[str, ...]
     """Source column names that appear more than once ignoring case."""
+    mapped: dict[str, str] = field(default_factory=dict)
+    """Contract column -> the source column study.yml's ``data.columns`` names for it, present or not (for
+    messages: an absent column is named as the source would have it)."""
 
 
 @dataclass(frozen=True)
@@ -235,4 +238,5 @@ def _table(backend, spec: SourceSpec, name: str, wanted: str, view: str | None =
             source_columns[column] = by_lower[wanted_column][0]
     # With none of the contract's columns there is nothing to select; the rules then report each required one absent.
     renamed = table.select(**{column: table[source] for column, source in source_columns.items()}) if source_columns else table
-    return SourceTable(name, label, renamed, source_columns, duplicated)
+    mapped = {column: spec.columns[column] for column in CONTRACT_COLUMNS[name] if column in spec.columns}
+    return SourceTable(name, label, renamed, source_columns, duplicated, mapped)

@@ -73,7 +73,7 @@ class _Column:
         import ibis
 
         self.name = name
-        self.source_name = source.source_columns.get(name, name)
+        self.source_name = source.source_columns.get(name) or source.mapped.get(name, name)
         self.present = name in source.source_columns
         self.edged = ibis.literal(False)
         """Does the value have white space at either end (text columns)."""
@@ -130,12 +130,14 @@ class _TableRules:
     def column(self, name: str, *, required: bool) -> _Column:
         column = _Column(self.base, self.table, name)
         if required and not column.present:
-            self.problems.append(Problem(self.table.label, "required column is absent", column=column.source_name))
+            mapped = f" (study.yml data.columns reads {name} from it)" if name in self.table.mapped else ""
+            self.problems.append(Problem(self.table.label, f"required column is absent{mapped}", column=column.source_name))
         return column
 
-    def rule(self, column: _Column, bad, message: Callable[[str], str]) -> None:
+    def rule(self, column: _Column, bad, message: Callable[[str], str], shown=None) -> None:
+        """``shown``: the value a problem prints, when not the column's text (a TIMESTAMP's date)."""
         if column.present:
-            self.rules.append(_Rule(column.source_name, bad, column.text, message))
+            self.rules.append(_Rule(column.source_name, bad, column.text if shown is None else shown, message))
 
     def text(self, column: _Column, *, required: bool, what: str = "") -> Any:
         import ibis
@@ -205,14 +207,15 @@ class _TableRules:
         """Dates before the earliest or after the tightest latest bound, as :meth:`ketareport.validate._Checker.within`."""
         import ibis
 
+        shown = value.cast("string")  # the date, as from a file: not a TIMESTAMP's "2031-05-01 00:00:00"
         if allowed.earliest is not None:
             early = allowed.earliest
             self.rule(column, ibis.coalesce(value < ibis.date(early.date), False),
-                      lambda v: f"{v} is before {early.date.isoformat()}, {early.source}")
+                      lambda v: f"{v} is before {early.date.isoformat()}, {early.source}", shown)
         if allowed.latest:
             late = min(allowed.latest, key=lambda limit: limit.date)
             self.rule(column, ibis.coalesce(value > ibis.date(late.date), False),
-                      lambda v: f"{v} is after {late.date.isoformat()}, {late.source}")
+                      lambda v: f"{v} is after {late.date.isoformat()}, {late.source}", shown)
 
     def unique(self, column: _Column, what: str) -> Any:
         """Duplicated ids: one query (grouped), not a rule of single rows."""

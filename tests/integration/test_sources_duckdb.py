@@ -306,3 +306,30 @@ def test_sql_types_of_the_data_dictionary_s_database_section_equal_the_file_path
     assert types["ketamine_dose_mg"].startswith("DECIMAL") and types["infusion_date"] == "TIMESTAMP"
     assert types["midazolam"] == "INTEGER"
     assert_same_results(run_analysis(dataset).results, run_analysis(database).results)
+
+
+def test_a_timestamp_outside_the_study_period_is_printed_as_its_date(tmp_path):
+    import duckdb
+
+    dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV, with_cell(INFUSIONS_CSV, 3, "infusion_date", "2031-05-01"))
+    database = csv_into_duckdb(dataset, tmp_path / "study.duckdb", typed=True)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("ALTER TABLE infusions ALTER infusion_date TYPE TIMESTAMP")
+    config = tmp_path / "study.yml"
+    config.write_text("study: {period: {start: 2005-01-01, end: 2020-12-31}}\n")
+    with pytest.raises(DatasetInvalid) as caught:
+        run_analysis(database, config)
+    assert [str(problem) for problem in caught.value.problems] == [
+        "infusions infusion_id 'I3', column infusion_date: 2031-05-01 is after 2020-12-31, the end of the study period "
+        "(study.yml study.period)"]
+    assert caught.value.problems[0].value == "2031-05-01"
+
+
+def test_an_absent_mapped_column_is_named_as_the_source_would_have_it(tmp_path):
+    database = csv_into_duckdb(write_csv_dataset(tmp_path / "data"), tmp_path / "study.duckdb")
+    config = tmp_path / "study.yml"
+    config.write_text("data: {columns: {vas_pre: pain_pre}}\n")
+    with pytest.raises(DatasetInvalid) as caught:
+        run_analysis(database, config)
+    assert [str(problem) for problem in caught.value.problems] == [
+        "infusions, column pain_pre: required column is absent (study.yml data.columns reads vas_pre from it)"]
