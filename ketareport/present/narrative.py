@@ -334,7 +334,10 @@ def conclusion_difference(f: Facts) -> str:
     if "difference" in f.withheld.few:
         return ""
     if difference.p_value is None:
-        return f"Patients with {f.index_label} could not be compared with patients with other diagnoses by a test."
+        # The mixed model of the sensitivity analysis may still test the groups: then only the patient-level test failed.
+        tested = f.sensitivity is not None and f.sensitivity.index.p_value is not None
+        by = "by the patient-level test" if tested else "by a test"
+        return f"Patients with {f.index_label} could not be compared with patients with other diagnoses {by}."
     withheld = "difference" in f.withheld.tests
     if significant(difference, f.alpha):
         direction = "larger" if difference.estimate > 0 else "smaller"
