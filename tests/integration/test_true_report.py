@@ -345,3 +345,14 @@ def test_trial3_5_an_empty_index_group_does_not_deny_a_diagnosis_the_data_hold(t
             "study.yml). All 6 patients had other diagnoses: two had CRPS type I, two had headache") in text
     assert ("No patient's diagnosis was recorded as CRPS, the index diagnosis (analysis.index_diagnosis: crps in "
             "study.yml), so the groups could not be compared.") in text
+
+
+def test_trial3_11_tied_side_effects_are_all_named(tmp_path):
+    """Nausea and dizziness are each recorded after two infusions: neither alone is "the most frequent"."""
+    infusions = INFUSIONS_CSV.replace("I9,P6,2008-02-02,110,60,9,2,true,true,sedation", "I9,P6,2008-02-02,110,60,9,2,true,true,dizziness")
+    assert infusions != INFUSIONS_CSV
+    text, _ = rendered_text(write_csv_dataset(tmp_path / "tied-side-effects", infusions=infusions), tmp_path)
+    result = re.search(r"At least one side effect was recorded after [^;]*; the most frequent were ([^(]*) \(Table 2\)", text)
+    assert result and set(result.group(1).split(" and ")) == {"nausea", "dizziness"}, text
+    conclusion = re.search(r"most often ([a-z ]*)\.", text)
+    assert conclusion and set(conclusion.group(1).split(" and ")) == {"nausea", "dizziness"}
