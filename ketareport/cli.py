@@ -140,15 +140,14 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
     from .pdf_worker import PdfWorker
 
     pdf_worker = PdfWorker.start()  # imports WeasyPrint in a second process while this one imports and analyses
-    import tempfile
+    with imports_without_gc():
+        import tempfile
 
-    from . import report as manuscript
-    from .check import refuse_a_warned_cohort
-    from .pipeline import resolve_config, run_analysis
-
+        from . import report as manuscript
+        from .check import refuse_a_warned_cohort
+        from .pipeline import resolve_config, run_analysis
+        from .present.suppress import with_threshold
     say_draft_or_refuse(resolve_config(dataset, config_path), strict)
-    from .present.suppress import with_threshold
-
     run = with_threshold(run_analysis(dataset, config_path, progress=progress, engine=engine, report=True,
                                       cross_check=cross_check), suppress_below)
     if strict:
