@@ -77,13 +77,17 @@ def cohort_warnings(diagnoses: Mapping[str, int], labels: Mapping[str, str], opt
 
 
 def refuse_a_warned_cohort(cohort: CohortSummary, options: AnalysisOptions) -> None:
-    """``render --strict``: a cohort :func:`cohort_warnings` warns about is not submitted (exit status 2).
+    """``render --strict``: a cohort whose index group is empty is not submitted (exit status 2).
 
-    An empty index group, or diagnoses resembling the index one in the
-    comparison group, would make the report compare groups the study did
-    not mean to compare.
+    The report would compare no patient with all the others. Diagnoses that
+    merely resemble the index one in the comparison group stay a warning
+    (:func:`cohort_warnings`): CRPS type II among the other diagnoses against
+    CRPS type I may be the design, and Table 1 lists every diagnosis of each
+    group; were --strict to stop on them, such a study could never be
+    submitted.
     """
+    if options.index_diagnosis in cohort.diagnoses:
+        return
     warnings = cohort_warnings(cohort.diagnoses, cohort.diagnosis_labels, options)
-    if warnings:
-        raise CohortNotAsMeant("--strict: the cohort is probably not the one meant (recode the data or set "
-                               "analysis.index_diagnosis):" + "".join(f"\n  - {warning}" for warning in warnings))
+    raise CohortNotAsMeant("--strict: the cohort is probably not the one meant (recode the data or set "
+                           "analysis.index_diagnosis):" + "".join(f"\n  - {warning}" for warning in warnings))

@@ -9,7 +9,7 @@ traceback of an unexpected error) and ``--quiet`` (no progress messages).
   0  success
   1  an unexpected error, R / Quarto failing, or a database locked by another process (run again)
   2  invalid dataset, configuration or output folder, nothing to analyse,
-     (render --strict) missing metadata or a cohort warning, or a folder publish / diff cannot use:
+     (render --strict) missing metadata or an empty index group, or a folder publish / diff cannot use:
      every problem listed, nothing written
   3  verify: Python and R disagree
   4  verify: R or an R package is missing
@@ -100,9 +100,9 @@ def analyze(dataset: str, out_dir: Path, config_path: Path | None, engine: str |
                    "there when the quarto command is installed).")
 @click.option("--strict", is_flag=True,
               help="Submission mode: stop (exit status 2, nothing written) when study.yml lacks what a submission "
-                   "needs (title, authors, review-board statement, study period) or when a cohort warning fires (no "
-                   "patient with the index diagnosis, or diagnoses resembling it in the comparison group). Without "
-                   "it the report is then a draft, and the warnings go to stderr.")
+                   "needs (title, authors, review-board statement, study period) or when no patient has the index "
+                   "diagnosis. Without it the report is then a draft; cohort warnings (an empty index group, "
+                   "diagnoses resembling the index one in the comparison group) go to stderr either way.")
 @click.option("--suppress-below", type=click.IntRange(min=2), default=None, metavar="N",
               help="Small-cell protection in the report (HTML, PDF, Quarto variables): counts from 1 to N-1 print "
                    "as \"<N\", their percentages hidden (overrides report.suppress_below; see docs/suppression.md). "

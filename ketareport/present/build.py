@@ -247,7 +247,7 @@ def phrases(run: AnalysisRun, facts: Facts) -> dict[str, str]:
     writes the same prose around them as ``{{< var phrases.NAME >}}``, so the two cannot disagree.
     """
     config, results = run.config, run.results
-    study, options, cohort = config.study, config.analysis, results.cohort
+    study, options = config.study, config.analysis
     versions = run.provenance.packages
     period = _period_clause(facts)
     difference_test = (
