@@ -67,6 +67,11 @@ def label_indicators(labels: pd.Series, ignore: tuple[str, ...] = ()) -> pd.Data
     return pd.DataFrame(matrix[:, order], columns=[names[i] for i in order], index=labels.index)
 
 
+def premedication_not_recorded(drug: str) -> str:
+    """Table 2's row of the infusions with no record of ``drug`` (given or not), under the drug's own row."""
+    return f"{drug}: not recorded"
+
+
 def not_recorded_row(section: str, cells: dict[str, ContinuousCell]) -> CharacteristicRow | None:
     """``Not recorded``, n (%), under a summary some patients have no value for (a mean age over fewer patients
     than the column holds says so beside it, as Sex's ``Not recorded`` row does); None when every value is present."""
@@ -151,9 +156,13 @@ def infusion_characteristics(cohort: Cohort) -> CharacteristicsTable:
     table.continuous("VAS after infusion, cm", "Mean (SD)", infusions["vas_post"], "mean_sd")
     table.continuous("VAS reduction, cm", "Mean (SD)", infusions["reduction"], "mean_sd")
     for column, label in PREMEDICATION:
-        # A drug no analysed infusion records has no row: "0 (0%)" would read as "never given".
-        if infusions[column].notna().any():
+        # A drug no analysed infusion records has no row: "0 (0%)" would read as "never given". Where some
+        # records lack it, a row says how many: the rest of the percentage is not "not given".
+        recorded = infusions[column].notna()
+        if recorded.any():
             table.counts("Premedication", label, infusions[column].fillna(False).astype(bool))
+            if not recorded.all():
+                table.counts("Premedication", premedication_not_recorded(label), ~recorded)
     effects = label_indicators(infusions["side_effects"], ignore=(NO_SIDE_EFFECT,))
     table.counts("Side effects", "Any", effects.any(axis=1) if effects.shape[1] else pd.Series(False, index=infusions.index))
     table.label_counts("Side effects", effects)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..config import AnalysisOptions
 from ..contract import PREMEDICATION, sentence_start
-from ..describe import not_recorded_row
+from ..describe import not_recorded_row, premedication_not_recorded
 from ..results import CharacteristicRow, CharacteristicsColumn, CharacteristicsTable, ContinuousCell, CountCell
 from .summary import GROUPS, rows_of
 from .text import normalised_labels
@@ -138,6 +138,10 @@ def table_2(values: dict, effects: LabelCounts, any_effect: dict, options: Analy
     for column, label in PREMEDICATION:
         if values[f"{column}_recorded:all:n"]:  # as on the file path: no row for a drug no infusion records
             table.counts("Premedication", label, column)
+            if values[f"{column}_recorded:all:n"] < values["size:all"]:
+                table.given_counts("Premedication", premedication_not_recorded(label), {
+                    group: int(values[f"size:{group}"] or 0) - int(values[f"{column}_recorded:{group}:n"] or 0)
+                    for group in GROUPS})
     table.given_counts("Side effects", "Any", any_effect)
     table.label_counts("Side effects", effects)
     return table.table()

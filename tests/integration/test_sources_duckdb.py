@@ -333,3 +333,21 @@ def test_an_absent_mapped_column_is_named_as_the_source_would_have_it(tmp_path):
         run_analysis(database, config)
     assert [str(problem) for problem in caught.value.problems] == [
         "infusions, column pain_pre: required column is absent (study.yml data.columns reads vas_pre from it)"]
+
+
+def test_table_2_counts_infusions_with_no_premedication_record_in_the_engine_as_on_the_file_path(tmp_path):
+    """Ondansetron not recorded for two analysed infusions: 'Ondansetron' counts the others' yes, and a row of its
+    own says how many have no record (else the rest of its percentage would read as 'not given')."""
+    infusions = with_cell(with_cell(INFUSIONS_CSV, 1, "ondansetron", ""), 6, "ondansetron", "")
+    dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV, infusions)
+    expected = run_analysis(dataset).results
+    actual = run_analysis(csv_into_duckdb(dataset, tmp_path / "study.duckdb")).results
+    assert_same_results(expected, actual)
+    rows = {row.label: row for row in actual.infusion_characteristics.rows if row.section == "Premedication"}
+    assert list(rows) == ["Midazolam", "Ondansetron", "Ondansetron: not recorded"]
+    analysed = actual.cohort.n_infusions_analyzed
+    assert rows["Ondansetron: not recorded"].cells["all"].n == 2
+    assert rows["Ondansetron"].cells["all"].n == analysed - 2
+    # I1 is a CRPS patient's (P1), I6 a comparison patient's (P4, headache).
+    assert rows["Ondansetron: not recorded"].cells["index"].n == 1
+    assert rows["Ondansetron: not recorded"].cells["comparison"].n == 1
