@@ -117,9 +117,10 @@ def main() -> None:
         for run in range(options.runs):
             for name, arguments in commands.items():
                 for number, checkout in enumerate(checkouts):
-                    if arguments[-1] == "--out":  # a new, empty output folder every run
-                        arguments = [*arguments, str(Path(scratch) / f"{run}-{number}")]
-                    wall, cpu = run_once(checkout, arguments)
+                    command = arguments  # with --out last: a new, empty output folder for every run of every checkout
+                    if arguments[-1] == "--out":
+                        command = [*arguments, str(Path(scratch) / f"{run}-{number}")]
+                    wall, cpu = run_once(checkout, command)
                     times[checkout, name][0].append(wall)
                     times[checkout, name][1].append(cpu)
     print(f"load average after:  {load()}")

@@ -127,21 +127,17 @@ class KetareportGroup(click.Group):
             ctx.exit(EXIT_UNEXPECTED)
 
 
-def listing(items: tuple[str, ...] | list[str]) -> str:
-    """``a, b and c``."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
-
-
 def say_draft_or_refuse(config, strict: bool) -> None:
     """``render``: what study.yml lacks for a submission stops ``--strict``, else is said on stderr, as is a
     report left at ``report.status: draft``: either makes the report a draft (DRAFT on every PDF page)."""
     from .errors import MissingMetadata
+    from .present.formats import format_series
 
     missing = config.missing_metadata()
     if missing and strict:
-        raise MissingMetadata(f"--strict: the study configuration lacks {listing(missing)}")
+        raise MissingMetadata(f"--strict: the study configuration lacks {format_series(missing)}")
     if missing:
-        click.echo(f"ketareport: draft, not for submission: missing {listing(missing)}", err=True)
+        click.echo(f"ketareport: draft, not for submission: missing {format_series(missing)}", err=True)
     elif config.report.status != "final":
         click.echo(f"ketareport: draft: study.yml has report.status: {config.report.status} "
                    "(set report.status: final for the version to submit)", err=True)
@@ -176,7 +172,7 @@ def checked_summary(dataset: str, config_path: Path | None, engine: str | None):
     if database is None:
         from .analyze import relief, summarise_cohort
 
-        prepared = prepare_cohort(Path(dataset), config_path, progress=progress, config=config)
+        prepared = prepare_cohort(Path(dataset), config, progress=progress)
         return summarise_cohort(prepared.cohort), relief(prepared.cohort.patients, config.analysis), config
     from .sources.run import run_source_analysis
 

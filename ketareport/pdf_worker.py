@@ -58,11 +58,6 @@ class PdfWorker:
         process, self._process = self._process, None
         return Documents(process, (context, figures, generated_at, metadata, embedded_files))
 
-    def render(self, context: ReportContext, figures: dict[str, str], generated_at: str, metadata: PdfMetadata,
-               embedded_files: tuple[EmbeddedFile, ...]) -> tuple[str, bytes]:
-        """The HTML and the PDF, from the worker, else made here."""
-        return self.submit(context, figures, generated_at, metadata, embedded_files).result()
-
     def stop(self) -> None:
         """Stop the worker if it still runs (its job will not come)."""
         process, self._process = self._process, None

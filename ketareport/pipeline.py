@@ -90,19 +90,15 @@ class PreparedCohort:
     cohort: Cohort
 
 
-def prepare_cohort(
-    dataset_path: Path, config_path: Path | None = None, *, progress: Progress = _silent,
-    config: StudyConfig | None = None,
-) -> PreparedCohort:
-    """Load and validate a dataset and build its cohort; stop when there is nothing to analyse.
+def prepare_cohort(dataset_path: Path, config: StudyConfig, *, progress: Progress = _silent) -> PreparedCohort:
+    """Load and validate a dataset and build its cohort with ``config`` (:func:`resolve_config`); stop when
+    there is nothing to analyse.
 
-    ``config``, when the caller has read it already, is used instead of
-    reading the configuration again. Raises :class:`~ketareport.errors.ConfigInvalid` or
+    Raises :class:`~ketareport.errors.ConfigInvalid` or
     :class:`~ketareport.errors.DatasetInvalid` listing every problem, and
     :class:`~ketareport.errors.NothingToAnalyse` (see :func:`require_analysable`).
     """
     dataset_path = Path(dataset_path)
-    config = resolve_config(dataset_path, config_path) if config is None else config
     progress(f"reading {dataset_path}")
     tables = {"patients": config.data.patients, "infusions": config.data.infusions}
     raw = rename_columns(load_dataset(dataset_path, tables), config.data.columns)
@@ -193,7 +189,7 @@ def run_analysis(
         run = run_source_analysis(location, database, config, infusion_date_limits(config), command=command,
                                   progress=progress, report=report, cross_check=cross_check)
     else:
-        prepared = prepare_cohort(dataset_path, config_path, progress=progress, config=config)
+        prepared = prepare_cohort(dataset_path, config, progress=progress)
         progress("analysing")
         results = analyze_cohort(prepared.cohort)
         config, raw = prepared.config, prepared.raw

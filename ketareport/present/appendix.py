@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .context import VAS_BAND_CM, Appendix, Table, TableRow
 from .files import data_file_names
-from .formats import MINUS, MISSING, format_count
+from .formats import MINUS, MISSING, format_count, format_series
 
 if TYPE_CHECKING:
     from ..pipeline import AnalysisRun
@@ -79,7 +79,7 @@ def _database(run: AnalysisRun, verification: VerificationReport | None) -> dict
         fetched.append("the analysed rows that the cross-check in R reads")
     source = (f"The data were checked and analysed in {database.engine}, where they are kept: tables "
               f"{database.patients_table} and {database.infusions_table} of {database.location}. Only aggregates came "
-              f"back from there, with {', '.join(fetched[:-1])} and {fetched[-1]}.")
+              f"back from there, with {format_series(fetched)}.")
     if not database.row_digest:
         return {"data_source": source}
     method = (f"{database.engine} computed it from the rows, whatever their order: each row of each table hashed by "

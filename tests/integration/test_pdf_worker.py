@@ -34,7 +34,7 @@ def in_process(job):
 def test_the_worker_renders_the_same_documents_as_this_process(job, in_process):
     worker = PdfWorker.start()
     process = worker._process
-    assert worker.render(*job) == in_process
+    assert worker.submit(*job).result() == in_process
     assert process.returncode == 0
 
 
@@ -43,7 +43,7 @@ def test_a_worker_that_died_leaves_the_documents_to_this_process(job, in_process
     process = worker._process
     process.kill()
     process.wait()
-    assert worker.render(*job) == in_process
+    assert worker.submit(*job).result() == in_process
 
 
 def test_a_rendering_error_is_raised_here(job):
