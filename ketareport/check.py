@@ -43,11 +43,10 @@ def summary_lines(cohort: CohortSummary, relief: ReliefSummary, config: StudyCon
 def draft_status(config: StudyConfig) -> str:
     """Whether the rendered report will be a draft (DRAFT across every PDF page), and what would make it final.
 
-    Final only with ``report.status: final`` and nothing a submission needs
-    missing, as :func:`ketareport.present.control.document_control` decides.
+    Final as :meth:`~ketareport.config.StudyConfig.is_final` decides, as the report's title page does.
     """
     status, missing = config.report.status, config.missing_metadata()
-    if status == "final" and not missing:
+    if config.is_final():
         return "report.status: final — the report will be final (no DRAFT mark)"
     if status == "final":
         return "report.status: final, but the report will be a draft (DRAFT on every PDF page) until study.yml has what it lacks"

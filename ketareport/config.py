@@ -302,6 +302,11 @@ class StudyConfig(Block):
         """The study.yml this came from; None for the built-in defaults."""
         return self.__dict__.get("_source")
 
+    def is_final(self) -> bool:
+        """The report is final (no DRAFT mark) only with ``report.status: final`` and nothing a submission needs
+        missing (:meth:`missing_metadata`); the title page, the PDF and ``check`` all decide by this."""
+        return self.report.status == "final" and not self.missing_metadata()
+
     def missing_metadata(self) -> tuple[str, ...]:
         """What a submission needs that this configuration lacks, as phrases ("a title (study.title)")."""
         missing = [] if self.source else ["a study.yml (defaults were used)"]

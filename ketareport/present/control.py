@@ -28,7 +28,7 @@ def report_date(run: AnalysisRun) -> dt.date:
 
 def document_control(run: AnalysisRun) -> DocumentControl:
     report, study = run.config.report, run.config.study
-    final = report.status == "final" and not run.config.missing_metadata()
+    final = run.config.is_final()
     return DocumentControl(
         draft=not final,
         status="Final" if final else "Draft",
