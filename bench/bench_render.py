@@ -56,7 +56,7 @@ def stages(dataset: Path) -> dict[str, float]:
     metadata = pdf_metadata(run, context)
     files = data_files(run, None, context)
     html, pdf = timed("HTML and PDF, from the worker",
-                      lambda: worker.render(context, figures, run.provenance.generated_at, metadata, files))
+                      lambda: worker.submit(context, figures, run.provenance.generated_at, metadata, files).result())
     here = timed("HTML in this process", lambda: render_html(context, figures, run.provenance.generated_at))
     timed("import WeasyPrint (this process)", import_weasyprint)
     if (here, timed("PDF in this process (first)", lambda: render_pdf(here, metadata, files))) != (html, pdf):

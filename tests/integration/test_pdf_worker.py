@@ -50,7 +50,7 @@ def test_a_rendering_error_is_raised_here(job):
     context, figures, *rest = job
     without_figure_2 = {key: svg for key, svg in figures.items() if key != "vas"}
     with pytest.raises(TypeError, match="StrictUndefined"):
-        PdfWorker.start().render(context, without_figure_2, *rest)
+        PdfWorker.start().submit(context, without_figure_2, *rest).result()
 
 
 def test_a_worker_whose_job_never_comes_is_stopped():
