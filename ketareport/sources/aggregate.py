@@ -3,20 +3,23 @@
 The checked, typed infusions are an expression over the source table,
 joined to their patients (:func:`ketareport.sources.rules.check_source`):
 each query below reads the source again, which cost less than storing ten
-million typed rows. The engine keeps one table, the patients with their
-per-patient aggregates and counts of infusions (:func:`derive`); then about
-ten queries, each returning a handful of rows whatever the size of the data,
-feed the same result dataclasses as the file path (four of them read the
-infusions: the grouping, 2., 8. and 9.):
+million typed rows. The check kept the infusions grouped per patient and
+the ids listed (excluded infusions); :func:`derive` joins the per-patient
+aggregates to the patients and keeps them. Then about ten queries, each
+returning a few hundred rows whatever the size of the data, feed the same
+result dataclasses as the file path (two of them read the infusions, 2.
+and 3.):
 
 1. the mixed model's cells (:class:`ketareport.aggregates.MixedModelCell`:
    per group and number of analysed infusions, moments of the patients'
    mean reductions), from which the group moments are pooled exactly;
-2. and 3. the infusion variables' value counts (:mod:`.summary`), and the
-   infusions' counts (cohort, Table 2) summed from the kept patients';
-   4. and 5. the patients' counts and value counts (cohort, relief, Table 1);
-6. patients per diagnosis and spelling; 7. and 8. rows per distinct
-   ``;``-list (previous interventions, side effects: :mod:`.tables`);
+2. the infusions' profiles (:mod:`.infusion_profile`: every count of
+   infusions, and the side effects); 3. the infusion variables' value counts
+   (:mod:`.summary`: Table 2's distributions); 4. the cohort's counts
+   summed from the kept patients';
+5. and 6. the patients' counts and value counts (cohort, relief, Table 1);
+7. patients per diagnosis and spelling; 8. rows per distinct ``;``-list of
+   previous interventions (:mod:`.tables`);
 9. and 10. the ids the results list (excluded infusions, patients without
    an analysed infusion).
 
@@ -35,12 +38,14 @@ from typing import Any, Mapping
 from ..aggregates import MixedModelCell, Moments, VasAggregates
 from ..analyze import mixed_model, vas_reduction
 from ..config import AnalysisOptions
-from ..contract import ANALYSIS_COLUMNS, NO_SIDE_EFFECT, PREMEDICATION, RELIEF_METHODS
+from ..contract import NO_SIDE_EFFECT, RELIEF_METHODS
 from ..results import ReliefOutcome, ReliefSummary, StudyResults
 from ..statistics import proportion_interval
 from .cohort import cohort_summary, diagnosis_counts, infusion_measures, require_analysable
+from .infusion_profile import infusion_profiles, profile_counts
+from .per_patient import PATIENT_KEY, with_reduction
 from .rules import TypedSource
-from .summary import Summary, rows_of
+from .summary import Summary, one_row, rows_of
 from .tables import counted_lists, label_counts, table_1, table_2
 
 
@@ -58,39 +63,16 @@ class CohortTables:
     typed_patients: Any
     """:attr:`TypedSource.patients`: the texts Table 1 counts (diagnoses, previous interventions), not copied
     into :attr:`patients`."""
-    infusions_alone: Any
-    """:attr:`TypedSource.infusions_alone`: the infusions without their patients' groups."""
+    excluded_ids: Any
+    """:attr:`TypedSource.excluded_ids`."""
 
 
 def derive(typed: TypedSource) -> CohortTables:
-    """The per-patient aggregates, joined to the patients and kept: one grouping of the infusions."""
+    """The per-patient aggregates (:attr:`TypedSource.per_patient`) joined to the patients and kept."""
     import ibis
 
-    def with_reduction(infusions):
-        return infusions.mutate(reduction=ibis.ifelse(infusions.excluded, ibis.null("float64"), infusions.vas_pre - infusions.vas_post))
-
-    # Grouped by the patient's id without the join to the patients' groups, which only the kept table needs.
-    infusions = with_reduction(typed.infusions_alone)
-    analysed = ~infusions.excluded
-    counts = {  # the infusions' counts, per patient: their sums per group are the cohort's and Table 2's counts
-        **{f"n_{drug}": (infusions[drug].fill_null(False) & analysed).sum() for drug, _ in PREMEDICATION},
-        **{f"n_{drug}_recorded": (infusions[drug].notnull() & analysed).sum() for drug, _ in PREMEDICATION},
-        **{f"all_{drug}": infusions[drug].fill_null(False).sum() for drug, _ in PREMEDICATION},
-        "premedication_recorded": (infusions.midazolam.notnull() & infusions.ondansetron.notnull()).sum(),
-        **{f"missing_{column}": (infusions.excluded & infusions[column].isnull()).sum() for column in ANALYSIS_COLUMNS},
-    }
-    per_patient = infusions.group_by(stats_patient_id=infusions.patient_id).aggregate(
-        n_infusions=infusions.count(),
-        n_analysed=analysed.sum(),
-        mean_reduction=infusions.reduction.mean(),
-        variance_reduction=infusions.reduction.var(how="pop"),
-        reduction_range=infusions.reduction.max() - infusions.reduction.min(),
-        first_date=infusions.infusion_date.min(),
-        last_date=infusions.infusion_date.max(),
-        **counts,
-    )
-    patients = typed.patients
-    joined = patients.left_join(per_patient, patients.patient_id == per_patient.stats_patient_id)
+    patients, per_patient = typed.patients, typed.per_patient
+    joined = patients.left_join(per_patient, patients.patient_id == per_patient[PATIENT_KEY])
     kept = typed.source.keep(joined.select(
         "patient_id", "is_index", "sex", "age_years", "relief_duration_days", "relief_ongoing",
         n_infusions=ibis.coalesce(joined.n_infusions, 0),
@@ -100,9 +82,8 @@ def derive(typed: TypedSource) -> CohortTables:
         reduction_range=joined.reduction_range,
         first_date=joined.first_date,
         last_date=joined.last_date,
-        **{name: ibis.coalesce(joined[name], 0) for name in counts},
     ))
-    return CohortTables(kept, with_reduction(typed.infusions), typed.patients, typed.infusions_alone)
+    return CohortTables(kept, with_reduction(typed.infusions), typed.patients, typed.excluded_ids)
 
 
 def vas_aggregates(tables: CohortTables) -> VasAggregates:
@@ -138,23 +119,19 @@ def vas_aggregates(tables: CohortTables) -> VasAggregates:
     )
 
 
-def analyse_source(typed: TypedSource, options: AnalysisOptions, labels: Mapping[str, str] | None = None) -> StudyResults:
-    """Every result of the analysis, from aggregates the engine computes; ``labels`` is study.yml's diagnosis label map."""
-    return analyse_tables(derive(typed), options, labels)
-
-
 def analyse_tables(tables: CohortTables, options: AnalysisOptions, labels: Mapping[str, str] | None = None) -> StudyResults:
-    """:func:`analyse_source` on the cohort's tables already kept (:func:`derive`), which the caller queries again."""
-    infusion_values, every_infusion = _infusion_summary(tables)
+    """Every result of the analysis, from aggregates the engine computes over the cohort's tables (:func:`derive`),
+    which the caller queries again; ``labels`` is study.yml's diagnosis label map."""
+    profiles = infusion_profiles(tables.infusions)
+    infusion_values, every_infusion = _infusion_summary(tables, profiles)
     patient_values = _patient_summary(tables.patients, options)
     require_analysable(int(patient_values["size:all"] or 0), every_infusion)
     aggregates = vas_aggregates(tables)
 
     diagnoses, printed = diagnosis_counts(tables.typed_patients, labels)
     interventions, _ = label_counts(counted_lists(tables.typed_patients, "previous_interventions"), "previous_interventions")
-    effects, any_effect, recorded = _side_effects(tables.infusions)
-    infusions = tables.infusions_alone
-    excluded_ids = [row["excluded_id"] for row in rows_of(infusions.filter(infusions.excluded).select("excluded_id").order_by("excluded_id"))]
+    effects, any_effect, recorded = _side_effects(profiles)
+    excluded_ids = [row["excluded_id"] for row in rows_of(tables.excluded_ids.order_by("excluded_id"))]
     patients = tables.patients
     not_analysed_ids = [row["patient_id"] for row in rows_of(patients.filter(patients.n_analysed == 0).select("patient_id").order_by("patient_id"))]
     cohort = cohort_summary(patient_values, every_infusion, diagnoses, printed, excluded_ids, not_analysed_ids, recorded, options)
@@ -168,26 +145,20 @@ def analyse_tables(tables: CohortTables, options: AnalysisOptions, labels: Mappi
     )
 
 
-def _infusion_summary(tables: CohortTables) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Queries 2 and 3: Table 2's distributions over the analysed infusions; Table 2's and the cohort's counts
-    of infusions, summed from the kept patients' counts (:func:`derive`) rather than read again from the rows."""
+def _infusion_summary(tables: CohortTables, profiles: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Queries 2 and 3: Table 2's distributions over the analysed infusions, and the cohort's counts of
+    infusions summed from the kept patients' (:func:`derive`); Table 2's counts and the rest of the cohort's
+    are sums over the infusions' profiles (:mod:`.infusion_profile`)."""
     every = tables.infusions
     infusions = Summary(every, within=~every.excluded)
-    for column in ("ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post", "reduction"):
+    for column in ("ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post"):
         infusions.continuous(column, every[column])
-    values = infusions.run(sizes=False)
-    patients = tables.patients
-    counts = Summary(patients, weights=patients.n_analysed)
-    for column, _ in PREMEDICATION:
-        counts.total(column, patients[f"n_{column}"])
-        counts.total(f"{column}_recorded", patients[f"n_{column}_recorded"])
-    cohort_measures = infusion_measures(patients)
-    for name, measure in cohort_measures.items():
-        counts.add(f"cohort:{name}", measure)
-    values |= counts.run()
+    infusions.difference("reduction", "vas_pre", "vas_post")
+    values = infusions.run(sizes=False) | profile_counts(profiles)
+    patients = one_row(tables.patients.aggregate(**infusion_measures(tables.patients)))
     # A sum over no rows is NULL in SQL: no infusion counts 0.
-    every_infusion = {name: 0 if value is None and not name.endswith("_date") else value
-                      for name, value in ((name, values[f"cohort:{name}"]) for name in cohort_measures)}
+    every_infusion = {name: 0 if value is None and not name.endswith("_date") else value for name, value in patients.items()}
+    every_infusion |= {name.removeprefix("cohort:"): value for name, value in values.items() if name.startswith("cohort:")}
     return values, every_infusion
 
 
@@ -215,13 +186,12 @@ def _patient_summary(table, options: AnalysisOptions) -> dict[str, Any]:
     return patients.run()
 
 
-def _side_effects(infusions):
+def _side_effects(profiles: list[dict[str, Any]]):
     """Side effects of the analysed infusions per label and group, and whether any infusion has an entry at all
-    (an entry of ``none`` is a recorded entry, as on the file path): one query of rows per distinct list."""
-    lists = counted_lists(infusions, "side_effects", by=("is_index", "excluded"))
-    analysed = [row for row in lists if not row["excluded"]]
+    (an entry of ``none`` is a recorded entry, as on the file path), from the infusions' profiles."""
+    analysed = [row for row in profiles if not row["excluded"]]
     effects, any_effect = label_counts(analysed, "side_effects", ignore=(NO_SIDE_EFFECT,))
-    return effects, any_effect, bool(lists)
+    return effects, any_effect, any(row["side_effects"] for row in profiles)
 
 
 def _relief(values: dict[str, Any], options: AnalysisOptions) -> ReliefSummary:

@@ -28,8 +28,9 @@ def require_analysable(n_patients: int, infusions: dict[str, Any]) -> None:
 
 
 def infusion_measures(patients) -> dict[str, Any]:
-    """The cohort's infusion counts, over every infusion: sums of the kept patients' counts
-    (:func:`ketareport.sources.aggregate.derive`)."""
+    """The cohort's counts of infusions that are sums of the kept patients' counts
+    (:func:`ketareport.sources.aggregate.derive`); the others are sums over the infusions' profiles
+    (:func:`ketareport.sources.infusion_profile.profile_counts`)."""
     import ibis
 
     return {
@@ -38,12 +39,8 @@ def infusion_measures(patients) -> dict[str, Any]:
         "n_patients_without_infusions": (patients.n_infusions == 0).sum(),
         "n_index_analysed": ibis.ifelse(patients.is_index, patients.n_analysed, 0).sum(),
         "n_comparison_analysed": ibis.ifelse(patients.is_index, 0, patients.n_analysed).sum(),
-        "n_midazolam": patients.all_midazolam.sum(),
-        "n_ondansetron": patients.all_ondansetron.sum(),
-        "n_premedication_recorded": patients.premedication_recorded.sum(),
         "first_date": patients.first_date.min(),
         "last_date": patients.last_date.max(),
-        **{f"missing_{column}": patients[f"missing_{column}"].sum() for column in ANALYSIS_COLUMNS},
     }
 
 

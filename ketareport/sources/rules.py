@@ -27,7 +27,9 @@ from ..contract import (
 from ..errors import DatasetInvalid, Problem
 from ..validate import InfusionDates
 from .connect import Source, SourceTable
-from .text import calendar_date, edged_text, normalised_diagnoses, normalised_labels, normalised_once
+from .per_patient import PATIENT_KEY, reduced_per_patient
+from .summary import one_row
+from .text import calendar_date, edged_text, normalised_diagnoses, normalised_labels, normalised_once, one_of
 
 ROWS_SHOWN = 20
 """Offending rows fetched per broken rule; the rest are counted."""
@@ -48,13 +50,14 @@ class TypedSource:
     relief_ongoing (bool, never null), is_index."""
     infusions: Any
     """patient_id, is_index, infusion_date (date), the analysis columns (float64, null = missing), midazolam,
-    ondansetron (nullable bool), side_effects (normalised ``;`` labels), side_effects_as_written (trimmed,
-    null = none: to group by before normalising, which costs a regular expression per row), excluded (an
-    analysis column missing) and excluded_id (the infusion_id of an excluded infusion, else null: the only
-    ids listed)."""
-    infusions_alone: Any
-    """:attr:`infusions` without the join to their patients (no is_index): for the queries that do not need
-    the patient's group (the per-patient grouping, the excluded ids), which the join costs a second each."""
+    ondansetron (nullable bool), side_effects_as_written (untrimmed, null = none: to group by before trimming
+    and normalising, :func:`ketareport.sources.text.normalised_entry`) and excluded (an analysis column
+    missing). Their ids are not read: the only ones listed are in :attr:`excluded_ids`."""
+    per_patient: Any
+    """The infusions grouped by patient_id, kept (:func:`ketareport.sources.per_patient.reduced_per_patient`):
+    one row per id the infusions hold, every one a known patient's once the check passed."""
+    excluded_ids: Any
+    """The excluded infusions' ids (``excluded_id``), one row each, from a kept table (:func:`_listed_infusion_ids`)."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ class _Column:
 def _prepared(source: SourceTable, plain: frozenset[str]) -> Any:
     """The source table with, for each text column, its trimmed text (``text__``), whether it is missing
     (``missing__``) and whether it had white space to trim (``edged__``; not for the ``plain`` columns, known
-    to have none). Computed once in a query's first step: written inline in every rule and typed column that
+    to have none or tested elsewhere: :data:`UNTRIMMED`). Computed once in a query's first step: written inline in every rule and typed column that
     uses them, DuckDB evaluated the tests of each value's ends up to nine times a row."""
     import ibis
 
@@ -113,7 +116,7 @@ def _prepared(source: SourceTable, plain: frozenset[str]) -> Any:
         table = table.mutate(**{f"edged__{name}": edged_text(table[name]) for name in edged})
     table = table.mutate(**{f"text__{name}": ibis.ifelse(table[f"edged__{name}"], table[name].strip(), table[name])
                             if name in edged else table[name] for name in texts})
-    return table.mutate(**{f"missing__{name}": table[name].isnull() | table[f"text__{name}"].isin(MISSING_TEXT) for name in texts})
+    return table.mutate(**{f"missing__{name}": table[name].isnull() | one_of(table[f"text__{name}"], MISSING_TEXT) for name in texts})
 
 
 class _TableRules:
@@ -155,22 +158,27 @@ class _TableRules:
             value, parsed = column.raw.cast("float64"), ~column.missing
         elif column.dtype.is_numeric():
             value = column.raw.cast("float64")  # a DECIMAL (NUMERIC) column too: it has no isinf of its own
-            unparsable = value.isinf() & ~column.missing
-            self.rule(column, unparsable, lambda v: f"{v!r} is not a number")
-            parsed = ~column.missing & ~unparsable
+            infinite = value.isinf()  # never a missing value (null or NaN)
+            self.rule(column, infinite, lambda v: f"{v!r} is not a number")
+            parsed = ~column.missing & ~infinite
         else:
             shaped = column.text.re_search(NUMBER_PATTERN)
             unparsable = ~column.missing & ~shaped
             value = ibis.ifelse(column.missing | ~shaped, ibis.null("float64"), column.text.cast("float64"))
             self.rule(column, unparsable, lambda v: f"{v!r} is not a number")
             parsed = ~column.missing & ~unparsable
-        too_low = (value <= low if low_open else value < low) if low is not None else ibis.literal(False)
-        too_high = value > high if high is not None else ibis.literal(False)
-        if low is not None and high is not None:
-            self.rule(column, parsed & (too_low | too_high), lambda v: f"{v} is outside {low:g} to {high:g}")
-        elif low is not None:
-            relation = "greater than" if low_open else "at least"
-            self.rule(column, parsed & too_low, lambda v: f"{v} must be {relation} {low:g}")
+        if low is not None:
+            # In range: the test every value passes, so the rest (is it a number at all?) is worked out only for the
+            # values outside, where a CASE evaluates its ELSE: at ten million values DuckDB spent 0.3 s of CPU per
+            # column on the whole expression, 0.2 s this way. A NaN is outside (engines order it above every number).
+            above = value > low if low_open else value >= low
+            within = above & (value <= high) if high is not None else above
+            outside = ibis.ifelse(within, False, parsed)
+            if high is not None:
+                self.rule(column, outside, lambda v: f"{v} is outside {low:g} to {high:g}")
+            else:
+                relation = "greater than" if low_open else "at least"
+                self.rule(column, outside, lambda v: f"{v} must be {relation} {low:g}")
         return ibis.ifelse(column.missing, ibis.null("float64"), value)
 
     def boolean(self, column: _Column) -> Any:
@@ -181,7 +189,7 @@ class _TableRules:
         if column.dtype.is_boolean():
             return column.raw
         lowered = column.text.lower()
-        truthy, falsy = lowered.isin(TRUE_TEXT), lowered.isin(FALSE_TEXT)
+        truthy, falsy = one_of(lowered, TRUE_TEXT), one_of(lowered, FALSE_TEXT)
         self.rule(column, ~column.missing & ~truthy & ~falsy, lambda v: f"{v!r} is not a yes/no value (true/false, yes/no, 1/0)")
         return ibis.cases((column.missing, ibis.null("boolean")), (truthy, True), (falsy, False), else_=ibis.null("boolean"))
 
@@ -217,15 +225,17 @@ class _TableRules:
             self.rule(column, ibis.coalesce(value > ibis.date(late.date), False),
                       lambda v: f"{v} is after {late.date.isoformat()}, {late.source}", shown)
 
-    def unique(self, column: _Column, what: str) -> Any:
-        """Duplicated ids: one query (grouped), not a rule of single rows."""
+    def unique(self, column: _Column, what: str, listed=None) -> Any:
+        """Rows per id (``n``), to find duplicated ids: one query (grouped), not a rule of single rows. ``listed``:
+        a per-row flag also aggregated per id (``listed``: any row has it), for ids the results list."""
         if not column.present:
             return None
         # Missing ids filtered out first, then grouped on the plain text: a CASE expression as the
         # grouping key costs DuckDB four times as much at 10 million rows.
-        present = self.base.filter(~column.missing).select(value=column.text)
-        counts = present.group_by("value").aggregate(n=lambda t: t.count()).filter(lambda t: t.n > 1)
-        return counts, column, what
+        present = self.base.filter(~column.missing)
+        ids = present.select(value=column.text, **({} if listed is None else {"listed": listed}))
+        flags = {} if listed is None else {"listed": ids.listed.any()}
+        return ids.group_by("value").aggregate(n=ids.count(), **flags), column, what
 
     def any_broken(self) -> Any:
         """Does a row break any rule: one boolean, so that one query shows whether valid data breaks none."""
@@ -267,7 +277,8 @@ class _TableRules:
         """The problems of duplicated ids (:meth:`unique`), to be listed where the file path lists them."""
         if grouped is None:
             return []
-        counts, column, what = grouped
+        ids, column, what = grouped
+        counts = ids.filter(ids.n > 1)
         total = int(counts.count().to_pyarrow().as_py())
         if total == 0:
             return []
@@ -293,6 +304,13 @@ def _key_text(keys: dict[str, Any]) -> str:
     return ", ".join([f"(no {names[0]})", *others])
 
 
+UNTRIMMED = frozenset({"patient_id", "side_effects"})
+"""Infusion columns whose values are first read without testing each for white space at its ends (ten million
+tests cost DuckDB about a second of CPU per column): the patient ids are tested once grouped, one per patient
+(:func:`_reduced_per_patient`), and the side effects once per distinct list (:func:`ketareport.sources.text.
+normalised_entry`)."""
+
+
 def check_source(source: Source, dates: InfusionDates, index_diagnosis: str) -> TypedSource:
     """Run every rule in the engine; the typed tables, or :class:`DatasetInvalid` listing every problem.
 
@@ -300,47 +318,79 @@ def check_source(source: Source, dates: InfusionDates, index_diagnosis: str) -> 
     kept. The infusions are not stored: storing ten million typed rows cost
     more than all the queries reading them (DuckDB compresses what it
     stores), so each later query reads them from the source through the
-    typed expression, and only the columns it needs. One query of the
-    infusions joined to their patients counts the rows breaking any rule,
-    the unknown patients and the text values with white space at either
-    end; only a broken rule sends the checks back for each rule's counts
-    and first rows. Duplicated ids are one grouping query per table.
+    typed expression, and only the columns it needs. Their one grouping per
+    patient (:func:`ketareport.sources.per_patient.reduced_per_patient`) is
+    kept: it counts each patient's rows breaking any rule and text values
+    with white space at either end, besides what the analysis needs, so that
+    checking valid data costs no reading of its own. The unknown patients
+    are the kept grouping's ids missing from the patients. Only a broken
+    rule sends the checks back for each rule's counts and first rows.
+    Duplicated ids are one grouping query per table.
     """
     import ibis
 
     problems: list[Problem] = []
     patients, typed_patients, duplicated_patients = _patient_rules(source, problems, index_diagnosis)
-    infusions, typed_infusions, columns = _infusion_rules(source, problems, dates)
     patients.run(("patient_id",))
     patients.report_duplicates(duplicated_patients)
     # The typed patients, stored (1.3 million rows are a small table): every query of the infusions joins
     # their groups, and the analysis reads them several times.
-    kept = source.keep(typed_patients.filter(typed_patients.patient_id.notnull()))
+    kept = source.keep(typed_patients.filter(typed_patients.patient_id.notnull()), grouped_texts=True)
     groups = kept.select(known_id=kept.patient_id, known_index=kept.is_index)
-    joined = _with_patients(typed_infusions, groups)
-    found = joined.aggregate(
-        broken=joined.broken.sum(), unknown=(joined.patient_id.notnull() & joined.known_id.isnull()).sum(),
-        **{name: joined[name].sum() for name in joined.columns if name.startswith("edged__")},
-    ).to_pyarrow().to_pylist()[0]
-    plain = frozenset(name for name in columns if not found.get(f"edged__{name}", 1))
+    before_infusions = len(problems)
+    infusions, typed_infusions, columns = _infusion_rules(source, problems, dates, UNTRIMMED)
+    per_patient, found = _reduced_per_patient(source, typed_infusions, groups)
+    if found["edged_patient_ids"]:  # an id with white space at an end: the rows are read again, every id trimmed
+        del problems[before_infusions:]
+        untested = frozenset({"side_effects"})
+        infusions, typed_infusions, columns = _infusion_rules(source, problems, dates, untested)
+        per_patient, found = _reduced_per_patient(source, typed_infusions, groups)
+    else:
+        untested = UNTRIMMED
+    plain = frozenset(name for name in columns if not found.get(f"edged__{name}", 1)) | untested
     if found["broken"]:
         infusions.run(("infusion_id", "patient_id"))
     # The same typing again, without testing the ends of the texts that have no white space there.
     plainly, typed_plainly, plain_columns = _infusion_rules(source, [], dates, plain)
-    problems.extend(plainly.duplicates(plainly.unique(plain_columns["infusion_id"], "infusion_id")))
+    listed_ids = _listed_infusion_ids(source, plainly, plain_columns)
+    problems.extend(plainly.duplicates(listed_ids))
     if found["unknown"] and columns["patient_id"].present and "patient_id" in source.patients.source_columns:
         _unknown_patients(source, typed_patients, typed_infusions, columns["patient_id"], problems)
     if problems:
         raise DatasetInvalid(problems)
-    columns_read = ("patient_id", "infusion_date", *ANALYSIS_COLUMNS, "midazolam", "ondansetron", "side_effects",
-                    "side_effects_as_written", "excluded")
-    alone = typed_plainly.select(
-        *columns_read, excluded_id=ibis.ifelse(typed_plainly.excluded, typed_plainly.infusion_id, ibis.null("string")))
-    analysed = _with_patients(alone, groups)
+    columns_read = ("patient_id", "infusion_date", *ANALYSIS_COLUMNS, "midazolam", "ondansetron", "side_effects_as_written",
+                    "excluded")
+    analysed = _with_patients(typed_plainly.select(*columns_read), groups)
     named = kept.mutate(previous_interventions=normalised_labels(kept.previous_interventions_as_written))
-    return TypedSource(source, named, analysed.select(
-        *columns_read, "excluded_id", is_index=ibis.coalesce(analysed.known_index, False),
-    ), alone)
+    kept_ids = listed_ids[0]
+    return TypedSource(source, named, analysed.select(*columns_read, is_index=ibis.coalesce(analysed.known_index, False)),
+                       per_patient, kept_ids.filter(kept_ids.listed).select(excluded_id="value"))
+
+
+def _listed_infusion_ids(source: Source, infusions: _TableRules, columns: dict[str, _Column]) -> Any:
+    """The infusions' ids grouped (:meth:`_TableRules.unique`) with whether the infusion is excluded (``listed``),
+    kept for the ids found more than once and those of excluded infusions: the one grouping of ten million ids
+    that finds the duplicated ones also lists the excluded ones, which a query of their own read again."""
+    if not columns["infusion_id"].present:
+        return None
+    excluded = functools.reduce(operator.or_, [columns[name].missing for name in ANALYSIS_COLUMNS])
+    ids, column, what = infusions.unique(columns["infusion_id"], "infusion_id", listed=excluded)
+    return source.keep(ids.filter((ids.n > 1) | ids.listed)), column, what
+
+
+def _reduced_per_patient(source: Source, infusions, groups) -> tuple[Any, dict[str, Any]]:
+    """The infusions grouped by patient and kept (:func:`ketareport.sources.per_patient.reduced_per_patient`), and
+    what the check needs from it: the rows breaking a rule (``broken``), the text values with white space at an
+    end per column (``edged__COLUMN``), the grouped patient ids with white space at an end (``edged_patient_ids``)
+    and the ids not in the patients table (``unknown``)."""
+    edged = [name for name in infusions.columns if name.startswith("edged__")]
+    per_patient = source.keep(reduced_per_patient(infusions, {"n_broken": infusions.broken, **{name: infusions[name] for name in edged}}))
+    owners = per_patient.left_join(groups, per_patient[PATIENT_KEY] == groups.known_id)
+    key = owners[PATIENT_KEY]
+    return per_patient, one_row(owners.aggregate(
+        broken=owners.n_broken.sum(), unknown=(key.notnull() & owners.known_id.isnull()).sum(),
+        edged_patient_ids=edged_text(key).sum(), **{name: owners[name].sum() for name in edged},
+    ))
 
 
 def _with_patients(infusions, groups) -> Any:
@@ -363,11 +413,11 @@ def _patient_rules(source: Source, problems: list[Problem], index_diagnosis: str
     duplicated = patients.unique(column["patient_id"], "patient_id")
     diagnosis = patients.text(column["diagnosis"], required=True)
     sex = patients.text(column["sex"], required=False)
-    patients.rule(column["sex"], sex.notnull() & ~sex.isin(["F", "M"]), lambda v: f"{v!r} must be F, M or blank")
+    patients.rule(column["sex"], sex.notnull() & ~one_of(sex, ("F", "M")), lambda v: f"{v!r} must be F, M or blank")
     typed = patients.base.select(
         patient_id=patient_id,
         diagnosis_as_written=diagnosis,
-        sex=ibis.ifelse(sex.isin(["F", "M"]), sex, ibis.null("string")),
+        sex=ibis.ifelse(one_of(sex, ("F", "M")), sex, ibis.null("string")),
         age_years=patients.number(column["age_years"], 0, 120),
         interventions_as_written=patients.text(column["previous_interventions"], required=False),
         relief_duration_days=patients.number(column["relief_duration_days"], 0, None),
@@ -382,10 +432,11 @@ def _patient_rules(source: Source, problems: list[Problem], index_diagnosis: str
     return patients, typed, duplicated
 
 
-def _infusion_rules(source: Source, problems: list[Problem], dates: InfusionDates, plain: frozenset[str] = frozenset()):
-    """The infusions' rules, their typed table and their columns; ``plain``: the text columns known to hold
-    no value with white space at either end."""
-    infusions = _TableRules(source.infusions, problems, plain)
+def _infusion_rules(source: Source, problems: list[Problem], dates: InfusionDates, untested: frozenset[str] = frozenset()):
+    """The infusions' rules, their typed table and their columns; ``untested``: the text columns whose values
+    are not tested for white space at their ends, per row (known to hold none, or tested elsewhere: see
+    :data:`UNTRIMMED`)."""
+    infusions = _TableRules(source.infusions, problems, untested)
     required = {*REQUIRED_INFUSION_COLUMNS, *ANALYSIS_COLUMNS}
     column = {name: infusions.column(name, required=name in required) for name in INFUSION_COLUMNS}
     typed = infusions.base.select(
@@ -401,9 +452,9 @@ def _infusion_rules(source: Source, problems: list[Problem], dates: InfusionDate
         ondansetron=infusions.boolean(column["ondansetron"]),
         side_effects_as_written=infusions.text(column["side_effects"], required=False),
         broken=infusions.any_broken(),
-        **{f"edged__{name}": text.edged for name, text in column.items() if text.present and text.dtype.is_string()},
+        **{f"edged__{name}": text.edged for name, text in column.items()
+           if text.present and text.dtype.is_string() and name not in untested},
     )
-    typed = typed.mutate(side_effects=normalised_labels(typed.side_effects_as_written))
     excluded = functools.reduce(operator.or_, [typed[name].isnull() for name in ANALYSIS_COLUMNS])
     return infusions, typed.mutate(excluded=excluded), column
 

@@ -12,8 +12,9 @@ from typing import Any
 
 GROUPS = ("index", "comparison", "all")
 QUANTILES = {"q1": 0.25, "median": 0.5, "q3": 0.75}
-DISTINCT_VALUES_FETCHED = 20_000
-"""Value counts fetched for a variable's exact statistics; beyond, the engine computes them itself."""
+DISTINCT_VALUES_FETCHED = 50_000
+"""Value counts fetched for the variables' exact statistics; beyond, the engine computes them itself. The pairs
+of VAS before and after on a 0.1 cm grid are at most 101 x 101 per group."""
 
 
 def one_row(expression) -> dict[str, Any]:
@@ -35,6 +36,7 @@ class Summary:
         self.weights = weights
         self.measures: dict[str, Any] = {}
         self.distributions: dict[str, Any] = {}
+        self.differences: dict[str, tuple[str, str]] = {}
         if within is None:
             self.masks = {"index": table.is_index, "comparison": ~table.is_index, "all": None}
         else:
@@ -69,6 +71,13 @@ class Summary:
         """Count, mean, SD, extremes and quartiles per group: from the value counts (see :func:`distributions`)."""
         self.distributions[name] = values
 
+    def difference(self, name: str, first: str, second: str) -> None:
+        """``name``, a continuous variable: ``first`` minus ``second`` (two continuous variables added before, present
+        together). Their pairs are counted, and all three variables' statistics follow from the pairs: one stacked
+        row per infusion instead of three (:func:`distributions`)."""
+        self.distributions[name] = self.distributions[first] - self.distributions[second]
+        self.differences[name] = (first, second)
+
     def engine_continuous(self, name: str, values) -> None:
         """The same measures as engine aggregates: for a variable with too many distinct values to count."""
         for group in GROUPS:
@@ -98,7 +107,7 @@ class Summary:
             self.sizes()
         values = {}
         rows = self.table if self.within is None else self.table.filter(self.within)
-        counted = distributions(rows, self.distributions)
+        counted = distributions(rows, self.distributions, self.differences)
         for name, expression in self.distributions.items():
             if counted is None:
                 self.engine_continuous(name, expression)
@@ -110,7 +119,8 @@ class Summary:
         return values | {name: result[_safe(name)] for name in self.measures}
 
 
-def distributions(table, variables: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+def distributions(table, variables: dict[str, Any], differences: dict[str, tuple[str, str]] | None = None
+                  ) -> dict[str, dict[str, Any]] | None:
     """Exact summary statistics of each variable per group, from value counts: one query for all of them.
 
     Clinical variables take few distinct values (VAS on a 0.1 cm grid,
@@ -121,38 +131,57 @@ def distributions(table, variables: dict[str, Any]) -> dict[str, dict[str, Any]]
     quantile aggregates over millions of rows would hold every value in
     the engine's memory. The variables are stacked long (a cross join of
     the rows with the variables' numbers) and grouped once: a view of the
-    source is then read once, not once per variable. None when the variables have
-    more distinct values than :data:`DISTINCT_VALUES_FETCHED` (the engine
-    then computes the statistics itself).
+    source is then read once, not once per variable. A variable of
+    ``differences`` (name -> its two variables, :meth:`Summary.difference`)
+    is not stacked: its two variables are, as one row holding both values
+    (``value``, ``partner``), and its values are their differences, computed
+    here as the engine computes them (one IEEE subtraction). None when the
+    rows counted exceed :data:`DISTINCT_VALUES_FETCHED` (the engine then
+    computes the statistics itself).
     """
     import ibis
     import numpy as np
 
     if not variables:
         return {}
-    names = dict(enumerate(variables))
-    values = table.select(is_index=table.is_index, **{f"value_{position}": variables[name].cast("float64") for position, name in names.items()})
+    differences = differences or {}
+    paired = {first: second for first, second in differences.values()}
+    partners = set(paired.values())
+    stacked_names = [name for name in variables if name not in differences and name not in partners]
+    names = dict(enumerate(stacked_names))
+    values = table.select(is_index=table.is_index, **{f"value_{position}": variables[name].cast("float64") for position, name in names.items()},
+                          **{f"partner_{position}": variables[paired[name]].cast("float64") for position, name in names.items() if name in paired})
     # Each row once per variable (a cross join with the variables' numbers), so that one reading of the
     # table counts every variable's values: a union of one grouping per variable read it once per variable.
     numbers = ibis.memtable({"variable": list(names)}, schema={"variable": "int64"})
     long = values.cross_join(numbers)
     value = ibis.cases(*((long.variable == position, long[f"value_{position}"]) for position in names), else_=ibis.null("float64"))
-    stacked = long.select("is_index", "variable", value=value)
+    partner = ibis.cases(*((long.variable == position, long[f"partner_{position}"]) for position, name in names.items() if name in paired),
+                         else_=ibis.null("float64")) if paired else ibis.null("float64")
+    stacked = long.select("is_index", "variable", value=value, partner=partner)
     present = stacked.filter(stacked.value.notnull())
-    counts = present.group_by(["variable", "is_index", "value"]).aggregate(n=present.count())
+    counts = present.group_by(["variable", "is_index", "value", "partner"]).aggregate(n=present.count())
     rows = counts.limit(DISTINCT_VALUES_FETCHED + 1).to_pyarrow()
     if rows.num_rows > DISTINCT_VALUES_FETCHED:
         return None
     variable = np.asarray(rows["variable"].to_pylist(), dtype=np.int64)
     is_index = np.asarray(rows["is_index"].to_pylist(), dtype=bool)
     value = np.asarray(rows["value"].to_pylist(), dtype=float)
+    partner = np.asarray([np.nan if item is None else item for item in rows["partner"].to_pylist()], dtype=float)
     n = np.asarray(rows["n"].to_pylist(), dtype=np.int64)
-    result: dict[str, dict[str, Any]] = {}
+    samples = {}
     for position, name in names.items():
-        mine = variable == position
+        samples[name] = (variable == position, value)
+        if name in paired:
+            samples[paired[name]] = (variable == position, partner)
+    for name, (first, second) in differences.items():
+        samples[name] = (samples[first][0], value - partner)
+    result: dict[str, dict[str, Any]] = {}
+    for name in variables:
+        mine, sample = samples[name]
         statistics: dict[str, Any] = {}
         for group, selected in (("index", mine & is_index), ("comparison", mine & ~is_index), ("all", mine)):
-            statistics.update({f"{group}:{key}": statistic for key, statistic in counted_statistics(value[selected], n[selected]).items()})
+            statistics.update({f"{group}:{key}": statistic for key, statistic in counted_statistics(sample[selected], n[selected]).items()})
         result[name] = statistics
     return result
 

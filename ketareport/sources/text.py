@@ -11,9 +11,17 @@ import functools
 import operator
 from typing import Any, Callable
 
+from ..contract import MISSING_TEXT
+
 DIAGNOSIS_SEPARATORS = r"[\s\-_]+"
 WHITESPACE = (" ", "\t", "\n", "\r", "\x0b", "\x0c")
 """What Ibis's ``strip`` removes, on every engine."""
+
+
+def one_of(value, choices) -> Any:
+    """Is ``value`` one of ``choices``: equalities joined by OR. DuckDB evaluates ``IN ('', 'NA')`` over ten
+    million texts in 0.7 s of CPU, the equalities in a twentieth of that."""
+    return functools.reduce(operator.or_, [value == choice for choice in choices])
 
 
 def edged_text(text) -> Any:
@@ -49,6 +57,15 @@ def normalised_labels(text) -> Any:
     lowered = text.lower()
     joined = lowered.re_replace(r"\s*;\s*", ";").strip().re_replace(r"^;+|;+$", "")
     return ibis.ifelse(text.isnull(), "", ibis.ifelse(lowered.contains(";"), joined, lowered))
+
+
+def normalised_entry(text) -> Any:
+    """:func:`normalised_labels` of a list as written, untrimmed (:data:`ketareport.sources.rules.UNTRIMMED`):
+    trimmed here, where a missing spelling (``NA``) is no entry (""). For a grouped column: once per spelling."""
+    import ibis
+
+    trimmed = text.strip()
+    return ibis.ifelse(ibis.coalesce(one_of(trimmed, MISSING_TEXT), False), "", normalised_labels(trimmed))
 
 
 SEPARATOR_CHARACTERS = (" ", "\t", "\n", "\r", "\x0b", "\x0c", "-", "_")
