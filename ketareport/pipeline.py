@@ -173,9 +173,11 @@ def run_analysis(
     A dataset in a database engine (a DuckDB file, a ``postgresql://`` URL,
     ``engine`` or the configuration's ``data.engine``) is checked and
     analysed in that engine instead (:mod:`ketareport.sources`); the result
-    then holds no row-level tables, only what was asked for beyond the
-    results: Figure 2's data (``report``) and the analysis table of the R
-    cross-check (``cross_check``; the analysed rows). Either way, what is
+    then holds no cohort, only what was asked for beyond the results:
+    Figure 2's data (``report``) and the analysis table of the R
+    cross-check (``cross_check``), and the analysed rows behind
+    results.rds's row-level frames when there are at most
+    :data:`ketareport.sources.report_inputs.FRAMES_UP_TO`. Either way, what is
     valid but probably not meant (:func:`~ketareport.check.cohort_warnings`)
     goes to ``progress``.
     """
@@ -217,9 +219,11 @@ def write_results(run: AnalysisRun, staged: StagedOutput) -> dict[str, Path]:
 
 
 def _r_frames(run: AnalysisRun) -> dict[str, Any]:
-    """The data frames of ``results.rds``; a run in a database engine has no rows, so only the summary tables."""
+    """The data frames of ``results.rds``; a run in a database engine has the row-level ones only when it fetched
+    the rows (:attr:`ketareport.sources.run.SourceRun.row_frames`), else a note of why not."""
     if isinstance(run, AnalysisRun):
         return r_frames(run.cohort, run.results)
     results = run.results
     return {"characteristics_long": characteristics_long({"patients": results.patient_characteristics,
-                                                          "infusions": results.infusion_characteristics})}
+                                                          "infusions": results.infusion_characteristics}),
+            **run.row_frames}
