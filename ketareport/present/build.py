@@ -34,9 +34,11 @@ if TYPE_CHECKING:
     from ..verify import VerificationReport
 
 
-def build_context(run: AnalysisRun, verification: VerificationReport | None = None, *, vas_display: str = "points") -> ReportContext:
-    """Format the run's results into the report's strings."""
-    facts = gather_facts(run)
+def build_context(run: AnalysisRun, verification: VerificationReport | None = None, *, vas_display: str = "points",
+                  facts: Facts | None = None) -> ReportContext:
+    """Format the run's results into the report's strings; ``facts``: the run's :func:`gather_facts`, when the
+    caller has them (small-cell protection's decisions then serve the figures and the tables as well)."""
+    facts = gather_facts(run) if facts is None else facts
     config, results = run.config, run.results
     title = _title_block(run)
     sentences = narrative.sentences(facts)
@@ -76,9 +78,9 @@ def gather_facts(run: AnalysisRun) -> Facts:
         "difference": formatted_estimate(f"Difference ({index_label} − {comparison_label.lower()})", vas.difference,
                                          counts_without_estimate=False),
     }
-    counts, withheld = EXACT, Withheld()
+    decisions, counts, withheld = None, EXACT, Withheld()
     if config.report.suppress_below:
-        _, counts, withheld = protection(results, config.report.suppress_below, comparison_diagnoses)
+        decisions, counts, withheld = protection(results, config.report.suppress_below, comparison_diagnoses)
         # Figure 2 draws only its wider bands of N or more patients.
         banded = {key: getattr(run.patient_reductions, key).in_bands(SUPPRESSED_VAS_BAND_CM) for key in ("index", "comparison")
                   if key not in withheld.few and getattr(vas, key).n}
@@ -102,6 +104,7 @@ def gather_facts(run: AnalysisRun) -> Facts:
         recorded=_recorded(results),
         counts=counts,
         withheld=withheld,
+        decisions=decisions,
     )
 
 

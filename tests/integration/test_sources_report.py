@@ -22,6 +22,7 @@ from ketareport.figures import render_figures
 from ketareport.patient_reductions import POINTS_UP_TO
 from ketareport.pipeline import run_analysis
 from ketareport.present.appendix import appendix
+from ketareport.present.build import gather_facts
 from ketareport.present.context import SUPPRESSED_VAS_BAND_CM, VAS_BAND_CM
 from ketareport.present.suppress import figures_as_protected, with_threshold
 
@@ -155,7 +156,8 @@ def test_figure_2_of_large_groups_from_duckdb_is_the_file_path_s(large, tmp_path
         if suppress_below is None:
             svgs[name] = render_figures(run, vas_display="distribution")["vas"]
         else:
-            masked, protection = figures_as_protected(with_threshold(run, suppress_below))
+            protected = with_threshold(run, suppress_below)
+            masked, protection = figures_as_protected(protected, gather_facts(protected))
             svgs[name] = render_figures(masked, vas_display="distribution", **protection)["vas"]
     assert svgs["duckdb"] == svgs["files"]
     # One bar per band drawn: under suppression the wider bands (merged from the engine's) of N or more patients.
