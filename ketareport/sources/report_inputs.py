@@ -115,8 +115,9 @@ def analysed_rows(typed: TypedSource, patients: Any, dates: InfusionDates, *, ev
     positions = pc.index_in(rows["patient_id"], value_set=owner_table["patient_id"].combine_chunks())
     frame = rows.to_pandas()
     frame["patient_position"] = positions.to_numpy().astype("int64")
-    table = owner_table.to_pandas().astype({"is_index": bool, "n_analysed": "int64", "relief_duration_days": float,
-                                            "relief_ongoing": bool})
+    table = owner_table.to_pandas()
+    table["n_analysed"] = table["n_analysed"].fillna(0)  # a patient without infusions: 0, or null if not coalesced
+    table = table.astype({"is_index": bool, "n_analysed": "int64", "relief_duration_days": float, "relief_ongoing": bool})
     return AnalysedRows(frame.astype({"vas_pre": float, "vas_post": float}), table)
 
 

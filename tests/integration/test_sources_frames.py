@@ -13,6 +13,7 @@ from ketareport.pipeline import run_analysis, write_results
 from ketareport.sources import report_inputs
 
 from ..conftest import DEMO, _missing_r_packages, _missing_tool
+from ..datasets import INFUSIONS_CSV, PATIENTS_CSV, write_csv_dataset
 from ..engines import csv_into_duckdb
 
 pytestmark = pytest.mark.slow  # each database run compiles its queries through Ibis: seconds
@@ -42,16 +43,32 @@ def demo_from_files(tmp_path_factory):
     return results_rds(run_analysis(DEMO), tmp_path_factory.mktemp("files"))
 
 
+def with_unanalysed_patients(folder):
+    """The small dataset (ids whose text order is not their stored order: I10 before I2) plus a patient without
+    infusions and one whose only infusion is excluded: the cross-check's table lists both, the frames neither."""
+    patients = PATIENTS_CSV + "P7,migraine,F,50,,,\nP8,CRPS,M,38,,12,false\n"
+    infusions = INFUSIONS_CSV + "I11,P8,2008-04-02,110,60,7,,true,true,\n"
+    return write_csv_dataset(folder, patients, infusions)
+
+
 @pytest.mark.usefixtures("duckdb_engine")
-def test_row_frames_from_duckdb_are_the_file_path_s(demo_from_files, tmp_path):
-    run = run_analysis(csv_into_duckdb(DEMO, tmp_path / "study.duckdb"))
+@pytest.mark.parametrize("dataset", ["demo", "small"])
+def test_row_frames_from_duckdb_are_the_file_path_s(demo_from_files, tmp_path, dataset):
+    source = DEMO if dataset == "demo" else with_unanalysed_patients(tmp_path / "small")
+    files = run_analysis(source, cross_check=True)
+    run = run_analysis(csv_into_duckdb(source, tmp_path / "study.duckdb"), cross_check=True)
     read = results_rds(run, tmp_path / "out")
-    assert_same_row_frames(read, demo_from_files)
+    assert_same_row_frames(read, demo_from_files if dataset == "demo" else results_rds(files, tmp_path / "files"))
     assert list(read["patient_means"].columns) == ["patient_id", "diagnosis", "group", "n_infusions", "mean_vas_pre",
                                                    "mean_vas_post", "mean_reduction"]
     cohort = run.results.cohort
     assert (len(read["patient_means"]), len(read["analysed_infusions"])) == (cohort.n_patients_analyzed,
                                                                              cohort.n_infusions_analyzed)
+    # One fetch served both: the cross-check's table is the file path's too.
+    assert analysis_csv(run.analysis_table) == analysis_csv(files.analysis_table)
+    if dataset == "small":
+        assert cohort.n_patients_analyzed < cohort.n_patients
+        assert list(read["analysed_infusions"]["infusion_id"]) == sorted(read["analysed_infusions"]["infusion_id"])
 
 
 def test_row_frames_from_postgresql_are_the_file_path_s(demo_from_files, postgres, tmp_path):
