@@ -16,7 +16,7 @@ from ..contract import DIAGNOSIS_NAMES, sentence_start
 from ..results import CharacteristicsTable, Estimate
 from . import narrative
 from .disclosure import EXACT, Withheld, protection, withheld_estimates
-from .small_cells import COMPLEMENT, statistic_of_few
+from .small_cells import COMPLEMENT
 from .facts import Facts, Period, Recorded, SideEffects
 from .figure_text import figures
 from .appendix import appendix
@@ -27,7 +27,7 @@ from .formats import (
     format_level, format_mean, format_number, format_p, format_p_statement, format_proportion,
     format_proportion_interval, format_se, format_statistic, no_break,
 )
-from .tables import model_sizes, report_tables
+from .tables import model_sizes, report_tables, withheld_relief_mark
 
 if TYPE_CHECKING:
     from ..pipeline import AnalysisRun
@@ -399,8 +399,8 @@ def _relief_values(facts: Facts) -> dict[str, Any]:
                           "n": counts(n, o.n_evaluable) if counts.hides(n, o.n_evaluable) else str(o.n_evaluable),
                           "estimate": format_proportion(o.estimate),
                           "interval": format_proportion_interval(o.conf_low, o.conf_high)}
-        if o.name in facts.withheld.relief:
-            mark = statistic_of_few(counts.threshold) if counts.small(o.n_evaluable) else COMPLEMENT
+        mark = withheld_relief_mark(o, counts, facts.withheld)
+        if mark is not None:
             values[o.name] |= {"estimate": mark, "interval": mark}
     return values
 
