@@ -185,6 +185,7 @@ def run_analysis(
     dataset_path: Path,
     config_path: Path | None = None,
     *,
+    config: StudyConfig | None = None,
     command: list[str] | None = None,
     progress: Progress = _silent,
     engine: str | None = None,
@@ -193,11 +194,14 @@ def run_analysis(
 ) -> AnalysisRun:
     """Load, validate and analyse a dataset (:func:`prepare_cohort`, then the statistics).
 
-    A dataset in a database engine (:func:`run_in_database`) is checked and analysed in that engine instead
-    (:mod:`ketareport.sources`). Either way, what is valid but probably not meant
-    (:func:`~ketareport.check.cohort_warnings`) goes to ``progress``.
+    ``config``: the study configuration when the caller has already read it (:func:`resolve_config`), so that
+    study.yml is read once; else it is read from ``config_path`` or the dataset. A dataset in a database engine
+    (:func:`run_in_database`) is checked and analysed in that engine instead (:mod:`ketareport.sources`).
+    Either way, what is valid but probably not meant (:func:`~ketareport.check.cohort_warnings`) goes to
+    ``progress``.
     """
-    config = resolve_config(Path(dataset_path), config_path)
+    if config is None:
+        config = resolve_config(Path(dataset_path), config_path)
     run = run_in_database(dataset_path, config, engine=engine, command=command, progress=progress, report=report,
                           cross_check=cross_check)
     if run is None:
