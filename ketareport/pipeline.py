@@ -167,9 +167,10 @@ def run_in_database(
 
     The engine is ``engine``, else the configuration's ``data.engine``, else the one ``dataset`` names (a DuckDB
     file, a ``postgresql://`` URL). :func:`run_analysis` and ``check`` (:func:`ketareport.console.checked_summary`)
-    choose between files and a database here. The run holds no row-level tables, only what was asked for
-    beyond the results: Figure 2's data (``report``) and the analysis table of the R cross-check
-    (``cross_check``; the analysed rows).
+    choose between files and a database here. The run holds no cohort, only what was asked for beyond the
+    results: Figure 2's data (``report``) and the analysis table of the R cross-check (``cross_check``), and the
+    analysed rows behind results.rds's row-level frames when there are at most
+    :data:`ketareport.sources.report_inputs.FRAMES_UP_TO`.
     """
     location = os.fspath(dataset)  # a URL keeps its "//", which a Path would fold
     database = engine_for(location, engine or config.data.engine)
@@ -234,9 +235,11 @@ def write_results(run: AnalysisRun, staged: StagedOutput) -> dict[str, Path]:
 
 
 def _r_frames(run: AnalysisRun) -> dict[str, Any]:
-    """The data frames of ``results.rds``; a run in a database engine has no rows, so only the summary tables."""
+    """The data frames of ``results.rds``; a run in a database engine has the row-level ones only when it fetched
+    the rows (:attr:`ketareport.sources.run.SourceRun.row_frames`), else a note of why not."""
     if isinstance(run, AnalysisRun):
         return r_frames(run.cohort, run.results)
     results = run.results
     return {"characteristics_long": characteristics_long({"patients": results.patient_characteristics,
-                                                          "infusions": results.infusion_characteristics})}
+                                                          "infusions": results.infusion_characteristics}),
+            **run.row_frames}
