@@ -16,18 +16,18 @@ from ..contract import DIAGNOSIS_NAMES, sentence_start
 from ..results import CharacteristicsTable, Estimate
 from . import narrative
 from .disclosure import EXACT, Withheld, protection, withheld_estimates
-from .small_cells import COMPLEMENT, statistic_of_few
+from .small_cells import COMPLEMENT
 from .facts import Facts, Period, Recorded, SideEffects
 from .figure_text import figures
 from .appendix import appendix
 from .control import document_control, report_date
-from .context import SUPPRESSED_VAS_BAND_CM, Author, FormattedEstimate, ReportContext, Section, TitleBlock
+from .context import Author, FormattedEstimate, ReportContext, Section, TitleBlock
 from .formats import (
     ANALYSIS_COLUMN_LABELS, MISSING, NBSP, WORD_JOINER, format_count, format_date, format_df, format_interval,
     format_level, format_mean, format_number, format_p, format_p_statement, format_proportion,
     format_proportion_interval, format_se, format_statistic, no_break,
 )
-from .tables import model_sizes, report_tables
+from .tables import model_sizes, report_tables, withheld_relief_mark
 
 if TYPE_CHECKING:
     from ..pipeline import AnalysisRun
@@ -81,12 +81,12 @@ def gather_facts(run: AnalysisRun) -> Facts:
     decisions, counts, withheld = None, EXACT, Withheld()
     if config.report.suppress_below:
         decisions, counts, withheld = protection(results, config.report.suppress_below, comparison_diagnoses)
-        # Figure 2 draws only its wider bands of N or more patients.
-        banded = {key: getattr(run.patient_reductions, key).in_bands(SUPPRESSED_VAS_BAND_CM) for key in ("index", "comparison")
-                  if key not in withheld.few and getattr(vas, key).n}
-        drawn = {key: sum(band.n for band in data.bands if band.n >= counts.threshold) for key, data in banded.items()}
+        # Figure 2 draws only its wider bands of N or more patients: the patients it draws, as it draws them.
+        groups = {key: getattr(run.patient_reductions, key) for key in ("index", "comparison")
+                 if key not in withheld.few and getattr(vas, key).n}
+        drawn = {key: group.in_protected_bands(counts.threshold).n for key, group in groups.items()}
         withheld = dataclasses.replace(withheld, undrawn=frozenset(key for key, n in drawn.items() if not n),
-                                       left_out={key: banded[key].n - n for key, n in drawn.items()})
+                                       left_out={key: groups[key].n - n for key, n in drawn.items()})
         estimates = withheld_estimates(estimates, counts, withheld)
     return Facts(
         alpha=1 - options.conf_level,
@@ -399,8 +399,8 @@ def _relief_values(facts: Facts) -> dict[str, Any]:
                           "n": counts(n, o.n_evaluable) if counts.hides(n, o.n_evaluable) else str(o.n_evaluable),
                           "estimate": format_proportion(o.estimate),
                           "interval": format_proportion_interval(o.conf_low, o.conf_high)}
-        if o.name in facts.withheld.relief:
-            mark = statistic_of_few(counts.threshold) if counts.small(o.n_evaluable) else COMPLEMENT
+        mark = withheld_relief_mark(o, counts, facts.withheld)
+        if mark is not None:
             values[o.name] |= {"estimate": mark, "interval": mark}
     return values
 

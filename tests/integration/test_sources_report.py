@@ -23,7 +23,7 @@ from ketareport.patient_reductions import POINTS_UP_TO
 from ketareport.pipeline import run_analysis
 from ketareport.present.appendix import appendix
 from ketareport.present.build import gather_facts
-from ketareport.present.context import SUPPRESSED_VAS_BAND_CM, VAS_BAND_CM
+from ketareport.present.context import VAS_BAND_CM
 from ketareport.present.suppress import figures_as_protected, with_threshold
 
 from ..conftest import DEMO
@@ -163,5 +163,5 @@ def test_figure_2_of_large_groups_from_duckdb_is_the_file_path_s(large, tmp_path
     # One bar per band drawn: under suppression the wider bands (merged from the engine's) of N or more patients.
     groups = (runs["files"].patient_reductions.index, runs["files"].patient_reductions.comparison)
     if suppress_below is not None:
-        groups = tuple(group.in_bands(SUPPRESSED_VAS_BAND_CM).in_full_bands(suppress_below) for group in groups)
+        groups = tuple(group.in_protected_bands(suppress_below) for group in groups)
     assert svgs["files"].count("<rect") == sum(len(group.bands) for group in groups) > 4
