@@ -43,11 +43,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FRAMES_UP_TO = 1_000_000
-"""The most analysed infusions whose rows a database run fetches for results.rds's row-level frames. At 680,000
-(100,000 patients) the fetch, the frames and their 8 MB of results.rds added about 3 to 5 s and 120 MB to a
-DuckDB run (docs/quarto.md), as the file path spends about 2 s on the same frames; ten million, a registry
-analysed where it is kept, would add tens of seconds, over a gigabyte of memory and a 100 MB file to a run
-that otherwise fetches a few hundred rows."""
+"""The most analysed infusions whose rows a database run fetches for results.rds's row-level frames. At 951,429
+(140,000 patients, DuckDB) the fetch, the frames and their 11 MB of results.rds added 2 to 3 s to a 6 to 8 s run,
+with the same peak memory (bench/bench_frames.py, docs/quarto.md); ten million, a registry analysed where it
+is kept, would add tens of seconds, hundreds of MB of memory and a 100 MB file to a run that otherwise fetches a few
+hundred rows."""
 
 
 def figure_reductions(patients: Any, n_index: int, n_comparison: int) -> PatientReductions:
