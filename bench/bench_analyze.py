@@ -15,35 +15,23 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from timing import REPO, analyze_in_stages, timed
 
-
-def timed(label: str, action):
-    start, cpu = time.perf_counter(), time.process_time()
-    value = action()
-    print(f"  {label:<22} {time.perf_counter() - start:8.3f} s wall {time.process_time() - cpu:8.3f} s CPU")
-    return value
+STAGES = {"load": "load", "validate": "validate", "cohort": "cohort", "statistics": "analyze", "write": "write results"}
+"""The stages of :func:`timing.analyze_in_stages` timed here, by label (reading study.yml and the provenance are
+not)."""
 
 
 def bench(dataset: Path) -> None:
-    from ketareport.analyze import analyze_cohort
-    from ketareport.cohort import build_cohort
-    from ketareport.config import find_config, load_config
-    from ketareport.load import load_dataset
-    from ketareport.output import StagedOutput
-    from ketareport.pipeline import run_analysis, write_results
-    from ketareport.validate import validate_dataset
+    def step(stage, action):
+        if stage not in STAGES:
+            return action()
+        value = timed(STAGES[stage], action)
+        if stage == "load":
+            print(f"  ({len(value.patients.frame)} patients, {len(value.infusions.frame)} infusions)")
+        return value
 
-    config = load_config(find_config(dataset))
-    raw = timed("load", lambda: load_dataset(dataset))
-    print(f"  ({len(raw.patients.frame)} patients, {len(raw.infusions.frame)} infusions)")
-    valid = timed("validate", lambda: validate_dataset(raw))
-    cohort = timed("cohort", lambda: build_cohort(valid, config.analysis))
-    timed("analyze", lambda: analyze_cohort(cohort))
-    run = run_analysis(dataset)
-    with tempfile.TemporaryDirectory() as out:
-        with StagedOutput(Path(out) / "results") as staged:
-            timed("write results", lambda: write_results(run, staged))
+    analyze_in_stages(dataset, step)
 
 
 def main() -> None:

@@ -28,10 +28,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from timing import REPO, run_ketareport
+
 INFUSIONS_PER_PATIENT = 7.4
 """A little under the generator's mean, so that the dataset has at least the infusions asked for."""
 TARGET_SECONDS = 10.0
@@ -80,25 +80,9 @@ def rows(database: Path) -> tuple[int, int]:
 
 
 def timed_analyze(dataset: Path, out: Path, *extra: str, code: Path = REPO) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak MB of one `ketareport analyze` in a new process (its children included).
-
-    CPU seconds say what the run costs on a shared machine, where the wall
-    time also counts other processes' turns. The figures are that process's
-    own (``wait4``), not the largest of every run so far. ``code``: the
-    checkout whose ketareport runs (``-m`` imports it from the working
-    directory first), in this environment.
-    """
-    command = [sys.executable, "-m", "ketareport", "--quiet", "analyze", str(dataset.resolve()), "--out", str(out), *extra]
-    with tempfile.TemporaryFile() as errors:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, cwd=code)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            errors.seek(0)
-            raise SystemExit(f"{' '.join(command)} failed:\n{errors.read().decode(errors='replace')}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+    """Wall seconds, CPU seconds and peak MB of one `ketareport analyze` in a new process, in checkout ``code``
+    (:func:`timing.run_ketareport`)."""
+    return run_ketareport(["--quiet", "analyze", str(dataset.resolve()), "--out", str(out), *extra], code)
 
 
 def main() -> None:

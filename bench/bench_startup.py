@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -35,20 +34,12 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from timing import REPO, analyze_in_stages, run_ketareport, timed
 
-
-def run_once(checkout: Path, arguments: list[str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds) of one new ``python -m ketareport ARGUMENTS`` process in ``checkout``."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "ketareport", *arguments], cwd=checkout,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode:
-        raise SystemExit(f"{checkout}: ketareport {' '.join(arguments)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+STAGE_LINE = "  {label:<34} {cpu:6.3f} s CPU {wall:6.3f} s wall"
+STAGES = {"config": "read study.yml", "load": "read the CSV files", "validate": "validate", "cohort": "cohort",
+          "statistics": "statistics, Tables 1-2", "provenance": "provenance", "write": "write the three result files"}
+"""The labels of ``analyze``'s stages (:func:`timing.analyze_in_stages`)."""
 
 
 def spread(values: list[float]) -> str:
@@ -61,39 +52,16 @@ def load() -> str:
 
 def stages() -> None:
     """CPU and wall time of the imports and of each stage of ``analyze data/demo`` in this (new) process."""
-    def timed(label: str, action):
-        wall, cpu = time.perf_counter(), time.process_time()
-        value = action()
-        print(f"  {label:<34} {time.process_time() - cpu:6.3f} s CPU {time.perf_counter() - wall:6.3f} s wall")
-        return value
-
     import importlib
 
     print(f"this process before its first import: {time.process_time():.3f} s CPU (interpreter start-up)")
-    timed("import click", lambda: importlib.import_module("click"))
+    timed("import click", lambda: importlib.import_module("click"), STAGE_LINE)
     from ketareport.console import imports_without_gc
 
     with imports_without_gc():  # as `ketareport analyze` imports the engine
         for module in ("numpy", "pandas", "yaml", "ketareport.statistics", "ketareport.pipeline"):
-            timed(f"import {module}", lambda module=module: importlib.import_module(module))
-    from ketareport import pipeline
-    from ketareport.analyze import analyze_cohort
-    from ketareport.cohort import build_cohort
-    from ketareport.load import load_dataset
-    from ketareport.output import StagedOutput
-    from ketareport.provenance import provenance
-    from ketareport.validate import validate_dataset
-
-    dataset = REPO / "data" / "demo"
-    config = timed("read study.yml", lambda: pipeline.resolve_config(dataset))
-    raw = timed("read the CSV files", lambda: load_dataset(dataset, {"patients": "patients", "infusions": "infusions"}))
-    valid = timed("validate", lambda: validate_dataset(raw, pipeline.infusion_date_limits(config)))
-    cohort = timed("cohort", lambda: build_cohort(valid, config.analysis, config.labels))
-    results = timed("statistics, Tables 1-2", lambda: analyze_cohort(cohort))
-    origin = timed("provenance", lambda: provenance(dataset, raw, config, None))
-    run = pipeline.AnalysisRun(config, raw, valid, cohort, results, origin)
-    with tempfile.TemporaryDirectory() as folder, StagedOutput(Path(folder) / "out") as staged:
-        timed("write the three result files", lambda: pipeline.write_results(run, staged))
+            timed(f"import {module}", lambda module=module: importlib.import_module(module), STAGE_LINE)
+    analyze_in_stages(REPO / "data" / "demo", lambda stage, action: timed(STAGES[stage], action, STAGE_LINE))
     print(f"this process in all: {time.process_time():.3f} s CPU (the interpreter's exit not included)")
 
 
@@ -120,7 +88,7 @@ def main() -> None:
                     command = arguments  # with --out last: a new, empty output folder for every run of every checkout
                     if arguments[-1] == "--out":
                         command = [*arguments, str(Path(scratch) / f"{run}-{number}")]
-                    wall, cpu = run_once(checkout, command)
+                    wall, cpu, _ = run_ketareport(command, checkout)
                     times[checkout, name][0].append(wall)
                     times[checkout, name][1].append(cpu)
     print(f"load average after:  {load()}")

@@ -147,8 +147,9 @@ def render(dataset: Path, out_dir: Path, config_path: Path | None, cross_check: 
         from .check import refuse_a_warned_cohort
         from .pipeline import resolve_config, run_analysis
         from .present.suppress import with_threshold
-    say_draft_or_refuse(resolve_config(dataset, config_path), strict)
-    run = with_threshold(run_analysis(dataset, config_path, progress=progress, engine=engine, report=True,
+    config = resolve_config(dataset, config_path)  # read once: the draft notice, then the analysis
+    say_draft_or_refuse(config, strict)
+    run = with_threshold(run_analysis(dataset, config=config, progress=progress, engine=engine, report=True,
                                       cross_check=cross_check), suppress_below)
     if strict:
         refuse_a_warned_cohort(run.results.cohort, run.config.analysis)

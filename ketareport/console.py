@@ -158,27 +158,21 @@ def checked_summary(dataset: str, config_path: Path | None, engine: str | None):
     """What ``check`` prints from: the cohort's summary, its relief summary and the configuration.
 
     Files are read, validated and made into the cohort, with no statistics;
-    a dataset in a database engine (as :func:`ketareport.pipeline.run_analysis`
-    decides) is checked and aggregated there, and only its summaries come back.
-    Raises the same errors as ``analyze``, listing every problem.
+    a dataset in a database engine (chosen as ``analyze`` chooses:
+    :func:`ketareport.pipeline.run_in_database`) is checked and aggregated
+    there, and only its summaries come back. Raises the same errors as
+    ``analyze``, listing every problem.
     """
-    import os
-
-    from .pipeline import infusion_date_limits, prepare_cohort, resolve_config
-    from .sources import engine_for
+    from .pipeline import prepare_cohort, resolve_config, run_in_database
 
     config = resolve_config(Path(dataset), config_path)
-    database = engine_for(os.fspath(dataset), engine or config.data.engine)
-    if database is None:
-        from .analyze import relief, summarise_cohort
+    run = run_in_database(dataset, config, engine=engine, progress=progress)
+    if run is not None:
+        return run.results.cohort, run.results.relief, config
+    from .analyze import relief, summarise_cohort
 
-        prepared = prepare_cohort(Path(dataset), config, progress=progress)
-        return summarise_cohort(prepared.cohort), relief(prepared.cohort.patients, config.analysis), config
-    from .sources.run import run_source_analysis
-
-    run = run_source_analysis(os.fspath(dataset), database, config, infusion_date_limits(config), command=None,
-                              progress=progress)
-    return run.results.cohort, run.results.relief, config
+    prepared = prepare_cohort(Path(dataset), config, progress=progress)
+    return summarise_cohort(prepared.cohort), relief(prepared.cohort.patients, config.analysis), config
 
 
 def dataset_options(command):

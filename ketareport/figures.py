@@ -27,7 +27,6 @@ import numpy as np
 
 from .drawing import LINE_SPACING, TEXT_SIZE, Canvas, Scale, nice_ticks, text_width, tick_label
 from .patient_reductions import POINTS_UP_TO, GroupReductions
-from .present.context import SUPPRESSED_VAS_BAND_CM
 from .present.formats import (ANALYSIS_COLUMN_LABELS, CountText, exact_count, format_count, format_mean,
                               format_proportion)
 
@@ -182,10 +181,9 @@ def _vas(run: AnalysisRun, display: str, count: CountText, fewest_in_band: int =
         # Wider bands (the same for any data), and no band of fewer patients, which would show them; those do not
         # stretch the axis either. A band's width is its share of the group's patients, so that a group whose
         # bands leave many out looks it, unless the group's size is hidden: the shares would give it back.
-        groups = [(label, data.in_bands(SUPPRESSED_VAS_BAND_CM), *rest) for label, data, *rest in groups]
         sizes = [data.n if count(name, data.n) == format_count(data.n) else None
                  for name, (_, data, *_) in zip(("n_index_analyzed", "n_comparison_analyzed"), groups, strict=True)]
-        groups = [(label, data.in_full_bands(fewest_in_band), *rest) for label, data, *rest in groups]
+        groups = [(label, data.in_protected_bands(fewest_in_band), *rest) for label, data, *rest in groups]
         shares_of = [size or g[1].n for size, g in zip(sizes, groups, strict=True)]
     # Every patient and every interval inside the axis, which runs from 0 to at least 10 cm; under suppression
     # every drawn band whole (its edges, not its patients' extremes: a wide band's bar may reach past them).

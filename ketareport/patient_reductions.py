@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .present.context import VAS_BAND_CM
+from .present.context import SUPPRESSED_VAS_BAND_CM, VAS_BAND_CM
 
 POINTS_UP_TO = 300
 """Patients in the larger group up to which Figure 2 is drawn with ``points`` unless the caller chooses; up to it
@@ -98,6 +98,11 @@ class GroupReductions:
             factor = round(self.band_cm / VAS_BAND_CM)
             means = means[np.isin(band_numbers(means) // factor, [band.band for band in kept])]
         return GroupReductions(sum(band.n for band in kept), kept, means, self.band_cm)
+
+    def in_protected_bands(self, fewest: int) -> GroupReductions:
+        """What Figure 2 draws of the group under small-cell suppression, and what its caption describes: bands of
+        ``SUPPRESSED_VAS_BAND_CM``, only those of at least ``fewest`` patients."""
+        return self.in_bands(SUPPRESSED_VAS_BAND_CM).in_full_bands(fewest)
 
 
 @dataclass(frozen=True)

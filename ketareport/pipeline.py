@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .patient_reductions import PatientReductions
+    from .sources.run import SourceRun
 
 RESULT_FILES = ("estimates.csv", "results.json", "results.rds")
 
@@ -158,10 +159,34 @@ def require_analysable(cohort: Cohort) -> None:
     raise NothingToAnalyse(f"0 of {len(infusions)} infusions analysable: {reasons}")
 
 
+def run_in_database(
+    dataset: str | Path, config: StudyConfig, *, engine: str | None = None, command: list[str] | None = None,
+    progress: Progress = _silent, report: bool = False, cross_check: bool = False,
+) -> SourceRun | None:
+    """The run of a dataset a database engine holds, checked and analysed in that engine; None for files.
+
+    The engine is ``engine``, else the configuration's ``data.engine``, else the one ``dataset`` names (a DuckDB
+    file, a ``postgresql://`` URL). :func:`run_analysis` and ``check`` (:func:`ketareport.console.checked_summary`)
+    choose between files and a database here. The run holds no cohort, only what was asked for beyond the
+    results: Figure 2's data (``report``) and the analysis table of the R cross-check (``cross_check``), and the
+    analysed rows behind results.rds's row-level frames when there are at most
+    :data:`ketareport.sources.report_inputs.FRAMES_UP_TO`.
+    """
+    location = os.fspath(dataset)  # a URL keeps its "//", which a Path would fold
+    database = engine_for(location, engine or config.data.engine)
+    if database is None:
+        return None
+    from .sources.run import run_source_analysis  # the database path's modules: not imported for files
+
+    return run_source_analysis(location, database, config, infusion_date_limits(config), command=command,
+                               progress=progress, report=report, cross_check=cross_check)
+
+
 def run_analysis(
     dataset_path: Path,
     config_path: Path | None = None,
     *,
+    config: StudyConfig | None = None,
     command: list[str] | None = None,
     progress: Progress = _silent,
     engine: str | None = None,
@@ -170,25 +195,18 @@ def run_analysis(
 ) -> AnalysisRun:
     """Load, validate and analyse a dataset (:func:`prepare_cohort`, then the statistics).
 
-    A dataset in a database engine (a DuckDB file, a ``postgresql://`` URL,
-    ``engine`` or the configuration's ``data.engine``) is checked and
-    analysed in that engine instead (:mod:`ketareport.sources`); the result
-    then holds no row-level tables, only what was asked for beyond the
-    results: Figure 2's data (``report``) and the analysis table of the R
-    cross-check (``cross_check``; the analysed rows). Either way, what is
-    valid but probably not meant (:func:`~ketareport.check.cohort_warnings`)
-    goes to ``progress``.
+    ``config``: the study configuration when the caller has already read it (:func:`resolve_config`), so that
+    study.yml is read once; else it is read from ``config_path`` or the dataset. A dataset in a database engine
+    (:func:`run_in_database`) is checked and analysed in that engine instead (:mod:`ketareport.sources`).
+    Either way, what is valid but probably not meant (:func:`~ketareport.check.cohort_warnings`) goes to
+    ``progress``.
     """
-    location = os.fspath(dataset_path)  # a URL keeps its "//", which a Path would fold
-    dataset_path = Path(dataset_path)
-    config = resolve_config(dataset_path, config_path)
-    database = engine_for(location, engine or config.data.engine)
-    if database is not None:
-        from .sources.run import run_source_analysis  # the database path's modules: not imported for files
-
-        run = run_source_analysis(location, database, config, infusion_date_limits(config), command=command,
-                                  progress=progress, report=report, cross_check=cross_check)
-    else:
+    if config is None:
+        config = resolve_config(Path(dataset_path), config_path)
+    run = run_in_database(dataset_path, config, engine=engine, command=command, progress=progress, report=report,
+                          cross_check=cross_check)
+    if run is None:
+        dataset_path = Path(dataset_path)
         prepared = prepare_cohort(dataset_path, config, progress=progress)
         progress("analysing")
         results = analyze_cohort(prepared.cohort)
@@ -217,9 +235,11 @@ def write_results(run: AnalysisRun, staged: StagedOutput) -> dict[str, Path]:
 
 
 def _r_frames(run: AnalysisRun) -> dict[str, Any]:
-    """The data frames of ``results.rds``; a run in a database engine has no rows, so only the summary tables."""
+    """The data frames of ``results.rds``; a run in a database engine has the row-level ones only when it fetched
+    the rows (:attr:`ketareport.sources.run.SourceRun.row_frames`), else a note of why not."""
     if isinstance(run, AnalysisRun):
         return r_frames(run.cohort, run.results)
     results = run.results
     return {"characteristics_long": characteristics_long({"patients": results.patient_characteristics,
-                                                          "infusions": results.infusion_characteristics})}
+                                                          "infusions": results.infusion_characteristics}),
+            **run.row_frames}

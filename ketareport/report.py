@@ -90,13 +90,17 @@ def build(
     progress("drawing figures")
     if run.config.report.suppress_below:
         # Small-cell protection (present/suppress.py): no individual patient in Figure 2, hidden counts in
-        # Figure 1, no hidden probability in Figure 3, and the context's tables, values and sentences suppressed.
+        # Figure 1, no hidden probability in Figure 3, and the context's tables, values and sentences suppressed,
+        # all from the one set of decisions the facts hold.
+        from .present.build import gather_facts
         from .present.suppress import figures_as_protected, suppress_context
 
         display = "distribution"
-        masked, protection = figures_as_protected(run)
+        facts = gather_facts(run)
+        masked, protection = figures_as_protected(run, facts)
         figures = render_figures(masked, vas_display=display, **protection)
-        context = suppress_context(run, build_context(run, verification, vas_display=display))
+        context = suppress_context(run, build_context(run, verification, vas_display=display, facts=facts),
+                                   facts.decisions)
     else:
         display = choose_vas_display(run.results.cohort.n_index_analyzed, run.results.cohort.n_comparison_analyzed, vas_display)
         figures = render_figures(run, vas_display=display)

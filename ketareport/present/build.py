@@ -16,27 +16,29 @@ from ..contract import DIAGNOSIS_NAMES, sentence_start
 from ..results import CharacteristicsTable, Estimate
 from . import narrative
 from .disclosure import EXACT, Withheld, protection, withheld_estimates
-from .small_cells import COMPLEMENT, statistic_of_few
+from .small_cells import COMPLEMENT
 from .facts import Facts, Period, Recorded, SideEffects
 from .figure_text import figures
 from .appendix import appendix
 from .control import document_control, report_date
-from .context import SUPPRESSED_VAS_BAND_CM, Author, FormattedEstimate, ReportContext, Section, TitleBlock
+from .context import Author, FormattedEstimate, ReportContext, Section, TitleBlock
 from .formats import (
     ANALYSIS_COLUMN_LABELS, MISSING, NBSP, WORD_JOINER, format_count, format_date, format_df, format_interval,
     format_level, format_mean, format_number, format_p, format_p_statement, format_proportion,
     format_proportion_interval, format_se, format_statistic, no_break,
 )
-from .tables import model_sizes, report_tables
+from .tables import model_sizes, report_tables, withheld_relief_mark
 
 if TYPE_CHECKING:
     from ..pipeline import AnalysisRun
     from ..verify import VerificationReport
 
 
-def build_context(run: AnalysisRun, verification: VerificationReport | None = None, *, vas_display: str = "points") -> ReportContext:
-    """Format the run's results into the report's strings."""
-    facts = gather_facts(run)
+def build_context(run: AnalysisRun, verification: VerificationReport | None = None, *, vas_display: str = "points",
+                  facts: Facts | None = None) -> ReportContext:
+    """Format the run's results into the report's strings; ``facts``: the run's :func:`gather_facts`, when the
+    caller has them (small-cell protection's decisions then serve the figures and the tables as well)."""
+    facts = gather_facts(run) if facts is None else facts
     config, results = run.config, run.results
     title = _title_block(run)
     sentences = narrative.sentences(facts)
@@ -76,15 +78,15 @@ def gather_facts(run: AnalysisRun) -> Facts:
         "difference": formatted_estimate(f"Difference ({index_label} − {comparison_label.lower()})", vas.difference,
                                          counts_without_estimate=False),
     }
-    counts, withheld = EXACT, Withheld()
+    decisions, counts, withheld = None, EXACT, Withheld()
     if config.report.suppress_below:
-        _, counts, withheld = protection(results, config.report.suppress_below, comparison_diagnoses)
-        # Figure 2 draws only its wider bands of N or more patients.
-        banded = {key: getattr(run.patient_reductions, key).in_bands(SUPPRESSED_VAS_BAND_CM) for key in ("index", "comparison")
-                  if key not in withheld.few and getattr(vas, key).n}
-        drawn = {key: sum(band.n for band in data.bands if band.n >= counts.threshold) for key, data in banded.items()}
+        decisions, counts, withheld = protection(results, config.report.suppress_below, comparison_diagnoses)
+        # Figure 2 draws only its wider bands of N or more patients: the patients it draws, as it draws them.
+        groups = {key: getattr(run.patient_reductions, key) for key in ("index", "comparison")
+                 if key not in withheld.few and getattr(vas, key).n}
+        drawn = {key: group.in_protected_bands(counts.threshold).n for key, group in groups.items()}
         withheld = dataclasses.replace(withheld, undrawn=frozenset(key for key, n in drawn.items() if not n),
-                                       left_out={key: banded[key].n - n for key, n in drawn.items()})
+                                       left_out={key: groups[key].n - n for key, n in drawn.items()})
         estimates = withheld_estimates(estimates, counts, withheld)
     return Facts(
         alpha=1 - options.conf_level,
@@ -102,6 +104,7 @@ def gather_facts(run: AnalysisRun) -> Facts:
         recorded=_recorded(results),
         counts=counts,
         withheld=withheld,
+        decisions=decisions,
     )
 
 
@@ -396,8 +399,8 @@ def _relief_values(facts: Facts) -> dict[str, Any]:
                           "n": counts(n, o.n_evaluable) if counts.hides(n, o.n_evaluable) else str(o.n_evaluable),
                           "estimate": format_proportion(o.estimate),
                           "interval": format_proportion_interval(o.conf_low, o.conf_high)}
-        if o.name in facts.withheld.relief:
-            mark = statistic_of_few(counts.threshold) if counts.small(o.n_evaluable) else COMPLEMENT
+        mark = withheld_relief_mark(o, counts, facts.withheld)
+        if mark is not None:
             values[o.name] |= {"estimate": mark, "interval": mark}
     return values
 

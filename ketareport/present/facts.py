@@ -9,6 +9,7 @@ from ..results import CohortSummary, Estimate, MixedModelResult, ReliefSummary, 
 from .context import FormattedEstimate
 from .formats import MISSING, format_period
 from .disclosure import EXACT, Counts, Withheld
+from .small_cells import ReportSuppression
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,10 @@ class Facts:
     recorded: Recorded
     counts: Counts = EXACT
     withheld: Withheld = Withheld()
+    decisions: ReportSuppression | None = None
+    """Small-cell protection's decisions on the report's printed counts (rules 1 to 3), made once per report:
+    ``counts`` and ``withheld`` state them, and :mod:`.suppress` applies them to Tables 1 and 2 and the figures.
+    None without suppression."""
 
 
 def significant(estimate: Estimate, alpha: float) -> bool:

@@ -197,12 +197,6 @@ class ReportSuppression:
     def hides(self, name: Hashable) -> bool:
         return name in self.counts
 
-    def count(self, name: Hashable, n: int, noun: str | None = None) -> str:
-        """A count as printed, with its noun (plural after a hidden count: "<3 patients")."""
-        if name not in self.counts:
-            return format_count(n) if noun is None else f"{format_count(n)} {noun}{'' if n == 1 else 's'}"
-        return self.counts[name] if noun is None else f"{self.counts[name]} {noun}s"
-
 
 def _equation(*terms: tuple[Cell, int]) -> Equation:
     """An equation from (cell, coefficient) terms; a cell named twice (one number printed twice) sums its terms."""

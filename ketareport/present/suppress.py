@@ -36,12 +36,12 @@ from typing import TYPE_CHECKING, Any
 
 from .context import ReportContext
 from .files import data_file_names
-from .small_cells import (
-    ReportSuppression, hidden_count, report_suppression, suppressed_characteristics_table,
-)
+from .small_cells import ReportSuppression, suppressed_characteristics_table
 
 if TYPE_CHECKING:
     from ..pipeline import AnalysisRun
+    from .disclosure import Withheld
+    from .facts import Facts
 
 
 # ---------------------------------------------------------- the report --
@@ -54,49 +54,39 @@ def with_threshold(run: AnalysisRun, suppress_below: int | None) -> AnalysisRun:
     return dataclasses.replace(run, config=run.config.model_copy(update={"report": report}))
 
 
-def figures_as_protected(run: AnalysisRun) -> tuple[AnalysisRun, dict[str, Any]]:
-    """What the figures may draw under small-cell protection: the run without the relief probabilities that are
+def figures_as_protected(run: AnalysisRun, facts: Facts) -> tuple[AnalysisRun, dict[str, Any]]:
+    """What the figures may draw under small-cell protection, from the report's facts (:func:`~.build.gather_facts`,
+    whose decisions the captions and descriptions state): the run without the relief probabilities that are
     hidden, and the options of :func:`ketareport.figures.render_figures` that print the counts of Figure 1 and
-    Figure 2's group sizes as the suppression step decided (``<N`` or ``‡``) and draw no distribution nor mean
-    for a group of fewer than N patients."""
-    decisions = report_suppression(run.results, run.config.report.suppress_below)
-    return masked_for_figures(run, decisions), {"count": decisions.count, "fewest_in_band": decisions.threshold}
+    Figure 2's group sizes as ``facts.counts`` does (``<N`` or ``‡``) and draw no distribution nor mean for a
+    group of fewer than N patients."""
+    return masked_for_figures(run, facts.withheld), {"count": facts.counts, "fewest_in_band": facts.counts.threshold}
 
 
-def masked_for_figures(run: AnalysisRun, decisions: ReportSuppression) -> AnalysisRun:
-    """The run as the figures may draw it: a relief outcome whose probability is hidden has no estimate to plot,
+def masked_for_figures(run: AnalysisRun, withheld: Withheld) -> AnalysisRun:
+    """The run as the figures may draw it: a relief outcome whose probability is withheld has no estimate to plot,
     and a group of fewer than N patients no mean (its patients are then not drawn either)."""
     relief, vas = run.results.relief, run.results.vas
-    hidden = _hidden_relief(run, decisions)
     outcomes = [
-        dataclasses.replace(o, estimate=None, conf_low=None, conf_high=None) if o.name in hidden else o
+        dataclasses.replace(o, estimate=None, conf_low=None, conf_high=None) if o.name in withheld.relief else o
         for o in relief.outcomes
     ]
     groups = {key: dataclasses.replace(getattr(vas, key), estimate=None, conf_low=None, conf_high=None)
-              for key in ("index", "comparison") if hidden_count(getattr(vas, key).n, decisions.threshold)}
+              for key in ("index", "comparison") if key in withheld.few}
     results = dataclasses.replace(run.results, relief=dataclasses.replace(relief, outcomes=outcomes),
                                   vas=dataclasses.replace(vas, **groups))
     return dataclasses.replace(run, results=results)
 
 
-def _hidden_relief(run: AnalysisRun, decisions: ReportSuppression) -> set[str]:
-    """Relief outcomes whose probability is not printed: its successes or its evaluable count is hidden (few
-    successes or evaluable patients, rules 1 and 2, or a small number not evaluable, which the evaluable count
-    would give away, rule 3); the probability with either printed would give the other back."""
-    return {o.name for o in run.results.relief.outcomes
-            if decisions.hides(("relief", o.name, "x")) or decisions.hides(("relief", o.name, "n"))}
-
-
-def suppress_context(run: AnalysisRun, context: ReportContext) -> ReportContext:
+def suppress_context(run: AnalysisRun, context: ReportContext, decisions: ReportSuppression) -> ReportContext:
     """The context with Tables 1 and 2 suppressed (rules 1 to 3) and no exact number left in the appendix.
 
-    The rest of the context — sentences, Tables 3 to 5, the figures' descriptions, the key values — is already
-    built from the same decisions by :func:`~.build.build_context` (``Facts.counts`` and ``Facts.withheld``,
-    :mod:`.disclosure`) when the run's configuration sets ``report.suppress_below``.
+    ``decisions``: ``Facts.decisions`` of the facts the context was built from. The rest of the context —
+    sentences, Tables 3 to 5, the figures' descriptions, the key values — is already built from the same
+    decisions by :func:`~.build.build_context` (``Facts.counts`` and ``Facts.withheld``, :mod:`.disclosure`).
     """
-    threshold = run.config.report.suppress_below
+    threshold = decisions.threshold
     results = run.results
-    decisions = report_suppression(results, threshold)
     tables = dict(context.tables)
     tables["patients"] = suppressed_characteristics_table(results.patient_characteristics, tables["patients"],
                                                           threshold, decisions.patients)

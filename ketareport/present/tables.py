@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..contract import sentence_start
-from ..results import CharacteristicsTable, MixedModelResult, ReliefSummary, StudyResults
+from ..results import CharacteristicsTable, MixedModelResult, ReliefOutcome, ReliefSummary, StudyResults
 from .context import FormattedEstimate, Table, TableRow
 from .disclosure import EXACT, Counts, Withheld
 from .formats import (
@@ -55,8 +55,8 @@ def relief_table(relief: ReliefSummary, relief_level: str, counts: Counts = EXAC
     rows = []
     for o in relief.outcomes:
         x_n = f"{counts(('relief', o.name, 'x'), o.x)} / {counts(('relief', o.name, 'n'), o.n_evaluable)}"
-        if o.name in withheld.relief:
-            mark = statistic_of_few(counts.threshold) if counts.small(o.n_evaluable) else COMPLEMENT
+        mark = withheld_relief_mark(o, counts, withheld)
+        if mark is not None:
             rows.append(TableRow(o.label, [no_break(o.rule), x_n, mark, mark]))
         else:
             rows.append(TableRow(o.label, [no_break(o.rule), x_n, format_proportion(o.estimate),
@@ -68,6 +68,14 @@ def relief_table(relief: ReliefSummary, relief_level: str, counts: Counts = EXAC
         ["Outcome", "Definition", "x / n", "Estimate", f"{relief_level} interval"],
         rows, notes=[_relief_note(relief, counts)] + ([legend(counts.threshold)] if withheld.relief else []),
     )
+
+
+def withheld_relief_mark(outcome: ReliefOutcome, counts: Counts, withheld: Withheld) -> str | None:
+    """What Table 4 (and its key values) prints for the estimate and the interval of an outcome small-cell
+    protection withholds: ``n < N`` for fewer than N evaluable patients, else ``‡``; None when they print."""
+    if outcome.name not in withheld.relief:
+        return None
+    return statistic_of_few(counts.threshold) if counts.small(outcome.n_evaluable) else COMPLEMENT
 
 
 def _relief_note(relief: ReliefSummary, counts: Counts) -> str:

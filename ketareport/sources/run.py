@@ -1,16 +1,18 @@
 """One analysis of a dataset held in a database engine: connect, check, aggregate, compute.
 
 The result is a :class:`SourceRun`: the configuration, the results and their
-provenance — the same result files as the file path writes, with no
-row-level table in memory — and, when asked, what the report and the R
-cross-check need beyond them (:mod:`.report_inputs`): Figure 2's data, and
-the analysis table R reads.
+provenance — the same result files as the file path writes — and what the
+report, results.rds and the R cross-check need beyond them
+(:mod:`.report_inputs`): Figure 2's data when asked, and the analysed rows
+(the analysis table R reads when asked; results.rds's row-level frames up
+to :data:`.report_inputs.FRAMES_UP_TO` analysed infusions).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -24,7 +26,7 @@ from . import DatabaseSource, SourceSpec
 from .aggregate import analyse_tables, derive
 from .connect import open_source, shown_location
 from .digest import row_digest
-from .report_inputs import analysis_table, figure_reductions
+from .report_inputs import AnalysedRows, analysed_rows, analysis_table, figure_reductions, frames_fetched, frames_omitted_note
 from .rules import check_source
 
 if TYPE_CHECKING:
@@ -46,6 +48,20 @@ class SourceRun:
     """The analysed rows R reads (:mod:`ketareport.export`), fetched when the run is for the R cross-check."""
     database: DatabaseSource | None = None
     """The engine and the tables read (the file path's runs have None)."""
+    analysed_rows: AnalysedRows | None = None
+    """The analysed rows, fetched for the R cross-check or for :attr:`row_frames` (:func:`.report_inputs.frames_fetched`)."""
+
+    @cached_property
+    def row_frames(self) -> dict[str, Any]:
+        """results.rds's ``analysed_infusions`` and ``patient_means`` from the fetched rows, as the file path's; or,
+        when the run analysed too many infusions to fetch them, ``row_frames_omitted``: why."""
+        from ..r_frames import row_frames
+
+        n_analysed = self.results.cohort.n_infusions_analyzed
+        if self.analysed_rows is None or not frames_fetched(n_analysed):
+            return {"row_frames_omitted": frames_omitted_note(n_analysed, self.database.engine)}
+        rows = self.analysed_rows
+        return row_frames(rows.infusions, rows.patients, self.config.analysis, self.results.cohort.diagnosis_labels)
 
     def document(self) -> dict[str, Any]:
         """The plain-data tree of ``results.json`` / ``results.rds``."""
@@ -78,14 +94,16 @@ def run_source_analysis(
         progress(f"analysing in {ENGINE_NAMES[engine]}")
         tables = derive(typed)
         results = analyse_tables(tables, config.analysis, config.labels)
-        reductions = rows = None
+        reductions = rows = table = None
         if report:
             progress(f"fetching Figure 2's data from {ENGINE_NAMES[engine]}")
             cohort = results.cohort
             reductions = figure_reductions(tables.patients, cohort.n_index_analyzed, cohort.n_comparison_analyzed)
-        if cross_check:
-            progress(f"fetching the analysed rows for the R cross-check from {ENGINE_NAMES[engine]}")
-            rows = analysis_table(typed, tables.patients, dates)
+        n_analysed = results.cohort.n_infusions_analyzed
+        if cross_check or frames_fetched(n_analysed):  # results.rds's row-level frames, the R cross-check's table
+            progress(f"fetching the rows of the {n_analysed:,} analysed infusions from {ENGINE_NAMES[engine]}")
+            rows = analysed_rows(typed, tables.patients, dates, every_patient=cross_check)
+            table = analysis_table(rows) if cross_check else None
         files = []
         local = Path(dataset.removeprefix("duckdb://"))
         if engine == "duckdb" and local.is_file():
@@ -105,4 +123,5 @@ def run_source_analysis(
     )
     database = DatabaseSource(ENGINE_NAMES[engine], dataset_provenance.path, spec.patients_table, spec.infusions_table,
                               row_digest=not files)
-    return SourceRun(config, results, provenance_of(dataset_provenance, config, command), reductions, rows, database)
+    return SourceRun(config, results, provenance_of(dataset_provenance, config, command), reductions, table, database,
+                     rows)

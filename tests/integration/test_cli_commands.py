@@ -152,6 +152,18 @@ def test_no_patient_errors_properly(tmp_path):
     assert result.exit_code == 2 and "the patients table has no rows" in result.output
 
 
+def test_render_reads_study_yml_once(tmp_path, monkeypatch):
+    """The draft notice and the analysis use one reading of the configuration (here: up to nothing to analyse)."""
+    from ketareport import pipeline
+
+    read = []
+    monkeypatch.setattr(pipeline, "load_config", lambda path: read.append(path) or load_config(path))
+    dataset = write_csv_dataset(tmp_path / "data", infusions=HEADER + "\n")
+    result = run("render", dataset, "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "nothing to analyse" in result.output, result.output
+    assert len(read) == 1, read
+
+
 # ---------------------------------------------------------- output folder --
 
 @pytest.mark.parametrize("command", ["analyze", "render", "verify", "demo-data"])

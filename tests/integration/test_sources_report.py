@@ -22,7 +22,8 @@ from ketareport.figures import render_figures
 from ketareport.patient_reductions import POINTS_UP_TO
 from ketareport.pipeline import run_analysis
 from ketareport.present.appendix import appendix
-from ketareport.present.context import SUPPRESSED_VAS_BAND_CM, VAS_BAND_CM
+from ketareport.present.build import gather_facts
+from ketareport.present.context import VAS_BAND_CM
 from ketareport.present.suppress import figures_as_protected, with_threshold
 
 from ..conftest import DEMO
@@ -155,11 +156,12 @@ def test_figure_2_of_large_groups_from_duckdb_is_the_file_path_s(large, tmp_path
         if suppress_below is None:
             svgs[name] = render_figures(run, vas_display="distribution")["vas"]
         else:
-            masked, protection = figures_as_protected(with_threshold(run, suppress_below))
+            protected = with_threshold(run, suppress_below)
+            masked, protection = figures_as_protected(protected, gather_facts(protected))
             svgs[name] = render_figures(masked, vas_display="distribution", **protection)["vas"]
     assert svgs["duckdb"] == svgs["files"]
     # One bar per band drawn: under suppression the wider bands (merged from the engine's) of N or more patients.
     groups = (runs["files"].patient_reductions.index, runs["files"].patient_reductions.comparison)
     if suppress_below is not None:
-        groups = tuple(group.in_bands(SUPPRESSED_VAS_BAND_CM).in_full_bands(suppress_below) for group in groups)
+        groups = tuple(group.in_protected_bands(suppress_below) for group in groups)
     assert svgs["files"].count("<rect") == sum(len(group.bands) for group in groups) > 4

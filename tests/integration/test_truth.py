@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from ketareport.errors import NothingToAnalyse
 from ketareport.pipeline import run_analysis
-from ketareport.present.build import build_context
+from ketareport.present.build import build_context, gather_facts
 from ketareport.present.suppress import suppress_context, with_threshold
 from ketareport.present.formats import (
     format_count,
@@ -369,7 +369,8 @@ def test_no_sentence_states_a_count_below_n_when_suppressing(shape, threshold, t
         run = with_threshold(run_analysis(folder), threshold)
     except NothingToAnalyse:
         return
-    context = suppress_context(run, build_context(run, vas_display="distribution"))
+    facts = gather_facts(run)
+    context = suppress_context(run, build_context(run, vas_display="distribution", facts=facts), facts.decisions)
     for text in published_prose(context):
         assert not stated_small_counts(text, threshold), (threshold, stated_small_counts(text, threshold), text)
     results = json.loads(results_json(run.document()))

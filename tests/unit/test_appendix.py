@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ketareport.pipeline import run_analysis
-from ketareport.present.build import build_context
+from ketareport.present.build import build_context, gather_facts
 from ketareport.present.suppress import suppress_context, with_threshold
 from ketareport.report import data_files
 from ketareport.verify import VerificationReport, VerificationRow
@@ -41,7 +41,8 @@ def test_without_suppression_the_comparison_is_attached_and_written_as_said(run,
 @pytest.mark.parametrize("agrees", [True, False])
 def test_under_suppression_the_appendix_does_not_claim_verification_csv(run, agrees):
     protected, checked = with_threshold(run, 5), verification(agrees)
-    context = suppress_context(protected, build_context(protected, checked))
+    facts = gather_facts(protected)
+    context = suppress_context(protected, build_context(protected, checked, facts=facts), facts.decisions)
     summary = context.appendix.verification_summary
     assert "verification.csv" not in context.appendix.attached_files
     assert "verification.csv" not in {file.name for file in data_files(protected, checked, context)}

@@ -155,16 +155,17 @@ def test_flow_without_such_patients_keeps_one_identified_box(run, figures):
 
 
 def test_patients_without_infusions_print_through_small_cell_suppression(run_without_infusions):
-    from ketareport.present.small_cells import report_suppression, suppressed_count
+    from ketareport.present.build import gather_facts
+    from ketareport.present.small_cells import suppressed_count
     from ketareport.present.suppress import figures_as_protected, with_threshold
 
     threshold = 3
     protected = with_threshold(run_without_infusions, threshold)
-    decisions = report_suppression(protected.results, threshold)
+    facts = gather_facts(protected)
     # One patient without infusions and one who lost them: both small, each hidden as the others are.
-    assert decisions.counts["n_patients_without_infusions"] == suppressed_count(threshold)
-    assert decisions.counts["n_patients_lost_to_exclusions"] == suppressed_count(threshold)
-    masked, protection = figures_as_protected(protected)
+    assert facts.decisions.counts["n_patients_without_infusions"] == suppressed_count(threshold)
+    assert facts.decisions.counts["n_patients_lost_to_exclusions"] == suppressed_count(threshold)
+    masked, protection = figures_as_protected(protected, facts)
     words = html.unescape(texts(render_figures(masked, **protection)["flow"]))
     assert f"No infusion recorded {suppressed_count(threshold)} patients" in words
     assert f"analysed infusion: {suppressed_count(threshold)}" in words

@@ -88,7 +88,7 @@ def test_under_suppression_a_band_is_as_wide_as_its_share_of_the_group():
     from ketareport.figures import _patient_distribution
 
     group = group_reductions(np.array([1.0, 1.1, 1.2, 1.3, 1.4, 6.0, 7.0, 8.0, 9.0, 4.0]), keep_means=False)
-    drawn = group.in_bands(SUPPRESSED_VAS_BAND_CM).in_full_bands(5)
+    drawn = group.in_protected_bands(5)
     assert (drawn.n, group.n) == (5, 10)
     widths = {}
     for name, shares_of in (("all drawn", None), ("suppressed", [group.n])):

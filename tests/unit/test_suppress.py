@@ -49,14 +49,13 @@ def test_a_quantity_never_printed_links_equations_without_being_hidden():
 
 
 def test_a_count_prints_as_decided_with_its_noun_in_the_plural_after_a_hidden_count():
-    from ketareport.present.small_cells import ReportSuppression, TableSuppression
+    from ketareport.present.disclosure import Counts
 
-    tables = TableSuppression(set(), set())
-    decisions = ReportSuppression(3, tables, tables, {"n_comparison_analyzed": "<3", "n_patients_analyzed": "‡"})
-    assert decisions.count("n_comparison_analyzed", 1, "patient") == "<3 patients"
-    assert decisions.count("n_patients_analyzed", 6, "patient") == "‡ patients"
-    assert decisions.count("n_index_analyzed", 1, "patient") == "1 patient"
-    assert decisions.count("n_patients_analyzed", 6) == "‡"
+    counts = Counts(3, {"n_patients_analyzed": "‡"})
+    assert counts("n_comparison_analyzed", 1, "patient") == "<3 patients"
+    assert counts("n_patients_analyzed", 6, "patient") == "‡ patients"
+    assert counts("n_index_analyzed", 4, "patient") == "4 patients"
+    assert counts("n_patients_analyzed", 6) == "‡"
 
 
 def test_a_count_in_running_text_is_exact_or_hidden_with_a_plural_noun_and_a_capital_at_a_sentence_start():
