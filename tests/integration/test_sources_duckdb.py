@@ -351,3 +351,29 @@ def test_table_2_counts_infusions_with_no_premedication_record_in_the_engine_as_
     # I1 is a CRPS patient's (P1), I6 a comparison patient's (P4, headache).
     assert rows["Ondansetron: not recorded"].cells["index"].n == 1
     assert rows["Ondansetron: not recorded"].cells["comparison"].n == 1
+
+
+def test_white_space_at_the_ends_of_ids_and_side_effects_is_trimmed_in_the_engine_as_on_the_file_path(tmp_path):
+    """Patient ids and side effects are first read without testing each value's ends (rules.UNTRIMMED): the grouped
+    id ' P1 ' sends the engine back over the rows with every id trimmed, and the side-effect lists are trimmed once
+    per spelling (' NA ' and blanks are no entry). Else ' P1 ' would be an unknown patient."""
+    infusions = with_cell(INFUSIONS_CSV, 2, "patient_id", '" P1 "')
+    infusions = with_cell(infusions, 1, "side_effects", '" NA "')
+    infusions = with_cell(infusions, 5, "side_effects", '" dizziness ; Nausea\t"')
+    infusions = with_cell(infusions, 9, "side_effects", '"  "')
+    dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV, infusions)
+    expected = run_analysis(dataset).results
+    for typed in (False, True):
+        actual = run_analysis(csv_into_duckdb(dataset, tmp_path / f"study-{typed}.duckdb", typed=typed)).results
+        assert_same_results(expected, actual)
+    effects = {row.label for row in actual.infusion_characteristics.rows if row.section == "Side effects"}
+    assert effects == {"Any", "Dizziness", "Nausea"}
+
+
+def test_a_patient_id_of_white_space_only_is_missing_in_the_engine_as_on_the_file_path(tmp_path):
+    infusions = with_cell(INFUSIONS_CSV, 2, "patient_id", '"  "')
+    dataset = write_csv_dataset(tmp_path / "data", PATIENTS_CSV, infusions)
+    with pytest.raises(DatasetInvalid) as caught:
+        run_analysis(csv_into_duckdb(dataset, tmp_path / "study.duckdb"))
+    assert problem_set(caught.value.problems) == problem_set(file_problems(dataset))
+    assert any("patient_id" in str(problem) and "empty" in str(problem) for problem in caught.value.problems)
