@@ -302,8 +302,9 @@ def results_json(document: dict[str, Any]) -> str:
     def laid_out(match: re.Match[str]) -> str:
         indent = match.group(1)
         items = lists[int(match.group(3))]
-        inner = ",\n".join(f"{indent}  {encode_basestring(item)}" for item in items)
-        return f"{indent}{match.group(2)}[\n{inner}\n{indent}]"
+        item_indent = f"{indent}  "
+        inner = f",\n{item_indent}".join(map(encode_basestring, items))  # C calls only: a million ids
+        return f"{indent}{match.group(2)}[\n{item_indent}{inner}\n{indent}]"
 
     return _MARKED_LINE.sub(laid_out, text) + "\n"
 

@@ -131,7 +131,8 @@ def analyse_tables(tables: CohortTables, options: AnalysisOptions, labels: Mappi
     diagnoses, printed = diagnosis_counts(tables.typed_patients, labels)
     interventions, _ = label_counts(counted_lists(tables.typed_patients, "previous_interventions"), "previous_interventions")
     effects, any_effect, recorded = _side_effects(profiles)
-    excluded_ids = [row["excluded_id"] for row in rows_of(tables.excluded_ids.order_by("excluded_id"))]
+    # One column to a list, not a dict per row: a million ids.
+    excluded_ids = tables.excluded_ids.order_by("excluded_id").to_pyarrow()["excluded_id"].to_pylist()
     patients = tables.patients
     not_analysed_ids = [row["patient_id"] for row in rows_of(patients.filter(patients.n_analysed == 0).select("patient_id").order_by("patient_id"))]
     cohort = cohort_summary(patient_values, every_infusion, diagnoses, printed, excluded_ids, not_analysed_ids, recorded, options)

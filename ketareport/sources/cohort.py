@@ -88,7 +88,7 @@ def cohort_summary(patients: dict, infusions: dict, by_diagnosis: LabelCounts, p
         diagnoses=dict(ordered),
         diagnoses_percent={label: 100.0 * n / n_patients for label, n in ordered},
         diagnosis_labels={label: printed[label] for label, _ in ordered},
-        excluded_infusion_ids=[str(value) for value in excluded_ids],
+        excluded_infusion_ids=list(map(str, excluded_ids)),
         excluded_missing_by_column={column: int(infusions[f"missing_{column}"]) for column in ANALYSIS_COLUMNS},
         not_analyzed_patient_ids=[str(value) for value in not_analysed_ids],
         index_diagnosis=options.index_diagnosis,
