@@ -1,7 +1,7 @@
 """The analysis where the data are: the engine reduces the tables to aggregates, Python does the statistics.
 
 The checked, typed infusions are an expression over the source table,
-joined to their patients (:func:`ketareport.sources.rules.check_source`):
+joined to their patients (:func:`ketareport.sources.typed.check_source`):
 each query below reads the source again, which cost less than storing ten
 million typed rows. The check kept the infusions grouped per patient and
 the ids listed (excluded infusions); :func:`derive` joins the per-patient
@@ -44,7 +44,7 @@ from ..statistics import proportion_interval
 from .cohort import cohort_summary, diagnosis_counts, infusion_measures, require_analysable
 from .infusion_profile import infusion_profiles, profile_counts
 from .per_patient import PATIENT_KEY, with_reduction
-from .rules import TypedSource
+from .typed import TypedSource
 from .summary import Summary, one_row, rows_of
 from .tables import counted_lists, label_counts, table_1, table_2
 

@@ -21,7 +21,7 @@ from .text import normalised_entry
 
 
 def infusion_profiles(infusions) -> list[dict[str, Any]]:
-    """Rows per distinct profile of :attr:`ketareport.sources.rules.TypedSource.infusions`: is_index, excluded,
+    """Rows per distinct profile of :attr:`ketareport.sources.typed.TypedSource.infusions`: is_index, excluded,
     missing_COLUMN (bool), each drug (bool, null = not recorded), side_effects (normalised ``;`` list, "" when
     none is entered) and n. The side-effect lists are normalised once per row returned, not per infusion."""
     keys = {

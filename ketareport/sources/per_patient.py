@@ -1,7 +1,7 @@
 """The infusions reduced per patient: the one grouping of the infusions that both checks and analyses them.
 
 Grouping ten million infusions by patient is the costliest step of a run in
-an engine; it is done once (:func:`ketareport.sources.rules.check_source`)
+an engine; it is done once (:func:`ketareport.sources.typed.check_source`)
 and kept: each patient's counts of rows breaking a rule or holding text with
 white space to trim (summed for the check), and the aggregates the analysis
 needs (:func:`ketareport.sources.aggregate.derive` joins them to the patients).

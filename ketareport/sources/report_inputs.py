@@ -36,7 +36,8 @@ from ..patient_reductions import (
 )
 from ..present.context import VAS_BAND_CM
 from ..validate import InfusionDates
-from .rules import TypedSource, typed_infusion_rows
+from .rules import typed_infusion_rows
+from .typed import TypedSource
 from .summary import rows_of
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from .aggregate import analyse_tables, derive
 from .connect import open_source, shown_location
 from .digest import row_digest
 from .report_inputs import AnalysedRows, analysed_rows, analysis_table, figure_reductions, frames_fetched, frames_omitted_note
-from .rules import check_source
+from .typed import check_source
 
 if TYPE_CHECKING:
     import pandas as pd

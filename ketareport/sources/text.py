@@ -60,7 +60,7 @@ def normalised_labels(text) -> Any:
 
 
 def normalised_entry(text) -> Any:
-    """:func:`normalised_labels` of a list as written, untrimmed (:data:`ketareport.sources.rules.UNTRIMMED`):
+    """:func:`normalised_labels` of a list as written, untrimmed (:data:`ketareport.sources.typed.UNTRIMMED`):
     trimmed here, where a missing spelling (``NA``) is no entry (""). For a grouped column: once per spelling."""
     import ibis
 

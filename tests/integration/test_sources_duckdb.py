@@ -354,7 +354,7 @@ def test_table_2_counts_infusions_with_no_premedication_record_in_the_engine_as_
 
 
 def test_white_space_at_the_ends_of_ids_and_side_effects_is_trimmed_in_the_engine_as_on_the_file_path(tmp_path):
-    """Patient ids and side effects are first read without testing each value's ends (rules.UNTRIMMED): the grouped
+    """Patient ids and side effects are first read without testing each value's ends (typed.UNTRIMMED): the grouped
     id ' P1 ' sends the engine back over the rows with every id trimmed, and the side-effect lists are trimmed once
     per spelling (' NA ' and blanks are no entry). Else ' P1 ' would be an unknown patient."""
     infusions = with_cell(INFUSIONS_CSV, 2, "patient_id", '" P1 "')
