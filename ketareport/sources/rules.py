@@ -288,7 +288,6 @@ def patient_rules(source: Source, problems: list[Problem], index_diagnosis: str)
     patients = TableRules(source.patients, problems)
     column = {name: patients.column(name, required=name in REQUIRED_PATIENT_COLUMNS) for name in PATIENT_COLUMNS}
     patient_id = patients.text(column["patient_id"], required=True)
-    duplicated = patients.unique(column["patient_id"], "patient_id")
     diagnosis = patients.text(column["diagnosis"], required=True)
     sex = patients.text(column["sex"], required=False)
     patients.rule(column["sex"], sex.notnull() & ~one_of(sex, ("F", "M")), lambda v: f"{v!r} must be F, M or blank")
@@ -307,7 +306,7 @@ def patient_rules(source: Source, problems: list[Problem], index_diagnosis: str)
         previous_interventions_as_written=typed.interventions_as_written,
         relief_duration_days="relief_duration_days", relief_ongoing="relief_ongoing", is_index=typed.diagnosis == index_diagnosis,
     )
-    return patients, typed, duplicated
+    return patients, typed, column["patient_id"]
 
 
 def infusion_rules(source: Source, problems: list[Problem], dates: InfusionDates, untested: frozenset[str] = frozenset()):

@@ -74,12 +74,14 @@ def check_source(source: Source, dates: InfusionDates, index_diagnosis: str) -> 
     import ibis
 
     problems: list[Problem] = []
-    patients, typed_patients, duplicated_patients = patient_rules(source, problems, index_diagnosis)
+    patients, typed_patients, patient_id = patient_rules(source, problems, index_diagnosis)
     patients.run(("patient_id",))
-    patients.report_duplicates(duplicated_patients)
     # The typed patients, stored (1.3 million rows are a small table): every query of the infusions joins
     # their groups, and the analysis reads them several times.
     kept = source.keep(typed_patients.filter(typed_patients.patient_id.notnull()), grouped_texts=True)
+    if patient_id.present:  # duplicated ids grouped from the kept ids (the trimmed texts), not the source again
+        ids = kept.group_by(value=kept.patient_id).aggregate(n=lambda table: table.count())
+        patients.report_duplicates((ids, patient_id, "patient_id"))
     groups = kept.select(known_id=kept.patient_id, known_index=kept.is_index)
     before_infusions = len(problems)
     infusions, typed_infusions, columns = infusion_rules(source, problems, dates, UNTRIMMED)
