@@ -166,7 +166,7 @@ def checked_summary(dataset: str, config_path: Path | None, engine: str | None):
     from .pipeline import prepare_cohort, resolve_config, run_in_database
 
     config = resolve_config(Path(dataset), config_path)
-    run = run_in_database(dataset, config, engine=engine, progress=progress)
+    run = run_in_database(dataset, config, engine=engine, progress=progress, result_files=False)
     if run is not None:
         return run.results.cohort, run.results.relief, config
     from .analyze import relief, summarise_cohort

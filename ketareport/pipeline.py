@@ -161,16 +161,16 @@ def require_analysable(cohort: Cohort) -> None:
 
 def run_in_database(
     dataset: str | Path, config: StudyConfig, *, engine: str | None = None, command: list[str] | None = None,
-    progress: Progress = _silent, report: bool = False, cross_check: bool = False,
+    progress: Progress = _silent, report: bool = False, cross_check: bool = False, result_files: bool = True,
 ) -> SourceRun | None:
     """The run of a dataset a database engine holds, checked and analysed in that engine; None for files.
 
     The engine is ``engine``, else the configuration's ``data.engine``, else the one ``dataset`` names (a DuckDB
     file, a ``postgresql://`` URL). :func:`run_analysis` and ``check`` (:func:`ketareport.console.checked_summary`)
     choose between files and a database here. The run holds no cohort, only what was asked for beyond the
-    results: Figure 2's data (``report``) and the analysis table of the R cross-check (``cross_check``), and the
-    analysed rows behind results.rds's row-level frames when there are at most
-    :data:`ketareport.sources.report_inputs.FRAMES_UP_TO`.
+    results: Figure 2's data (``report``) and the analysis table of the R cross-check (``cross_check``), and,
+    unless the run writes no ``result_files`` (``check``), the analysed rows behind results.rds's row-level
+    frames when there are at most :data:`ketareport.sources.report_inputs.FRAMES_UP_TO`.
     """
     location = os.fspath(dataset)  # a URL keeps its "//", which a Path would fold
     database = engine_for(location, engine or config.data.engine)
@@ -179,7 +179,7 @@ def run_in_database(
     from .sources.run import run_source_analysis  # the database path's modules: not imported for files
 
     return run_source_analysis(location, database, config, infusion_date_limits(config), command=command,
-                               progress=progress, report=report, cross_check=cross_check)
+                               progress=progress, report=report, cross_check=cross_check, result_files=result_files)
 
 
 def run_analysis(

@@ -78,12 +78,13 @@ def source_spec(dataset: str, engine: str, config: StudyConfig) -> SourceSpec:
 
 def run_source_analysis(
     dataset: str, engine: str, config: StudyConfig, dates: InfusionDates, *, command: list[str] | None,
-    progress: Callable[[str], None], report: bool = False, cross_check: bool = False,
+    progress: Callable[[str], None], report: bool = False, cross_check: bool = False, result_files: bool = True,
 ) -> SourceRun:
     """Check and analyse the tables where they are; raises :class:`DatasetInvalid` listing every problem.
 
     ``dates``: the infusion dates allowed (:func:`ketareport.pipeline.infusion_date_limits`); ``report``: also
-    fetch Figure 2's data; ``cross_check``: also fetch the analysis table the R cross-check reads.
+    fetch Figure 2's data; ``cross_check``: also fetch the analysis table the R cross-check reads;
+    ``result_files``: the run writes them (``check`` does not), so results.rds's row-level frames are fetched.
     """
     spec = source_spec(dataset, engine, config)
     progress(f"connecting to {ENGINE_NAMES[engine]}: {shown_location(dataset)}")
@@ -100,7 +101,7 @@ def run_source_analysis(
             cohort = results.cohort
             reductions = figure_reductions(tables.patients, cohort.n_index_analyzed, cohort.n_comparison_analyzed)
         n_analysed = results.cohort.n_infusions_analyzed
-        if cross_check or frames_fetched(n_analysed):  # results.rds's row-level frames, the R cross-check's table
+        if cross_check or (result_files and frames_fetched(n_analysed)):  # results.rds's row-level frames, the R cross-check's table
             progress(f"fetching the rows of the {n_analysed:,} analysed infusions from {ENGINE_NAMES[engine]}")
             rows = analysed_rows(typed, tables.patients, dates, every_patient=cross_check)
             table = analysis_table(rows) if cross_check else None

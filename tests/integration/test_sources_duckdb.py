@@ -247,6 +247,7 @@ def test_check_of_a_duckdb_file_prints_the_lines_of_its_csv_form(tmp_path):
     assert from_duckdb[1] == from_files[1]
     assert "warning: 1 patient has the diagnosis 'CRPS type I'" in from_duckdb[1]
     assert "analysing in DuckDB" in from_duckdb[2]
+    assert "fetching" not in from_duckdb[2]  # check writes no results.rds: no row-level frames are fetched
     assert check_output(f"duckdb://{database}")[1] == from_files[1]
     assert check_output(database, "--engine", "duckdb")[1] == from_files[1]
 
