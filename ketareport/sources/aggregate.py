@@ -3,12 +3,11 @@
 The checked, typed infusions are an expression over the source table,
 joined to their patients (:func:`ketareport.sources.typed.check_source`):
 each query below reads the source again, which cost less than storing ten
-million typed rows. The check kept the infusions grouped per patient and
-the ids listed (excluded infusions); :func:`derive` joins the per-patient
-aggregates to the patients and keeps them. Then about ten queries, each
-returning a few hundred rows whatever the size of the data, feed the same
-result dataclasses as the file path (two of them read the infusions, 2.
-and 3.):
+million typed rows. The check kept the patients joined to their infusions
+grouped per patient, and the ids listed (excluded infusions). Then about
+ten queries, each returning a few hundred rows whatever the size of the
+data, feed the same result dataclasses as the file path (two of them read
+the infusions, 2. and 3.):
 
 1. the mixed model's cells (:class:`ketareport.aggregates.MixedModelCell`:
    per group and number of analysed infusions, moments of the patients'
@@ -43,7 +42,7 @@ from ..results import ReliefOutcome, ReliefSummary, StudyResults
 from ..statistics import proportion_interval
 from .cohort import cohort_summary, diagnosis_counts, infusion_measures, require_analysable
 from .infusion_profile import infusion_profiles, profile_counts
-from .per_patient import PATIENT_KEY, with_reduction
+from .per_patient import with_reduction
 from .typed import TypedSource
 from .summary import Summary, one_row, rows_of
 from .tables import counted_lists, label_counts, table_1, table_2
@@ -54,10 +53,7 @@ class CohortTables:
     """The cohort's tables in the engine."""
 
     patients: Any
-    """Every patient, kept: patient_id, is_index, sex, age_years, relief_duration_days, relief_ongoing,
-    n_infusions, n_analysed, mean_reduction, within_ss, reduction_range, first_date, last_date, and the
-    patient's infusions counted: n_DRUG and n_DRUG_recorded (analysed infusions), all_DRUG (every infusion),
-    premedication_recorded, missing_COLUMN (excluded infusions missing COLUMN)."""
+    """Every patient, kept: :attr:`TypedSource.per_patient`."""
     infusions: Any
     """Every infusion (:attr:`TypedSource.infusions`) and its reduction."""
     typed_patients: Any
@@ -68,22 +64,9 @@ class CohortTables:
 
 
 def derive(typed: TypedSource) -> CohortTables:
-    """The per-patient aggregates (:attr:`TypedSource.per_patient`) joined to the patients and kept."""
-    import ibis
-
-    patients, per_patient = typed.patients, typed.per_patient
-    joined = patients.left_join(per_patient, patients.patient_id == per_patient[PATIENT_KEY])
-    kept = typed.source.keep(joined.select(
-        "patient_id", "is_index", "sex", "age_years", "relief_duration_days", "relief_ongoing",
-        n_infusions=ibis.coalesce(joined.n_infusions, 0),
-        n_analysed=ibis.coalesce(joined.n_analysed, 0),
-        mean_reduction=joined.mean_reduction,
-        within_ss=joined.variance_reduction * joined.n_analysed,
-        reduction_range=joined.reduction_range,
-        first_date=joined.first_date,
-        last_date=joined.last_date,
-    ))
-    return CohortTables(kept, with_reduction(typed.infusions), typed.patients, typed.excluded_ids)
+    """The cohort's tables: the patients with their infusions' reductions, kept by the check
+    (:attr:`TypedSource.per_patient`), and the infusions with their reduction."""
+    return CohortTables(typed.per_patient, with_reduction(typed.infusions), typed.patients, typed.excluded_ids)
 
 
 def vas_aggregates(tables: CohortTables) -> VasAggregates:

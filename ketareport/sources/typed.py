@@ -18,7 +18,7 @@ from ..contract import ANALYSIS_COLUMNS
 from ..errors import DatasetInvalid, Problem
 from ..validate import InfusionDates
 from .connect import Source
-from .per_patient import PATIENT_KEY, reduced_per_patient
+from .per_patient import PATIENT_KEY, patients_reduced, reduced_per_patient
 from .rules import ROWS_SHOWN, Column, TableRules, infusion_rules, key_text, patient_rules
 from .summary import one_row
 from .text import edged_text, normalised_labels
@@ -41,8 +41,9 @@ class TypedSource:
     and normalising, :func:`ketareport.sources.text.normalised_entry`) and excluded (an analysis column
     missing). Their ids are not read: the only ones listed are in :attr:`excluded_ids`."""
     per_patient: Any
-    """The infusions grouped by patient_id, kept (:func:`ketareport.sources.per_patient.reduced_per_patient`):
-    one row per id the infusions hold, every one a known patient's once the check passed."""
+    """Every patient (patient_id, is_index, sex, age_years, relief_duration_days, relief_ongoing) with the
+    reductions of their infusions (n_infusions, n_analysed, mean_reduction, within_ss, reduction_range,
+    first_date, last_date), kept (:func:`ketareport.sources.per_patient.patients_reduced`)."""
     excluded_ids: Any
     """The excluded infusions' ids (``excluded_id``), one row each, from a kept table (:func:`_listed_infusion_ids`)."""
 
@@ -64,10 +65,10 @@ def check_source(source: Source, dates: InfusionDates, index_diagnosis: str) -> 
     stores), so each later query reads them from the source through the
     typed expression, and only the columns it needs. Their one grouping per
     patient (:func:`ketareport.sources.per_patient.reduced_per_patient`) is
-    kept: it counts each patient's rows breaking any rule and text values
+    joined to the patients and kept: it counts each patient's rows breaking any rule and text values
     with white space at either end, besides what the analysis needs, so that
     checking valid data costs no reading of its own. The unknown patients
-    are the kept grouping's ids missing from the patients. Only a broken
+    are the grouped ids the patients lack (the join is a full one). Only a broken
     rule sends the checks back for each rule's counts and first rows.
     Duplicated ids are one grouping query per table.
     """
@@ -85,12 +86,12 @@ def check_source(source: Source, dates: InfusionDates, index_diagnosis: str) -> 
     groups = kept.select(known_id=kept.patient_id, known_index=kept.is_index)
     before_infusions = len(problems)
     infusions, typed_infusions, columns = infusion_rules(source, problems, dates, UNTRIMMED)
-    per_patient, found = _reduced_per_patient(source, typed_infusions, groups)
+    per_patient, found = _reduced_per_patient(source, typed_infusions, kept)
     if found["edged_patient_ids"]:  # an id with white space at an end: the rows are read again, every id trimmed
         del problems[before_infusions:]
         untested = frozenset({"side_effects"})
         infusions, typed_infusions, columns = infusion_rules(source, problems, dates, untested)
-        per_patient, found = _reduced_per_patient(source, typed_infusions, groups)
+        per_patient, found = _reduced_per_patient(source, typed_infusions, kept)
     else:
         untested = UNTRIMMED
     plain = frozenset(name for name in columns if not found.get(f"edged__{name}", 1)) | untested
@@ -124,18 +125,18 @@ def _listed_infusion_ids(source: Source, infusions: TableRules, columns: dict[st
     return source.keep(ids.filter((ids.n > 1) | ids.listed)), column, what
 
 
-def _reduced_per_patient(source: Source, infusions, groups) -> tuple[Any, dict[str, Any]]:
-    """The infusions grouped by patient and kept (:func:`ketareport.sources.per_patient.reduced_per_patient`), and
-    what the check needs from it: the rows breaking a rule (``broken``), the text values with white space at an
-    end per column (``edged__COLUMN``), the grouped patient ids with white space at an end (``edged_patient_ids``)
-    and the ids not in the patients table (``unknown``)."""
+def _reduced_per_patient(source: Source, infusions, patients) -> tuple[Any, dict[str, Any]]:
+    """The patients with the infusions grouped per patient, kept (:func:`ketareport.sources.per_patient.
+    patients_reduced`), and what the check needs from it: the rows breaking a rule (``broken``), the text values
+    with white space at an end per column (``edged__COLUMN``), the grouped patient ids with white space at an end
+    (``edged_patient_ids``) and the ids not in the patients table (``unknown``)."""
     edged = [name for name in infusions.columns if name.startswith("edged__")]
-    per_patient = source.keep(reduced_per_patient(infusions, {"n_broken": infusions.broken, **{name: infusions[name] for name in edged}}))
-    owners = per_patient.left_join(groups, per_patient[PATIENT_KEY] == groups.known_id)
-    key = owners[PATIENT_KEY]
-    return per_patient, one_row(owners.aggregate(
-        broken=owners.n_broken.sum(), unknown=(key.notnull() & owners.known_id.isnull()).sum(),
-        edged_patient_ids=edged_text(key).sum(), **{name: owners[name].sum() for name in edged},
+    grouped = reduced_per_patient(infusions, {"n_broken": infusions.broken, **{name: infusions[name] for name in edged}})
+    reduced = source.keep(patients_reduced(patients, grouped, ["n_broken", *edged]))
+    key = reduced[PATIENT_KEY]
+    return reduced, one_row(reduced.aggregate(
+        broken=reduced.n_broken.sum(), unknown=(key.notnull() & reduced.patient_id.isnull()).sum(),
+        edged_patient_ids=edged_text(key).sum(), **{name: reduced[name].sum() for name in edged},
     ))
 
 
