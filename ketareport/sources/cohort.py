@@ -39,8 +39,6 @@ def infusion_measures(patients) -> dict[str, Any]:
         "n_patients_without_infusions": (patients.n_infusions == 0).sum(),
         "n_index_analysed": ibis.ifelse(patients.is_index, patients.n_analysed, 0).sum(),
         "n_comparison_analysed": ibis.ifelse(patients.is_index, 0, patients.n_analysed).sum(),
-        "first_date": patients.first_date.min(),
-        "last_date": patients.last_date.max(),
     }
 
 

@@ -23,7 +23,7 @@ from .text import normalised_entry
 def infusion_profiles(infusions) -> list[dict[str, Any]]:
     """Rows per distinct profile of :attr:`ketareport.sources.typed.TypedSource.infusions`: is_index, excluded,
     missing_COLUMN (bool), each drug (bool, null = not recorded), side_effects (normalised ``;`` list, "" when
-    none is entered) and n. The side-effect lists are normalised once per row returned, not per infusion."""
+    none is entered), n and the first and last infusion_date. The side-effect lists are normalised once per row returned, not per infusion."""
     keys = {
         "is_index": infusions.is_index,
         "excluded": infusions.excluded,
@@ -31,7 +31,8 @@ def infusion_profiles(infusions) -> list[dict[str, Any]]:
         **{drug: infusions[drug] for drug, _ in PREMEDICATION},
         "written": infusions.side_effects_as_written,
     }
-    profiles = infusions.group_by(**keys).aggregate(n=infusions.count())
+    profiles = infusions.group_by(**keys).aggregate(
+        n=infusions.count(), first_date=infusions.infusion_date.min(), last_date=infusions.infusion_date.max())
     named = profiles.mutate(side_effects=normalised_entry(profiles.written))
     return rows_of(named.drop("written"))
 
@@ -44,7 +45,7 @@ def profile_counts(profiles: list[dict[str, Any]]) -> dict[str, Any]:
     """Table 2's counts of analysed infusions per group, as :class:`ketareport.sources.summary.Summary` names them
     (``size:GROUP``, ``DRUG:GROUP:n``, ``DRUG_recorded:GROUP:n``), and the cohort's counts over every infusion
     (``n_DRUG``: given, ``n_premedication_recorded``: both drugs recorded, ``missing_COLUMN``: excluded
-    infusions missing the column)."""
+    infusions missing the column, ``first_date`` and ``last_date``: of every infusion)."""
     values: dict[str, Any] = {f"size:{group}": 0 for group in GROUPS}
     for drug, _ in PREMEDICATION:
         values |= {f"{drug}:{group}:n": 0 for group in GROUPS} | {f"{drug}_recorded:{group}:n": 0 for group in GROUPS}
@@ -65,4 +66,7 @@ def profile_counts(profiles: list[dict[str, Any]]) -> dict[str, Any]:
             for drug, given in drugs.items():
                 values[f"{drug}:{group}:n"] += n if given else 0
                 values[f"{drug}_recorded:{group}:n"] += n if given is not None else 0
+    firsts = [row["first_date"] for row in profiles if row["first_date"] is not None]
+    lasts = [row["last_date"] for row in profiles if row["last_date"] is not None]
+    cohort |= {"first_date": min(firsts, default=None), "last_date": max(lasts, default=None)}
     return values | {f"cohort:{name}": count for name, count in cohort.items()}

@@ -24,7 +24,7 @@ def with_reduction(infusions) -> Any:
 
 def reduced_per_patient(infusions, checks: dict[str, Any]) -> Any:
     """One row per patient_id of the infusions (a missing id is one row too): ``checks`` (per-row flags, summed),
-    the analysed infusions' VAS reductions (count, mean, population variance, range) and the dates."""
+    the analysed infusions' VAS reductions (count, mean, population variance, range)."""
     infusions = with_reduction(infusions)
     return infusions.group_by(**{PATIENT_KEY: infusions.patient_id}).aggregate(
         **{name: flag.sum() for name, flag in checks.items()},
@@ -33,8 +33,6 @@ def reduced_per_patient(infusions, checks: dict[str, Any]) -> Any:
         mean_reduction=infusions.reduction.mean(),
         variance_reduction=infusions.reduction.var(how="pop"),
         reduction_range=infusions.reduction.max() - infusions.reduction.min(),
-        first_date=infusions.infusion_date.min(),
-        last_date=infusions.infusion_date.max(),
     )
 
 
@@ -54,6 +52,4 @@ def patients_reduced(patients, grouped, checks: list[str]) -> Any:
         mean_reduction=joined.mean_reduction,
         within_ss=joined.variance_reduction * joined.n_analysed,
         reduction_range=joined.reduction_range,
-        first_date=joined.first_date,
-        last_date=joined.last_date,
     )

@@ -42,8 +42,7 @@ class TypedSource:
     missing). Their ids are not read: the only ones listed are in :attr:`excluded_ids`."""
     per_patient: Any
     """Every patient (patient_id, is_index, sex, age_years, relief_duration_days, relief_ongoing) with the
-    reductions of their infusions (n_infusions, n_analysed, mean_reduction, within_ss, reduction_range,
-    first_date, last_date), kept (:func:`ketareport.sources.per_patient.patients_reduced`)."""
+    reductions of their infusions (n_infusions, n_analysed, mean_reduction, within_ss, reduction_range), kept (:func:`ketareport.sources.per_patient.patients_reduced`)."""
     excluded_ids: Any
     """The excluded infusions' ids (``excluded_id``), one row each, from a kept table (:func:`_listed_infusion_ids`)."""
 
