@@ -6,20 +6,20 @@ each query below reads the source again, which cost less than storing ten
 million typed rows. The check kept the patients joined to their infusions
 grouped per patient, and the ids listed (excluded infusions). Then about
 ten queries, each returning a few hundred rows whatever the size of the
-data, feed the same result dataclasses as the file path (two of them read
-the infusions, 2. and 3.):
+data, feed the same result dataclasses as the file path (one of them reads
+the infusions: 2.):
 
 1. the mixed model's cells (:class:`ketareport.aggregates.MixedModelCell`:
    per group and number of analysed infusions, moments of the patients'
    mean reductions), from which the group moments are pooled exactly;
 2. the infusions' profiles (:mod:`.infusion_profile`: every count of
-   infusions, and the side effects); 3. the infusion variables' value counts
-   (:mod:`.summary`: Table 2's distributions); 4. the cohort's counts
-   summed from the kept patients';
-5. and 6. the patients' counts and value counts (cohort, relief, Table 1);
-7. patients per diagnosis and spelling; 8. rows per distinct ``;``-list of
+   infusions, and the side effects) and Table 2's value counts
+   (:mod:`.summary`'s stacking: its distributions), in one reading;
+3. the cohort's counts summed from the kept patients';
+4. and 5. the patients' counts and value counts (cohort, relief, Table 1);
+6. patients per diagnosis and spelling; 7. rows per distinct ``;``-list of
    previous interventions (:mod:`.tables`);
-9. and 10. the ids the results list (excluded infusions, patients without
+8. and 9. the ids the results list (excluded infusions, patients without
    an analysed infusion).
 
 Every aggregate is written once as an Ibis expression and runs unchanged
@@ -41,7 +41,7 @@ from ..contract import NO_SIDE_EFFECT, RELIEF_METHODS
 from ..results import ReliefOutcome, ReliefSummary, StudyResults
 from ..statistics import proportion_interval
 from .cohort import cohort_summary, diagnosis_counts, infusion_measures, require_analysable
-from .infusion_profile import infusion_profiles, profile_counts
+from .infusion_profile import infusion_profiles, profile_counts, profiles_and_values
 from .per_patient import with_reduction
 from .typed import TypedSource
 from .summary import Summary, one_row, rows_of
@@ -105,8 +105,7 @@ def vas_aggregates(tables: CohortTables) -> VasAggregates:
 def analyse_tables(tables: CohortTables, options: AnalysisOptions, labels: Mapping[str, str] | None = None) -> StudyResults:
     """Every result of the analysis, from aggregates the engine computes over the cohort's tables (:func:`derive`),
     which the caller queries again; ``labels`` is study.yml's diagnosis label map."""
-    profiles = infusion_profiles(tables.infusions)
-    infusion_values, every_infusion = _infusion_summary(tables, profiles)
+    infusion_values, every_infusion, profiles = _infusion_summary(tables)
     patient_values = _patient_summary(tables.patients, options)
     require_analysable(int(patient_values["size:all"] or 0), every_infusion)
     aggregates = vas_aggregates(tables)
@@ -129,21 +128,28 @@ def analyse_tables(tables: CohortTables, options: AnalysisOptions, labels: Mappi
     )
 
 
-def _infusion_summary(tables: CohortTables, profiles: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Queries 2 and 3: Table 2's distributions over the analysed infusions, and the cohort's counts of
-    infusions summed from the kept patients' (:func:`derive`); Table 2's counts and the rest of the cohort's
-    are sums over the infusions' profiles (:mod:`.infusion_profile`)."""
+def _infusion_summary(tables: CohortTables) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """Queries 2 and 3: the infusions' profiles and Table 2's distributions over the analysed infusions, in one
+    reading of the infusions when the rows fit (:func:`~.infusion_profile.profiles_and_values`), else two; and
+    the cohort's counts of infusions summed from the kept patients'. Table 2's counts and the rest of the
+    cohort's are sums over the profiles (:mod:`.infusion_profile`). Also returns the profiles."""
     every = tables.infusions
-    infusions = Summary(every, within=~every.excluded)
-    for column in ("ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post"):
-        infusions.continuous(column, every[column])
-    infusions.difference("reduction", "vas_pre", "vas_post")
-    values = infusions.run(sizes=False) | profile_counts(profiles)
+    together = profiles_and_values(every)
+    if together is None:
+        profiles = infusion_profiles(every)
+        infusions = Summary(every, within=~every.excluded)
+        for column in ("ketamine_dose_mg", "infusion_duration_min", "vas_pre", "vas_post"):
+            infusions.continuous(column, every[column])
+        infusions.difference("reduction", "vas_pre", "vas_post")
+        distributions = infusions.run(sizes=False)
+    else:
+        profiles, distributions = together
+    values = distributions | profile_counts(profiles)
     patients = one_row(tables.patients.aggregate(**infusion_measures(tables.patients)))
     # A sum over no rows is NULL in SQL: no infusion counts 0.
     every_infusion = {name: 0 if value is None and not name.endswith("_date") else value for name, value in patients.items()}
     every_infusion |= {name.removeprefix("cohort:"): value for name, value in values.items() if name.startswith("cohort:")}
-    return values, every_infusion
+    return values, every_infusion, profiles
 
 
 def _patient_summary(table, options: AnalysisOptions) -> dict[str, Any]:

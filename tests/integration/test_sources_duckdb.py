@@ -378,3 +378,20 @@ def test_a_patient_id_of_white_space_only_is_missing_in_the_engine_as_on_the_fil
         run_analysis(csv_into_duckdb(dataset, tmp_path / "study.duckdb"))
     assert problem_set(caught.value.problems) == problem_set(file_problems(dataset))
     assert any("patient_id" in str(problem) and "empty" in str(problem) for problem in caught.value.problems)
+
+
+def test_profiles_and_distributions_read_apart_when_too_many_rows_come_back(tmp_path, monkeypatch):
+    """One reading gives the infusions' profiles and Table 2's value counts together; when more rows would come
+    back than the limit allows, each has a reading of its own: the same results either way."""
+    from ketareport.sources import aggregate, infusion_profile
+
+    dataset = write_csv_dataset(tmp_path / "data")
+    database = csv_into_duckdb(dataset, tmp_path / "study.duckdb")
+    expected = run_analysis(dataset).results
+    assert_same_results(expected, run_analysis(database).results)
+    monkeypatch.setattr(infusion_profile, "DISTINCT_VALUES_FETCHED", 3)
+    apart = []
+    original = infusion_profile.infusion_profiles
+    monkeypatch.setattr(aggregate, "infusion_profiles", lambda infusions: apart.append(1) or original(infusions))
+    assert_same_results(expected, run_analysis(database).results)
+    assert apart == [1]
