@@ -91,7 +91,8 @@ def _profile_code(infusions) -> Any:
     import ibis
 
     bits = [infusions.excluded, *(infusions[column].isnull() for column in ANALYSIS_COLUMNS)]
-    code = sum((bit.cast("int64") * 2**position for position, bit in enumerate(bits)), ibis.literal(0, "int64"))
+    # CASE, not a cast: PostgreSQL casts a boolean to int, not to bigint.
+    code = sum((ibis.ifelse(bit, 2**position, 0) for position, bit in enumerate(bits)), ibis.literal(0, "int64"))
     for position, (drug, _) in enumerate(PREMEDICATION):
         state = ibis.cases((infusions[drug].isnull(), 2), (infusions[drug], 1), else_=0)
         code = code + state * (32 * 3**position)
